@@ -1,0 +1,169 @@
+using System.Collections.Immutable;
+using ActSearch.Expressions;
+
+namespace ActSearch.Evolution;
+
+/// <summary>How candidates are shaped (search spaces choose one).</summary>
+public enum Representation
+{
+    /// <summary>Ramachandran et al.'s core unit <c>binary(unary(a), unary(b))</c>, repeated: a is x or the previous unit, b is x, a constant or a parameter.</summary>
+    CoreUnit,
+
+    /// <summary>Free GP expression trees (ramped half-and-half initialization).</summary>
+    Tree,
+
+    /// <summary>Graphs with shared nodes (PANGAEA, EvoNorms): nodes may reuse earlier nodes as inputs.</summary>
+    Graph,
+}
+
+/// <summary>What a candidate may contain and how big it may grow.</summary>
+public sealed record GenomeOptions
+{
+    public Representation Representation { get; init; } = Representation.Tree;
+
+    /// <summary>Unary primitive names (registry names).</summary>
+    public ImmutableArray<string> Unary { get; init; } = ["neg", "abs", "exp", "tanh", "sigmoid", "relu", "square"];
+
+    /// <summary>Binary primitive names.</summary>
+    public ImmutableArray<string> Binary { get; init; } = ["add", "sub", "mul", "div", "max", "min"];
+
+    /// <summary>Aggregate names (layer search spaces only).</summary>
+    public ImmutableArray<string> Aggregates { get; init; } = [];
+
+    /// <summary>Group count for group aggregates.</summary>
+    public int Groups { get; init; } = Aggregate.DefaultGroups;
+
+    /// <summary>Constants that initialization and mutation may insert.</summary>
+    public ImmutableArray<double> Constants { get; init; } = [0, 1, 2, 0.5];
+
+    /// <summary>Most learnable parameters in a candidate (named v0, v1, ... or p0, p1, ...).</summary>
+    public int MaxParameters { get; init; }
+
+    /// <summary>Initial values new parameters draw from (EvoNorms: v0 = 0, v1 = 1).</summary>
+    public ImmutableArray<double> ParameterInitials { get; init; } = [1.0];
+
+    public ParameterShape ParameterShape { get; init; } = ParameterShape.Scalar;
+
+    /// <summary>Core units per candidate (CoreUnit representation): at least / at most.</summary>
+    public int MinCoreUnits { get; init; } = 1;
+
+    public int MaxCoreUnits { get; init; } = 2;
+
+    /// <summary>Most distinct nodes (EvoNorms: 14).</summary>
+    public int MaxNodes { get; init; } = 24;
+
+    /// <summary>Deepest tree (PySR's maxdepth; DEAP's height limit 17).</summary>
+    public int MaxDepth { get; init; } = 10;
+
+    /// <summary>Depth range of random trees at initialization (ramped half-and-half).</summary>
+    public int InitMinDepth { get; init; } = 2;
+
+    public int InitMaxDepth { get; init; } = 4;
+}
+
+/// <summary>Relative weights of the variation operators; 0 turns one off.</summary>
+public sealed record OperatorWeights
+{
+    /// <summary>EvoNorms / PANGAEA "change": another primitive of the same arity at one node (GP point mutation).</summary>
+    public double ChangeOp { get; init; } = 1;
+
+    /// <summary>EvoNorms: one input of a node now reads another existing node (or x).</summary>
+    public double Rewire { get; init; } = 0.5;
+
+    /// <summary>EvoNorms / PANGAEA: a new unary or binary node inserted above a node.</summary>
+    public double Insert { get; init; } = 1;
+
+    /// <summary>EvoNorms / PANGAEA: a node replaced by one of its inputs.</summary>
+    public double Remove { get; init; } = 1;
+
+    /// <summary>PANGAEA: every operation re-drawn, keeping the shape.</summary>
+    public double Regenerate { get; init; } = 0.2;
+
+    /// <summary>GP: a random subtree replaced by a new random tree.</summary>
+    public double Subtree { get; init; } = 1;
+
+    /// <summary>GP: a subtree swapped in from another parent.</summary>
+    public double Crossover { get; init; } = 1;
+
+    /// <summary>GP hoist: a subtree becomes the whole candidate (fights bloat).</summary>
+    public double Hoist { get; init; } = 0.3;
+
+    /// <summary>Constants and parameter initial values perturbed (Gaussian, relative).</summary>
+    public double Perturb { get; init; } = 1;
+}
+
+public enum SelectionStrategy
+{
+    /// <summary>Real et al.'s regularized evolution: tournament on the first objective, the oldest dies.</summary>
+    Regularized,
+
+    /// <summary>Deb et al.'s NSGA-II: non-dominated sorting and crowding distance, (mu + lambda).</summary>
+    Nsga2,
+
+    /// <summary>EvoNorms: a random member of the Pareto front of a random tournament is the parent.</summary>
+    MultiObjectiveTournament,
+
+    /// <summary>Baseline: every candidate drawn fresh from the initializer.</summary>
+    Random,
+}
+
+public sealed record SelectionOptions
+{
+    public SelectionStrategy Strategy { get; init; } = SelectionStrategy.Regularized;
+
+    public int PopulationSize { get; init; } = 64;
+
+    public int TournamentSize { get; init; } = 8;
+
+    /// <summary>Candidates proposed per generation (the unit of checkpointing).</summary>
+    public int OffspringPerGeneration { get; init; } = 16;
+
+    /// <summary>Probability that an offspring comes from crossover when the crossover weight allows it.</summary>
+    public double CrossoverRate { get; init; } = 0.5;
+}
+
+public sealed record ConstantOptimizationOptions
+{
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>Levenberg–Marquardt iterations per candidate.</summary>
+    public int Iterations { get; init; } = 20;
+
+    /// <summary>Share of new candidates whose constants are optimized (PySR's optimize_probability).</summary>
+    public double Probability { get; init; } = 1.0;
+}
+
+public enum ObjectiveDirection
+{
+    Minimize,
+    Maximize,
+}
+
+/// <summary>A number the search optimizes, e.g. accuracy on one proxy task, or complexity.</summary>
+public sealed record Objective(string Name, ObjectiveDirection Direction, string? Task = null)
+{
+    /// <summary>Display key: "accuracy@fmnist-cnn" or "complexity".</summary>
+    public string Key => Task is null ? Name : $"{Name}@{Task}";
+}
+
+/// <summary>When a search stops: whichever limit is reached first.</summary>
+public sealed record Budget(int? Evaluations = null, TimeSpan? WallTime = null);
+
+/// <summary>Everything the engine needs from a search space.</summary>
+public sealed record EvolutionOptions
+{
+    public GenomeOptions Genome { get; init; } = new();
+
+    public OperatorWeights Operators { get; init; } = new();
+
+    public SelectionOptions Selection { get; init; } = new();
+
+    public ConstantOptimizationOptions ConstantOptimization { get; init; } = new() { Enabled = false };
+
+    public ImmutableArray<Objective> Objectives { get; init; } = [new("loss", ObjectiveDirection.Minimize)];
+
+    public Budget Budget { get; init; } = new(Evaluations: 1000);
+
+    /// <summary>Size of the fingerprint cache (AutoML-Zero's functional-equivalence cache; LRU).</summary>
+    public int FingerprintCacheSize { get; init; } = 100_000;
+}
