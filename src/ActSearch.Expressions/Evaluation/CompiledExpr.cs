@@ -227,14 +227,14 @@ public sealed class CompiledExpr
         }
     }
 
-    private void RunChunk(ReadOnlySpan<double> x, Span<double> y, ReadOnlySpan<double> parameters, double[][] buffers, int n, TensorShape? shape)
+    private void RunChunk(ReadOnlySpan<double> x, Span<double> y, ReadOnlySpan<double> parameters, Rows buffers, int n, TensorShape? shape)
     {
         var code = _code;
         for (int i = 0; i < code.Length; i++)
         {
             ref readonly var ins = ref code[i];
             if (ins.Slot < 0) continue; // scalars and parameters are read in place
-            var dst = buffers[ins.Slot].AsSpan(0, n);
+            var dst = buffers[ins.Slot, n];
             switch (ins.Code)
             {
                 case Code.Input:
@@ -254,10 +254,10 @@ public sealed class CompiledExpr
         Result(buffers, n, x, parameters, y);
     }
 
-    private void Result(double[][] buffers, int n, ReadOnlySpan<double> x, ReadOnlySpan<double> parameters, Span<double> y)
+    private void Result(Rows buffers, int n, ReadOnlySpan<double> x, ReadOnlySpan<double> parameters, Span<double> y)
     {
         ref readonly var last = ref _code[^1];
-        if (last.Slot >= 0) buffers[last.Slot].AsSpan(0, n).CopyTo(y);
+        if (last.Slot >= 0) buffers[last.Slot, n].CopyTo(y);
         else y.Fill(ScalarOf(in last, parameters));
     }
 
@@ -265,26 +265,31 @@ public sealed class CompiledExpr
         ins.Code == Code.Scalar ? ins.Value : parameters[(int)ins.Value];
 
     // The operand as a span; a scalar operand is broadcast into the destination first (rare: unary of a parameter).
-    private ReadOnlySpan<double> Operand(int id, double[][] buffers, int n, ReadOnlySpan<double> x, ReadOnlySpan<double> parameters, Span<double> scratch)
+    private ReadOnlySpan<double> Operand(int id, Rows buffers, int n, ReadOnlySpan<double> x, ReadOnlySpan<double> parameters, Span<double> scratch)
     {
         ref readonly var ins = ref _code[id];
-        if (ins.Slot >= 0) return buffers[ins.Slot].AsSpan(0, n);
+        if (ins.Slot >= 0) return buffers[ins.Slot, n];
         scratch.Fill(ScalarOf(in ins, parameters));
         return scratch;
     }
 
-    private void RunBinary(in Instruction ins, double[][] buffers, int n, ReadOnlySpan<double> x, ReadOnlySpan<double> parameters, Span<double> dst)
+    private void RunBinary(in Instruction ins, Rows buffers, int n, ReadOnlySpan<double> x, ReadOnlySpan<double> parameters, Span<double> dst)
     {
         ref readonly var a = ref _code[ins.A];
         ref readonly var b = ref _code[ins.B];
         if (a.Slot >= 0 && b.Slot >= 0)
         {
-            ins.Op!.Apply(buffers[a.Slot].AsSpan(0, n), buffers[b.Slot].AsSpan(0, n), dst);
+            ins.Op!.Apply(buffers[a.Slot, n], buffers[b.Slot, n], dst);
+            return;
+        }
+        if (a.Slot < 0 && b.Slot < 0) // parameters (and constants) only: not folded, parameters vary
+        {
+            dst.Fill(ins.Op!.Apply2!(ScalarOf(in a, parameters), ScalarOf(in b, parameters)));
             return;
         }
         if (b.Slot < 0 && ins.Fast != Fast.None)
         {
-            ReadOnlySpan<double> va = buffers[a.Slot].AsSpan(0, n);
+            ReadOnlySpan<double> va = buffers[a.Slot, n];
             double s = ScalarOf(in b, parameters);
             switch (ins.Fast)
             {
@@ -299,7 +304,7 @@ public sealed class CompiledExpr
         }
         if (a.Slot < 0 && ins.Fast != Fast.None)
         {
-            ReadOnlySpan<double> vb = buffers[b.Slot].AsSpan(0, n);
+            ReadOnlySpan<double> vb = buffers[b.Slot, n];
             double s = ScalarOf(in a, parameters);
             switch (ins.Fast)
             {
@@ -317,12 +322,12 @@ public sealed class CompiledExpr
         if (a.Slot < 0)
         {
             scratch.AsSpan().Fill(ScalarOf(in a, parameters));
-            ins.Op!.Apply(scratch, buffers[b.Slot].AsSpan(0, n), dst);
+            ins.Op!.Apply(scratch, buffers[b.Slot, n], dst);
         }
         else
         {
             scratch.AsSpan().Fill(ScalarOf(in b, parameters));
-            ins.Op!.Apply(buffers[a.Slot].AsSpan(0, n), scratch, dst);
+            ins.Op!.Apply(buffers[a.Slot, n], scratch, dst);
         }
     }
 
@@ -377,18 +382,38 @@ public sealed class CompiledExpr
 /// <summary>Reusable scratch rows for <see cref="CompiledExpr"/>; one per thread (not thread-safe).</summary>
 public sealed class EvalWorkspace
 {
+    // Rows start on 64-byte boundaries: the vector kernels treat an unaligned head differently from the
+    // aligned body, so without this one input could give results that differ in the last bit with the
+    // address the garbage collector happened to choose, and one seed could give two searches.
+    private const int AlignDoubles = 8;
     private double[][] _buffers = [];
+    private int[] _offsets = [];
     private int _rows;
 
-    internal double[][] Rent(int slots, int rows)
+    internal unsafe Rows Rent(int slots, int rows)
     {
         if (_buffers.Length < slots || _rows < rows)
         {
             _rows = Math.Max(rows, _rows);
-            var grown = new double[Math.Max(slots, _buffers.Length)][];
-            for (int i = 0; i < grown.Length; i++) grown[i] = new double[_rows];
-            _buffers = grown;
+            int count = Math.Max(slots, _buffers.Length);
+            _buffers = new double[count][];
+            _offsets = new int[count];
+            for (int i = 0; i < count; i++)
+            {
+                _buffers[i] = GC.AllocateUninitializedArray<double>(_rows + AlignDoubles, pinned: true);
+                fixed (double* p = _buffers[i])
+                {
+                    long misaligned = (long)p & (AlignDoubles * sizeof(double) - 1);
+                    _offsets[i] = misaligned == 0 ? 0 : (int)((AlignDoubles * sizeof(double) - misaligned) / sizeof(double));
+                }
+            }
         }
-        return _buffers;
+        return new Rows(_buffers, _offsets);
     }
+}
+
+/// <summary>The aligned rows of a workspace, indexed by slot.</summary>
+internal readonly struct Rows(double[][] buffers, int[] offsets)
+{
+    public Span<double> this[int slot, int length] => buffers[slot].AsSpan(offsets[slot], length);
 }
