@@ -62,6 +62,14 @@ public static class Kernels
     /// <summary>EvoNorms' signed square root: sign(x) * sqrt|x|.</summary>
     public static double SignedSqrt(double x) => Sign(x) * Math.Sqrt(Math.Abs(x));
 
+    /// <summary>exp(-x^2) through the same vector exp as exp(-square(x)), so both spellings give the same bits.</summary>
+    public static void GaussVector(ReadOnlySpan<double> x, Span<double> y)
+    {
+        System.Numerics.Tensors.TensorPrimitives.Multiply(x, x, y);
+        System.Numerics.Tensors.TensorPrimitives.Negate(y, y);
+        System.Numerics.Tensors.TensorPrimitives.Exp(y, y);
+    }
+
     /// <summary>DEAP's protected division: a / b, or 1 where b is 0.</summary>
     public static double ProtectedDivide(double a, double b) => b == 0 ? 1 : a / b;
 }

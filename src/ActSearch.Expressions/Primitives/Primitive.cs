@@ -108,6 +108,8 @@ public sealed class Primitive
     /// <summary>f(f(a, b), c) = f(a, f(b, c)): the canonical form flattens and sorts chains.</summary>
     public bool Associative { get; init; }
 
+    // Templates: "{0}" and "{1}" stand for the operands; every other character, braces included, is literal.
+
     /// <summary>LaTeX template; {0}, {1} are the operands (already bracketed where the template needs it).</summary>
     public required string Latex { get; init; }
 
@@ -158,6 +160,23 @@ public sealed class Primitive
         }
         var f = Apply2 ?? throw new InvalidOperationException($"'{Name}' has no binary kernel.");
         for (int i = 0; i < a.Length; i++) y[i] = f(a[i], b[i]);
+    }
+
+    /// <summary>Fills a template's {0} and {1} with the operands in one pass (operand text is never re-read).</summary>
+    public static string Fill(string template, params ReadOnlySpan<string> operands)
+    {
+        var sb = new System.Text.StringBuilder(template.Length + 16);
+        for (int i = 0; i < template.Length; i++)
+        {
+            if (template[i] == '{' && i + 2 < template.Length && template[i + 2] == '}' && template[i + 1] is '0' or '1'
+                && template[i + 1] - '0' < operands.Length)
+            {
+                sb.Append(operands[template[i + 1] - '0']);
+                i += 2;
+            }
+            else sb.Append(template[i]);
+        }
+        return sb.ToString();
     }
 
     public override string ToString() => Name;

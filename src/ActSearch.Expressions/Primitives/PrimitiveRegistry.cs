@@ -63,9 +63,9 @@ internal static class BuiltIns
         yield return Un("cube", "all reals", 2, x => x * x * x, x => 3 * x * x, null,
             "{0}^{3}", "torch.pow({0}, 3)", "torch.pow({0}, 3)", "{0}**3", "x^3", latexDelimits: false);
         yield return Un("sqrt", "x >= 0 (NaN below)", 4, Math.Sqrt, x => 0.5 / Math.Sqrt(x), (a, y) => TensorPrimitives.Sqrt(a, y),
-            @"\sqrt{{{0}}}", "torch.sqrt({0})", "torch.sqrt({0})", "sympy.sqrt({0})", "square root");
+            @"\sqrt{{0}}", "torch.sqrt({0})", "torch.sqrt({0})", "sympy.sqrt({0})", "square root");
         yield return Un("exp", "all reals (overflows above ~709)", 10, Math.Exp, Math.Exp, (a, y) => TensorPrimitives.Exp(a, y),
-            @"e^{{{0}}}", "torch.exp({0})", "torch.exp({0})", "sympy.exp({0})", "exponential");
+            @"e^{{0}}", "torch.exp({0})", "torch.exp({0})", "sympy.exp({0})", "exponential");
         yield return Un("log", "x > 0 (-Inf at 0, NaN below)", 10, Math.Log, x => 1 / x, (a, y) => TensorPrimitives.Log(a, y),
             @"\log\left({0}\right)", "torch.log({0})", "torch.log({0})", "sympy.log({0})", "natural logarithm");
         yield return Un("sin", "all reals", 10, Math.Sin, Math.Cos, (a, y) => TensorPrimitives.Sin(a, y),
@@ -89,8 +89,8 @@ internal static class BuiltIns
             @"\sinh\left({0}\right)", "torch.sinh({0})", "torch.sinh({0})", "sympy.sinh({0})", "hyperbolic sine");
         yield return Un("asinh", "all reals", 14, Math.Asinh, x => 1 / Math.Sqrt(1 + x * x), (a, y) => TensorPrimitives.Asinh(a, y),
             @"\operatorname{asinh}\left({0}\right)", "torch.asinh({0})", "torch.asinh({0})", "sympy.asinh({0})", "inverse hyperbolic sine");
-        yield return Un("gauss", "all reals", 11, x => Math.Exp(-x * x), x => -2 * x * Math.Exp(-x * x), null,
-            @"e^{{-{0}^{2}}}", "torch.exp(-torch.square({0}))", "torch.exp(-torch.square({0}))", "sympy.exp(-({0})**2)", "exp(-x^2)",
+        yield return Un("gauss", "all reals", 11, x => Math.Exp(-x * x), x => -2 * x * Math.Exp(-x * x), Kernels.GaussVector,
+            @"e^{-{0}^{2}}", "torch.exp(-torch.square({0}))", "torch.exp(-torch.square({0}))", "sympy.exp(-({0})**2)", "exp(-x^2)",
             latexDelimits: false);
         yield return Un("slog", "x != 0 (NaN at 0)", 12, Kernels.SignedLog, x => 1 / Math.Abs(x), null,
             @"\operatorname{slog}\left({0}\right)", "torch.sign({0}) * torch.log(torch.abs({0}))",
@@ -110,7 +110,7 @@ internal static class BuiltIns
             @"{0} \cdot {1}", "{0} * {1}", "{0} * {1}", "{0} * {1}", "multiplication", symbol: "*", precedence: 2, commutative: true, associative: true);
         yield return Bin("div", "b != 0 (±Inf or NaN at 0)", 1, (a, b) => a / b, (a, b) => 1 / b, (a, b) => -a / (b * b),
             (a, b, y) => TensorPrimitives.Divide(a, b, y),
-            @"\frac{{{0}}}{{{1}}}", "{0} / {1}", "{0} / {1}", "{0} / {1}", "division", symbol: "/", precedence: 2);
+            @"\frac{{0}}{{1}}", "{0} / {1}", "{0} / {1}", "{0} / {1}", "division", symbol: "/", precedence: 2);
         yield return Bin("pdiv", "all reals (1 where b = 0)", 2, Kernels.ProtectedDivide,
             (a, b) => b == 0 ? 0 : 1 / b, (a, b) => b == 0 ? 0 : -a / (b * b), null,
             @"\operatorname{pdiv}\left({0}, {1}\right)", "torch.where({1} == 0, torch.ones_like({0}), {0} / {1})",
@@ -127,7 +127,7 @@ internal static class BuiltIns
         yield return Bin("pow", "a > 0, or any a with an integer b (NaN otherwise)", 20, Math.Pow,
             (a, b) => b == 0 ? 0 : b * Math.Pow(a, b - 1), (a, b) => Math.Pow(a, b) * Math.Log(a),
             (a, b, y) => TensorPrimitives.Pow(a, b, y),
-            "{0}^{{{1}}}", "torch.pow({0}, {1})", "torch.pow({0}, {1})", "{0}**{1}", "power",
+            "{0}^{{1}}", "torch.pow({0}, {1})", "torch.pow({0}, {1})", "{0}**{1}", "power",
             symbol: "^", precedence: 4, rightAssociative: true, latexDelimits: false);
 
         // Aggregates: every statistic over every axis set (EvoNorms' search space).
@@ -157,7 +157,7 @@ internal static class BuiltIns
                     Description = $"{statName} {what}",
                     Statistic = stat,
                     Axes = axes,
-                    Latex = latex + @"_{\mathrm{" + prefix + "}}\\left({0}\\right)",
+                    Latex = latex + @"_{\mathrm{" + prefix + @"}}\left({0}\right)",
                     PyTorch = $"_aggregate({{0}}, \"{prefix}\", \"{suffix}\", {{1}})",
                     TorchSharp = $"Aggregate({{0}}, \"{prefix}\", \"{suffix}\", {{1}})",
                     SymPy = $"sympy.Function(\"{name}\")({{0}})",

@@ -145,10 +145,10 @@ public static class Canonicalizer
 
         rest.Sort(ExprOrder.Instance);
         var ordered = new List<Expr>(rest.Count + 1);
-        // Constants lead products ("0.5 * x") and close sums ("x + 1").
-        if (folded is { } k && op.Name != "add") ordered.Add(new Constant(k));
+        // Constants lead products ("0.5 * x") and close sums and extrema ("x + 1", "max(x, 0)").
+        if (folded is { } k && op.Name == "mul") ordered.Add(new Constant(k));
         ordered.AddRange(rest);
-        if (folded is { } k2 && op.Name == "add") ordered.Add(new Constant(k2));
+        if (folded is { } k2 && op.Name != "mul") ordered.Add(new Constant(k2));
 
         Expr result = ordered.Count == 0 ? new Constant(op.Name == "mul" ? 1 : 0) : ordered[0];
         for (int i = 1; i < ordered.Count; i++) result = new Binary(op, result, ordered[i]);
