@@ -1,7 +1,7 @@
 namespace ActSearch.Expressions;
 
 /// <summary>
-/// A total structural order on expressions (leaves before calls, then by name, value and operands).
+/// A total structural order on expressions (parameters, then x, then constants, before calls, then by name, value and operands).
 /// The canonical form sorts the operands of commutative primitives with it.
 /// </summary>
 public sealed class ExprOrder : IComparer<Expr>
@@ -10,8 +10,8 @@ public sealed class ExprOrder : IComparer<Expr>
 
     private static int Rank(Expr e) => e switch
     {
-        Variable => 0,
-        Parameter => 1,
+        Parameter => 0, // coefficients first: "beta * x"
+        Variable => 1,
         Constant => 2,
         Unary => 3,
         Binary => 4,
