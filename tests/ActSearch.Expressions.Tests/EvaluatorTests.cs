@@ -90,6 +90,26 @@ public class EvaluatorTests
         Assert.Equal(1 / (1 + Math.Exp(-3)), c.Evaluate(1, [3.0]), 14);
     }
 
+    [Theory]
+    [InlineData("min(x, atan(v1))", 3.0, 0.7853981633974483)]
+    [InlineData("min(atan(v1), x)", -2.0, -2.0)]
+    [InlineData("pdiv(x, v0{0})", 5.0, 1.0)]
+    [InlineData("x * sigmoid(beta{2} * 1) + softplus(v0{0})", 2.0, 2.45474133651571)]
+    public void Subgraphs_of_parameters_only_are_scalars_computed_once_per_call(string formula, double x, double expected)
+    {
+        var c = CompiledExpr.Compile(ExprParser.Parse(formula));
+        Assert.Equal(expected, c.Evaluate(x), 14);
+        Assert.Equal(expected, c.Evaluate([x, x, x])[2], 14);
+    }
+
+    [Fact]
+    public void Statistics_of_parameters_broadcast_like_constants()
+    {
+        var y = new double[8];
+        CompiledExpr.Compile(ExprParser.Parse("x + batch_mean(v1{2}) + instance_var(v1{2})")).Evaluate([1, 2, 3, 4, 5, 6, 7, 8], y, new TensorShape(2, 2, 1, 2));
+        Assert.Equal([3.0, 4, 5, 6, 7, 8, 9, 10], y);
+    }
+
     [Fact]
     public void Shared_nodes_are_computed_once()
     {

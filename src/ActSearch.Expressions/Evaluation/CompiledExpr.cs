@@ -5,16 +5,20 @@ namespace ActSearch.Expressions;
 /// <summary>
 /// An expression graph compiled to a flat instruction list (one instruction per distinct node, shared
 /// nodes computed once) and evaluated over spans of points with vector kernels, a chunk of rows at a time.
-/// Constant subgraphs are folded at compile time and scalar operands use scalar kernels. Out-of-domain
+/// Subgraphs that do not depend on x are computed once per call in scalar arithmetic (constants at compile
+/// time, parameters at run time), and vector operations with a scalar operand use scalar kernels. Out-of-domain
 /// inputs give NaN or ±Inf, never an exception. Instances are immutable and thread-safe; each call uses
-/// its own scratch buffers (or the <see cref="EvalWorkspace"/> given).
+/// its own scratch rows (or the <see cref="EvalWorkspace"/> given).
 /// </summary>
 public sealed class CompiledExpr
 {
     /// <summary>Rows per chunk for element-wise graphs: small enough that all live buffers stay in L1/L2.</summary>
     public const int ChunkRows = 256;
 
-    private enum Code : byte { Input, Scalar, Parameter, Unary, Binary, Aggregate }
+    /// <summary>Deepest graph compiled (the compiler recurses once per level).</summary>
+    public const int MaxDepth = 4096;
+
+    private enum Code : byte { Input, Const, Param, ScalarUnary, ScalarBinary, Unary, Binary, Aggregate }
 
     private enum Fast : byte { None, Add, Sub, Mul, Div, Max, Min, Pow }
 
@@ -23,31 +27,36 @@ public sealed class CompiledExpr
         public readonly Code Code = code;
         public readonly Primitive? Op = op;
         public readonly int A = a, B = b; // instruction indices of the operands
-        public readonly double Value = value; // scalar value (Scalar) or parameter index (Parameter)
-        public readonly int Slot = slot; // buffer slot of a vector result; -1 for scalars
+        public readonly double Value = value; // the constant (Const) or parameter index (Param)
+        public readonly int Slot = slot; // row buffer of a vector result; -1 for scalar-valued instructions
         public readonly int Groups = groups;
         public readonly Fast Fast = fast;
+
+        public bool IsScalar => Code is Code.Const or Code.Param or Code.ScalarUnary or Code.ScalarBinary;
+
+        public Instruction WithSlot(int slot) => new(Code, Op, A, B, Value, slot, Groups, Fast);
     }
 
     private readonly Instruction[] _code;
     private readonly double[] _initialParameters;
 
-    private CompiledExpr(Expr root, Instruction[] code, int slots, IReadOnlyList<Parameter> parameters, bool hasAggregates)
+    private CompiledExpr(Expr root, Instruction[] code, int slots, Parameter[] parameters, bool hasAggregates)
     {
         Root = root;
         _code = code;
         SlotCount = slots;
         Parameters = parameters;
         HasAggregates = hasAggregates;
-        _initialParameters = [.. parameters.Select(p => p.Initial)];
+        _initialParameters = new double[parameters.Length];
+        for (int i = 0; i < parameters.Length; i++) _initialParameters[i] = parameters[i].Initial;
     }
 
     public Expr Root { get; }
 
-    /// <summary>Learnable parameters in the order <see cref="Evaluate"/> takes their values.</summary>
+    /// <summary>Learnable parameters in the order <see cref="Evaluate(ReadOnlySpan{double}, ReadOnlySpan{double})"/> takes their values.</summary>
     public IReadOnlyList<Parameter> Parameters { get; }
 
-    /// <summary>Instructions executed per row (distinct non-folded nodes).</summary>
+    /// <summary>Instructions executed per call (distinct nodes left after folding constants).</summary>
     public int InstructionCount => _code.Length;
 
     /// <summary>Number of row buffers needed (after reusing dead ones).</summary>
@@ -55,28 +64,36 @@ public sealed class CompiledExpr
 
     public bool HasAggregates { get; }
 
-    /// <summary>True when the whole graph folded to one number (it does not depend on x).</summary>
-    public bool IsConstant => _code[^1].Code == Code.Scalar;
+    /// <summary>True when the whole graph folded to one number at compile time (it depends neither on x nor on parameters).</summary>
+    public bool IsConstant => _code[^1].Code == Code.Const;
+
+    /// <summary>True when the result does not depend on x (a constant, or a function of parameters only).</summary>
+    public bool IsScalar => _code[^1].IsScalar;
 
     public static CompiledExpr Compile(Expr root)
     {
-        var nodes = root.Nodes();
-        var parameters = root.Parameters();
-        var paramIndex = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int i = 0; i < parameters.Count; i++) paramIndex[parameters[i].Name] = i;
+        if (root.Depth > MaxDepth) throw new ArgumentException($"Graph is {root.Depth} levels deep; at most {MaxDepth} are compiled.", nameof(root));
+        var builder = new Builder();
+        int rootId = builder.Visit(root);
+        return builder.Finish(root, rootId);
+    }
 
-        var index = new Dictionary<Expr, int>(ReferenceEqualityComparer.Instance);
-        var code = new List<Instruction>(nodes.Count);
-        bool hasAggregates = false;
+    private sealed class Builder
+    {
+        private readonly Dictionary<Expr, int> _index = new(ReferenceEqualityComparer.Instance);
+        private readonly List<Instruction> _code = [];
+        private readonly List<Parameter> _parameters = [];
+        private bool _hasAggregates;
 
-        int Emit(Instruction ins)
+        private int Emit(Instruction ins)
         {
-            code.Add(ins);
-            return code.Count - 1;
+            _code.Add(ins);
+            return _code.Count - 1;
         }
 
-        foreach (var n in nodes)
+        public int Visit(Expr n)
         {
+            if (_index.TryGetValue(n, out int known)) return known;
             int id;
             switch (n)
             {
@@ -84,83 +101,88 @@ public sealed class CompiledExpr
                     id = Emit(new Instruction(Code.Input, null, -1, -1, 0, 0, 0, Fast.None));
                     break;
                 case Constant c:
-                    id = Emit(new Instruction(Code.Scalar, null, -1, -1, c.Value, -1, 0, Fast.None));
+                    id = Emit(new Instruction(Code.Const, null, -1, -1, c.Value, -1, 0, Fast.None));
                     break;
                 case Parameter p:
-                    id = Emit(new Instruction(Code.Parameter, null, -1, -1, paramIndex[p.Name], -1, 0, Fast.None));
+                {
+                    int k = _parameters.FindIndex(q => q.Name == p.Name);
+                    if (k < 0)
+                    {
+                        k = _parameters.Count;
+                        _parameters.Add(p);
+                    }
+                    id = Emit(new Instruction(Code.Param, null, -1, -1, k, -1, 0, Fast.None));
                     break;
+                }
                 case Unary u:
                 {
-                    int a = index[u.Arg];
-                    id = code[a].Code == Code.Scalar
-                        ? Emit(new Instruction(Code.Scalar, null, -1, -1, u.Op.Apply1!(code[a].Value), -1, 0, Fast.None))
-                        : Emit(new Instruction(Code.Unary, u.Op, a, -1, 0, 0, 0, Fast.None));
+                    int a = Visit(u.Arg);
+                    var ia = _code[a];
+                    id = ia.Code == Code.Const
+                        ? Emit(new Instruction(Code.Const, null, -1, -1, u.Op.Apply1!(ia.Value), -1, 0, Fast.None))
+                        : Emit(new Instruction(ia.IsScalar ? Code.ScalarUnary : Code.Unary, u.Op, a, -1, 0, 0, 0, Fast.None));
                     break;
                 }
                 case Binary b:
                 {
-                    int a = index[b.Left], c2 = index[b.Right];
-                    id = code[a].Code == Code.Scalar && code[c2].Code == Code.Scalar
-                        ? Emit(new Instruction(Code.Scalar, null, -1, -1, b.Op.Apply2!(code[a].Value, code[c2].Value), -1, 0, Fast.None))
-                        : Emit(new Instruction(Code.Binary, b.Op, a, c2, 0, 0, 0, FastOf(b.Op)));
+                    int a = Visit(b.Left), c2 = Visit(b.Right);
+                    Instruction ia = _code[a], ib = _code[c2];
+                    id = ia.Code == Code.Const && ib.Code == Code.Const
+                        ? Emit(new Instruction(Code.Const, null, -1, -1, b.Op.Apply2!(ia.Value, ib.Value), -1, 0, Fast.None))
+                        : Emit(new Instruction(ia.IsScalar && ib.IsScalar ? Code.ScalarBinary : Code.Binary, b.Op, a, c2, 0, 0, 0, FastOf(b.Op)));
                     break;
                 }
                 case Aggregate g:
-                    hasAggregates = true;
-                    id = Emit(new Instruction(Code.Aggregate, g.Op, index[g.Arg], -1, 0, 0, g.Groups, Fast.None));
+                    _hasAggregates = true;
+                    id = Emit(new Instruction(Code.Aggregate, g.Op, Visit(g.Arg), -1, 0, 0, g.Groups, Fast.None));
                     break;
                 default:
                     throw new InvalidOperationException($"Unknown node {n.GetType().Name}.");
             }
-            index[n] = id;
+            _index[n] = id;
+            return id;
         }
 
-        // Drop instructions nothing uses any more (operands of folded constants), then allocate buffers
-        // by liveness so a chunk's working set stays small.
-        int rootId = index[root];
-        var live = new bool[code.Count];
-        live[rootId] = true;
-        for (int i = rootId; i >= 0; i--)
+        public CompiledExpr Finish(Expr root, int rootId)
         {
-            if (!live[i]) continue;
-            if (code[i].A >= 0) live[code[i].A] = true;
-            if (code[i].B >= 0) live[code[i].B] = true;
-        }
-        var remap = new int[code.Count];
-        var kept = new List<Instruction>();
-        for (int i = 0; i < code.Count; i++)
-        {
-            if (!live[i])
+            // Keep what the root needs (operands of folded constants are dead), then give vector results
+            // row buffers by liveness, so a chunk's working set stays small.
+            int count = rootId + 1;
+            var live = new bool[count];
+            live[rootId] = true;
+            for (int i = rootId; i >= 0; i--)
             {
-                remap[i] = -1;
-                continue;
+                if (!live[i]) continue;
+                var c = _code[i];
+                if (c.A >= 0) live[c.A] = true;
+                if (c.B >= 0) live[c.B] = true;
             }
-            var c = code[i];
-            remap[i] = kept.Count;
-            kept.Add(new Instruction(c.Code, c.Op, c.A >= 0 ? remap[c.A] : -1, c.B >= 0 ? remap[c.B] : -1, c.Value, c.Slot, c.Groups, c.Fast));
+            var remap = new int[count];
+            int kept = 0;
+            for (int i = 0; i < count; i++) remap[i] = live[i] ? kept++ : -1;
+            var final = new Instruction[kept];
+            var last = new int[kept];
+            for (int i = 0; i < count; i++)
+            {
+                if (!live[i]) continue;
+                var c = _code[i];
+                int a = c.A >= 0 ? remap[c.A] : -1, b = c.B >= 0 ? remap[c.B] : -1;
+                final[remap[i]] = new Instruction(c.Code, c.Op, a, b, c.Value, c.Slot, c.Groups, c.Fast);
+                if (a >= 0) last[a] = remap[i];
+                if (b >= 0) last[b] = remap[i];
+            }
+            var free = new Stack<int>();
+            int slots = 0;
+            for (int i = 0; i < final.Length; i++)
+            {
+                var c = final[i];
+                final[i] = c.WithSlot(c.IsScalar ? -1 : free.Count > 0 ? free.Pop() : slots++);
+                // Operands whose last use is this instruction free their rows after it ran.
+                if (c.A >= 0 && last[c.A] == i && final[c.A].Slot >= 0) free.Push(final[c.A].Slot);
+                if (c.B >= 0 && c.B != c.A && last[c.B] == i && final[c.B].Slot >= 0) free.Push(final[c.B].Slot);
+            }
+            return new CompiledExpr(root, final, Math.Max(slots, 1), [.. _parameters], _hasAggregates);
         }
-        var last = new int[kept.Count];
-        Array.Fill(last, -1);
-        for (int i = 0; i < kept.Count; i++)
-        {
-            if (kept[i].A >= 0) last[kept[i].A] = i;
-            if (kept[i].B >= 0) last[kept[i].B] = i;
-        }
-        var free = new Stack<int>();
-        int slots = 0;
-        var final = new Instruction[kept.Count];
-        for (int i = 0; i < kept.Count; i++)
-        {
-            var c = kept[i];
-            bool vector = c.Code is not (Code.Scalar or Code.Parameter);
-            int slot = -1;
-            if (vector) slot = free.Count > 0 ? free.Pop() : slots++;
-            final[i] = new Instruction(c.Code, c.Op, c.A, c.B, c.Value, slot, c.Groups, c.Fast);
-            // Operands whose last use is this instruction release their buffers after it runs.
-            if (c.A >= 0 && last[c.A] == i && final[c.A].Slot >= 0) free.Push(final[c.A].Slot);
-            if (c.B >= 0 && c.B != c.A && last[c.B] == i && final[c.B].Slot >= 0) free.Push(final[c.B].Slot);
-        }
-        return new CompiledExpr(root, final, Math.Max(slots, 1), parameters, hasAggregates);
     }
 
     private static Fast FastOf(Primitive op) => op.Name switch
@@ -212,9 +234,11 @@ public sealed class CompiledExpr
         if (parameters.IsEmpty) parameters = _initialParameters;
         else if (parameters.Length != Parameters.Count)
             throw new ArgumentException($"Expected {Parameters.Count} parameter values, got {parameters.Length}.", nameof(parameters));
-        if (IsConstant)
+        Span<double> scalars = _code.Length <= 128 ? stackalloc double[_code.Length] : new double[_code.Length];
+        ComputeScalars(scalars, parameters);
+        if (IsScalar)
         {
-            y[..x.Length].Fill(_code[^1].Value);
+            y[..x.Length].Fill(scalars[^1]);
             return;
         }
         int chunk = shape is null ? Math.Min(ChunkRows, Math.Max(x.Length, 1)) : x.Length;
@@ -223,17 +247,33 @@ public sealed class CompiledExpr
         for (int start = 0; start < x.Length; start += chunk)
         {
             int n = Math.Min(chunk, x.Length - start);
-            RunChunk(x.Slice(start, n), y.Slice(start, n), parameters, buffers, n, shape);
+            RunChunk(x.Slice(start, n), y.Slice(start, n), scalars, buffers, n, shape);
         }
     }
 
-    private void RunChunk(ReadOnlySpan<double> x, Span<double> y, ReadOnlySpan<double> parameters, Rows buffers, int n, TensorShape? shape)
+    // Everything that does not depend on x, once per call: constants, parameters and functions of them.
+    private void ComputeScalars(Span<double> s, ReadOnlySpan<double> parameters)
+    {
+        for (int i = 0; i < _code.Length; i++)
+        {
+            ref readonly var ins = ref _code[i];
+            switch (ins.Code)
+            {
+                case Code.Const: s[i] = ins.Value; break;
+                case Code.Param: s[i] = parameters[(int)ins.Value]; break;
+                case Code.ScalarUnary: s[i] = ins.Op!.Apply1!(s[ins.A]); break;
+                case Code.ScalarBinary: s[i] = ins.Op!.Apply2!(s[ins.A], s[ins.B]); break;
+            }
+        }
+    }
+
+    private void RunChunk(ReadOnlySpan<double> x, Span<double> y, ReadOnlySpan<double> scalars, Rows buffers, int n, TensorShape? shape)
     {
         var code = _code;
         for (int i = 0; i < code.Length; i++)
         {
             ref readonly var ins = ref code[i];
-            if (ins.Slot < 0) continue; // scalars and parameters are read in place
+            if (ins.Slot < 0) continue; // scalar-valued: computed once per call
             var dst = buffers[ins.Slot, n];
             switch (ins.Code)
             {
@@ -241,39 +281,22 @@ public sealed class CompiledExpr
                     x.CopyTo(dst);
                     break;
                 case Code.Unary:
-                    ins.Op!.Apply(Operand(ins.A, buffers, n, x, parameters, dst), dst);
+                    ins.Op!.Apply(buffers[code[ins.A].Slot, n], dst);
                     break;
                 case Code.Binary:
-                    RunBinary(in ins, buffers, n, x, parameters, dst);
+                    RunBinary(in ins, buffers, n, scalars, dst);
                     break;
                 case Code.Aggregate:
-                    AggregateKernels.Apply(ins.Op!, Operand(ins.A, buffers, n, x, parameters, dst), dst, shape!.Value, ins.Groups);
+                    // A statistic of something that does not depend on x: broadcast it, then reduce in place.
+                    if (code[ins.A].Slot < 0) dst.Fill(scalars[ins.A]);
+                    AggregateKernels.Apply(ins.Op!, code[ins.A].Slot < 0 ? dst : buffers[code[ins.A].Slot, n], dst, shape!.Value, ins.Groups);
                     break;
             }
         }
-        Result(buffers, n, x, parameters, y);
+        buffers[code[^1].Slot, n].CopyTo(y);
     }
 
-    private void Result(Rows buffers, int n, ReadOnlySpan<double> x, ReadOnlySpan<double> parameters, Span<double> y)
-    {
-        ref readonly var last = ref _code[^1];
-        if (last.Slot >= 0) buffers[last.Slot, n].CopyTo(y);
-        else y.Fill(ScalarOf(in last, parameters));
-    }
-
-    private double ScalarOf(in Instruction ins, ReadOnlySpan<double> parameters) =>
-        ins.Code == Code.Scalar ? ins.Value : parameters[(int)ins.Value];
-
-    // The operand as a span; a scalar operand is broadcast into the destination first (rare: unary of a parameter).
-    private ReadOnlySpan<double> Operand(int id, Rows buffers, int n, ReadOnlySpan<double> x, ReadOnlySpan<double> parameters, Span<double> scratch)
-    {
-        ref readonly var ins = ref _code[id];
-        if (ins.Slot >= 0) return buffers[ins.Slot, n];
-        scratch.Fill(ScalarOf(in ins, parameters));
-        return scratch;
-    }
-
-    private void RunBinary(in Instruction ins, Rows buffers, int n, ReadOnlySpan<double> x, ReadOnlySpan<double> parameters, Span<double> dst)
+    private void RunBinary(in Instruction ins, Rows buffers, int n, ReadOnlySpan<double> scalars, Span<double> dst)
     {
         ref readonly var a = ref _code[ins.A];
         ref readonly var b = ref _code[ins.B];
@@ -282,15 +305,10 @@ public sealed class CompiledExpr
             ins.Op!.Apply(buffers[a.Slot, n], buffers[b.Slot, n], dst);
             return;
         }
-        if (a.Slot < 0 && b.Slot < 0) // parameters (and constants) only: not folded, parameters vary
-        {
-            dst.Fill(ins.Op!.Apply2!(ScalarOf(in a, parameters), ScalarOf(in b, parameters)));
-            return;
-        }
         if (b.Slot < 0 && ins.Fast != Fast.None)
         {
             ReadOnlySpan<double> va = buffers[a.Slot, n];
-            double s = ScalarOf(in b, parameters);
+            double s = scalars[ins.B];
             switch (ins.Fast)
             {
                 case Fast.Add: TensorPrimitives.Add(va, s, dst); return;
@@ -305,7 +323,7 @@ public sealed class CompiledExpr
         if (a.Slot < 0 && ins.Fast != Fast.None)
         {
             ReadOnlySpan<double> vb = buffers[b.Slot, n];
-            double s = ScalarOf(in a, parameters);
+            double s = scalars[ins.A];
             switch (ins.Fast)
             {
                 case Fast.Add: TensorPrimitives.Add(vb, s, dst); return;
@@ -317,17 +335,16 @@ public sealed class CompiledExpr
                 case Fast.Pow: TensorPrimitives.Pow(s, vb, dst); return;
             }
         }
-        // General case with a scalar operand: broadcast it through a scratch row.
-        var scratch = new double[n];
+        // Other primitives with a scalar operand: broadcast it into the destination row, then run in place.
         if (a.Slot < 0)
         {
-            scratch.AsSpan().Fill(ScalarOf(in a, parameters));
-            ins.Op!.Apply(scratch, buffers[b.Slot, n], dst);
+            dst.Fill(scalars[ins.A]);
+            ins.Op!.Apply(dst, buffers[b.Slot, n], dst);
         }
         else
         {
-            scratch.AsSpan().Fill(ScalarOf(in b, parameters));
-            ins.Op!.Apply(buffers[a.Slot, n], scratch, dst);
+            dst.Fill(scalars[ins.B]);
+            ins.Op!.Apply(buffers[a.Slot, n], dst, dst);
         }
     }
 
@@ -354,8 +371,10 @@ public sealed class CompiledExpr
                 switch (ins.Code)
                 {
                     case Code.Input: v[i] = x[row]; d[i] = 1; break;
-                    case Code.Scalar: v[i] = ins.Value; d[i] = 0; break;
-                    case Code.Parameter: v[i] = parameters[(int)ins.Value]; d[i] = 0; break;
+                    case Code.Const: v[i] = ins.Value; d[i] = 0; break;
+                    case Code.Param: v[i] = parameters[(int)ins.Value]; d[i] = 0; break;
+                    case Code.ScalarUnary: v[i] = ins.Op!.Apply1!(v[ins.A]); d[i] = 0; break;
+                    case Code.ScalarBinary: v[i] = ins.Op!.Apply2!(v[ins.A], v[ins.B]); d[i] = 0; break;
                     case Code.Unary:
                         v[i] = ins.Op!.Apply1!(v[ins.A]);
                         d[i] = d[ins.A] == 0 ? 0 : ins.Op.Derivative1!(v[ins.A]) * d[ins.A];
