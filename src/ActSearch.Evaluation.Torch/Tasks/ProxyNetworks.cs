@@ -1,0 +1,112 @@
+using ActSearch.Evaluation.Torch.Compilation;
+using ActSearch.Expressions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ActSearch.Evaluation.Torch.Tasks;
+
+/// <summary>Makes the activation (or normalization-activation layer) for a slot with the given channel count.</summary>
+public delegate nn.Module<Tensor, Tensor> SlotFactory(int channels);
+
+/// <summary>Ready-made slot factories: a candidate expression, or the hand-written baselines it is compared with.</summary>
+public static class Slots
+{
+    /// <summary>
+    /// The candidate: a scalar activation compiles to an <see cref="ExprModule"/>; a graph with tensor statistics to a
+    /// <see cref="NormActivationLayer"/> (with its affine gamma, beta).
+    /// </summary>
+    public static SlotFactory For(Expr candidate, bool fuse = false) => channels => candidate.HasAggregates()
+        ? new NormActivationLayer(candidate, channels)
+        : ExprModule.Compile(candidate, new ExprCompileOptions { Channels = channels, FuseKnownPatterns = fuse });
+
+    /// <summary>TorchSharp's built-in SiLU (the hand-written reference for <c>x * sigmoid(x)</c>).</summary>
+    public static SlotFactory BuiltInSilu { get; } = _ => nn.SiLU();
+
+    public static SlotFactory BuiltInRelu { get; } = _ => nn.ReLU();
+
+    /// <summary>BatchNorm followed by ReLU: what norm-activation candidates replace in <c>fmnist-resnet</c>.</summary>
+    public static SlotFactory BatchNormRelu { get; } = channels => nn.Sequential(nn.BatchNorm2d(channels), nn.ReLU());
+}
+
+/// <summary>
+/// The proxy architectures. Every place a network would have an activation (or a BN+ReLU pair, in the ResNet)
+/// is a slot filled by a <see cref="SlotFactory"/>. Widths are multiples of 32 so EvoNorm's 32-group statistics fit.
+/// </summary>
+public static class ProxyNetworks
+{
+    /// <summary>784 -> 128 -> 64 -> 10 on flattened images.</summary>
+    public static nn.Module<Tensor, Tensor> Mlp(SlotFactory slot, int inputs = 784, int classes = 10, int hidden1 = 128, int hidden2 = 64) =>
+        nn.Sequential(nn.Flatten(), nn.Linear(inputs, hidden1), slot(hidden1), nn.Linear(hidden1, hidden2), slot(hidden2), nn.Linear(hidden2, classes));
+
+    /// <summary>A small CNN for 28x28 images: two 3x3 convolutions of 32 channels with max pooling, then a linear classifier.</summary>
+    public static nn.Module<Tensor, Tensor> Cnn(SlotFactory slot, int classes = 10) => nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding: 1), slot(32), nn.MaxPool2d(2),
+        nn.Conv2d(32, 32, 3, padding: 1), slot(32), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(32 * 7 * 7, classes));
+
+    /// <summary>
+    /// A small pre-activation-free ResNet for 28x28 images: a stride-2 stem (32 channels, 14x14), one residual block at
+    /// 32 channels and one at 64 channels with stride 2 (7x7), global average pooling, a linear classifier. Each
+    /// BN+ReLU pair of the usual design is one slot (convolutions without bias, as before BatchNorm).
+    /// </summary>
+    public static nn.Module<Tensor, Tensor> ResNet(SlotFactory slot, int classes = 10) => nn.Sequential(
+        nn.Conv2d(1, 32, 3, stride: 2, padding: 1, bias: false), slot(32),
+        new ResidualBlock(32, 32, 1, slot),
+        new ResidualBlock(32, 64, 2, slot),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, classes));
+
+    /// <summary>
+    /// A plain MLP of <paramref name="depth"/> linear layers of <paramref name="width"/> units without normalization,
+    /// LeCun-normal initialised (as in the SELU paper), so only self-normalizing or trainable activations keep it trainable.
+    /// </summary>
+    public static nn.Module<Tensor, Tensor> DeepMlp(SlotFactory slot, int inputs = 784, int classes = 10, int depth = 20, int width = 64)
+    {
+        var layers = new List<nn.Module<Tensor, Tensor>> { nn.Flatten() };
+        for (int i = 0; i < depth - 1; i++)
+        {
+            var linear = nn.Linear(i == 0 ? inputs : width, width);
+            LeCunNormal(linear);
+            layers.Add(linear);
+            layers.Add(slot(width));
+        }
+        var head = nn.Linear(width, classes);
+        LeCunNormal(head);
+        layers.Add(head);
+        return nn.Sequential(layers);
+    }
+
+    /// <summary>1 -> 32 -> 32 -> 1 for fitting a smooth curve.</summary>
+    public static nn.Module<Tensor, Tensor> Regressor(SlotFactory slot, int width = 32) =>
+        nn.Sequential(nn.Linear(1, width), slot(width), nn.Linear(width, width), slot(width), nn.Linear(width, 1));
+
+    private static void LeCunNormal(TorchSharp.Modules.Linear linear)
+    {
+        using var _ = no_grad();
+        long fanIn = linear.weight!.shape[1];
+        linear.weight.normal_(0, 1 / Math.Sqrt(fanIn));
+        linear.bias?.zero_();
+    }
+
+    /// <summary>conv-slot-conv (+ projection shortcut when the shape changes), then a slot after the addition.</summary>
+    private sealed class ResidualBlock : nn.Module<Tensor, Tensor>
+    {
+        private readonly nn.Module<Tensor, Tensor> conv1, act1, conv2, act2;
+        private readonly nn.Module<Tensor, Tensor>? shortcut;
+
+        public ResidualBlock(int inputs, int outputs, int stride, SlotFactory slot) : base("ResidualBlock")
+        {
+            conv1 = nn.Conv2d(inputs, outputs, 3, stride: stride, padding: 1, bias: false);
+            act1 = slot(outputs);
+            conv2 = nn.Conv2d(outputs, outputs, 3, padding: 1, bias: false);
+            act2 = slot(outputs);
+            if (stride != 1 || inputs != outputs) shortcut = nn.Conv2d(inputs, outputs, 1, stride: stride, bias: false);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            var y = conv2.forward(act1.forward(conv1.forward(x)));
+            return act2.forward(y + (shortcut is null ? x : shortcut.forward(x)));
+        }
+    }
+}

@@ -1,0 +1,241 @@
+using System.Diagnostics;
+using ActSearch.Evaluation.Data;
+using ActSearch.Evaluation.Tasks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ActSearch.Evaluation.Torch.Tasks;
+
+/// <summary>Training and held-out examples of a task, as managed arrays (moved to the device per run).</summary>
+public sealed record TaskData(Dataset Train, Dataset HeldOut);
+
+/// <summary>A proxy task: its spec, how to build its network around the candidate slots, and its data.</summary>
+public sealed record ProxyTaskDefinition(ProxyTaskSpec Spec, Func<SlotFactory, nn.Module<Tensor, Tensor>> Build, Func<TaskData> Data);
+
+/// <summary>The proxy tasks, registered by name.</summary>
+public static class ProxyTasks
+{
+    private static readonly Lazy<(Dataset Train, Dataset Test)> FashionMnist = new(() => DataSets.FashionMnist());
+
+    private static readonly Lazy<TaskData> BreastCancer = new(() =>
+    {
+        var split = Splits.TrainHeldOut(DataSets.BreastCancer(), 0.25, 7);
+        var (mean, std) = split.Train.FeatureStatistics();
+        return new TaskData(split.Train.Standardized(mean, std), split.HeldOut.Standardized(mean, std));
+    });
+
+    private static readonly Lazy<TaskData> SmoothCurve = new(() => new TaskData(Curve(1024, 11, "curve/train"), Curve(256, 12, "curve/held-out")));
+
+    private static TaskData Fmnist() => new(FashionMnist.Value.Train, FashionMnist.Value.Test);
+
+    /// <summary>The target of the regression task: smooth, with both oscillation and growth, on [-3, 3].</summary>
+    public static double CurveTarget(double x) => Math.Sin(2 * x) + 0.25 * x * x - 0.5 * Math.Tanh(3 * x);
+
+    private static Dataset Curve(int count, ulong seed, string name)
+    {
+        var rng = new SeededRandom(seed);
+        var xs = new float[count];
+        var ys = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            double x = -3 + 6 * (rng.NextUInt64() >> 11) * (1.0 / (1UL << 53));
+            xs[i] = (float)x;
+            ys[i] = (float)CurveTarget(x);
+        }
+        return new Dataset(name, [1], xs, null, ys);
+    }
+
+    public static IReadOnlyDictionary<string, ProxyTaskDefinition> All { get; } = new[]
+    {
+        new ProxyTaskDefinition(new ProxyTaskSpec
+        {
+            Name = "fmnist-mlp", Metric = TaskMetric.Accuracy, Steps = 300, BatchSize = 64, LearningRate = 1e-3,
+            Description = "784-128-64-10 MLP on the Fashion-MNIST subset",
+        }, slot => ProxyNetworks.Mlp(slot), Fmnist),
+        new ProxyTaskDefinition(new ProxyTaskSpec
+        {
+            Name = "fmnist-cnn", Metric = TaskMetric.Accuracy, Steps = 300, BatchSize = 64, LearningRate = 1e-3,
+            Description = "two-convolution CNN (32 channels) on the Fashion-MNIST subset",
+        }, slot => ProxyNetworks.Cnn(slot), Fmnist),
+        new ProxyTaskDefinition(new ProxyTaskSpec
+        {
+            Name = "fmnist-resnet", Metric = TaskMetric.Accuracy, Steps = 200, BatchSize = 64, LearningRate = 2e-3, NormActivationSlots = true,
+            Description = "small ResNet (32/64 channels) whose BN+ReLU pairs are the candidate layer",
+        }, slot => ProxyNetworks.ResNet(slot), Fmnist),
+        new ProxyTaskDefinition(new ProxyTaskSpec
+        {
+            Name = "tabular-mlp", Metric = TaskMetric.Accuracy, Steps = 200, BatchSize = 64, LearningRate = 3e-3,
+            Description = "30-64-64-2 MLP on Breast Cancer Wisconsin (75/25 stratified split, seed 7)",
+        }, slot => ProxyNetworks.Mlp(slot, inputs: 30, classes: 2, hidden1: 64, hidden2: 64), () => BreastCancer.Value),
+        new ProxyTaskDefinition(new ProxyTaskSpec
+        {
+            Name = "deep-mlp", Metric = TaskMetric.Accuracy, Steps = 300, BatchSize = 64, LearningRate = 1e-3,
+            Description = "20-layer plain MLP (width 64, LeCun-normal, no normalization) on the Fashion-MNIST subset",
+        }, slot => ProxyNetworks.DeepMlp(slot), Fmnist),
+        new ProxyTaskDefinition(new ProxyTaskSpec
+        {
+            Name = "regression", Metric = TaskMetric.Loss, Steps = 500, BatchSize = 64, LearningRate = 3e-3,
+            Description = "1-32-32-1 MLP fitting sin(2x) + x^2/4 - tanh(3x)/2 on [-3, 3] (mean squared error)",
+        }, slot => ProxyNetworks.Regressor(slot), () => SmoothCurve.Value),
+    }.ToDictionary(d => d.Spec.Name, StringComparer.Ordinal);
+
+    public static ProxyTaskDefinition Get(string name) =>
+        All.TryGetValue(name, out var d) ? d
+            : throw new KeyNotFoundException($"Unknown proxy task '{name}'; known: {string.Join(", ", All.Keys)}.");
+}
+
+/// <summary>
+/// Trains proxy networks. Runs are synchronous on the calling thread (TorchSharp's dispose scopes are per thread);
+/// <see cref="RunAsync"/> gives each run a dedicated thread so no dispose scope ever spans an await.
+/// The same spec, seed and device give identical results.
+/// </summary>
+public sealed class ProxyTrainer(Device device)
+{
+    public Device Device { get; } = device;
+
+    public Task<ProxyTaskResult> RunAsync(ProxyTaskDefinition task, SlotFactory slot, CancellationToken cancellation = default) =>
+        Task.Factory.StartNew(() => Run(task, slot, cancellation), cancellation, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    public ProxyTaskResult Run(ProxyTaskDefinition task, SlotFactory slot, CancellationToken cancellation = default)
+    {
+        var spec = task.Spec;
+        var data = task.Data();
+        var clock = Stopwatch.StartNew();
+        using var run = new TrainingRun(task, slot, data, Device);
+        double last = double.NaN;
+        bool diverged = false;
+        int steps = 0;
+        for (; steps < spec.Steps; steps++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            last = run.Step();
+            if (!double.IsFinite(last))
+            {
+                diverged = true;
+                break;
+            }
+        }
+        var (loss, accuracy) = diverged ? (double.PositiveInfinity, 0.0) : run.Evaluate();
+        clock.Stop();
+        return new ProxyTaskResult
+        {
+            Task = spec.Name, Seed = spec.Seed, Device = Device.ToString(), Metric = spec.Metric,
+            Accuracy = spec.Metric == TaskMetric.Accuracy ? accuracy : double.NaN,
+            Loss = double.IsFinite(loss) ? loss : double.PositiveInfinity,
+            FinalTrainLoss = last, Steps = steps, ParameterCount = run.ParameterCount, WallTime = clock.Elapsed, Diverged = diverged,
+        };
+    }
+
+    /// <summary>Mean wall time of one training step (forward, backward, Adam update) after <paramref name="warmup"/> steps.</summary>
+    public TimeSpan MeasureStep(ProxyTaskDefinition task, SlotFactory slot, int warmup = 5, int steps = 30)
+    {
+        using var run = new TrainingRun(task, slot, task.Data(), Device);
+        for (int i = 0; i < warmup; i++) run.Step();
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < steps; i++) run.Step();
+        return clock.Elapsed / steps;
+    }
+
+    /// <summary>One training run's state: the network, the optimizer, the data on the device and the batch order.</summary>
+    private sealed class TrainingRun : IDisposable
+    {
+        private readonly ProxyTaskSpec _spec;
+        private readonly nn.Module<Tensor, Tensor> _model;
+        private readonly optim.Optimizer _optimizer;
+        private readonly Tensor _trainX, _trainY, _heldX, _heldY;
+        private readonly SeededRandom _batches;
+        private readonly int _trainCount;
+        private int[] _order = [];
+        private int _position;
+
+        public TrainingRun(ProxyTaskDefinition task, SlotFactory slot, TaskData data, Device device)
+        {
+            _spec = task.Spec;
+            manual_seed((long)(_spec.Seed & long.MaxValue));
+            _model = task.Build(slot);
+            _model.to(device);
+            _model.train();
+            _optimizer = optim.Adam(_model.parameters(), _spec.LearningRate);
+            ParameterCount = _model.parameters().Sum(p => p.numel());
+            (_trainX, _trainY) = ToTensors(data.Train, device);
+            (_heldX, _heldY) = ToTensors(data.HeldOut, device);
+            _trainCount = data.Train.Count;
+            _batches = new SeededRandom(_spec.Seed ^ 0xBA7C4E5UL);
+        }
+
+        public long ParameterCount { get; }
+
+        private static (Tensor X, Tensor Y) ToTensors(Dataset d, Device device)
+        {
+            long[] shape = [d.Count, .. d.FeatureShape.Select(s => (long)s)];
+            var x = tensor(d.Features, shape, device: device);
+            var y = d.Labels is { } labels ? tensor(labels.Select(l => (long)l).ToArray(), device: device)
+                : tensor(d.Targets!, [d.Count, 1], device: device);
+            return (x, y);
+        }
+
+        private long[] NextBatch()
+        {
+            var batch = new long[Math.Min(_spec.BatchSize, _trainCount)];
+            for (int i = 0; i < batch.Length; i++)
+            {
+                if (_position >= _order.Length)
+                {
+                    _order = Enumerable.Range(0, _trainCount).ToArray();
+                    _batches.Shuffle(_order.AsSpan());
+                    _position = 0;
+                }
+                batch[i] = _order[_position++];
+            }
+            return batch;
+        }
+
+        private Tensor LossOf(Tensor output, Tensor target) => _spec.Metric == TaskMetric.Accuracy
+            ? nn.functional.cross_entropy(output, target)
+            : nn.functional.mse_loss(output, target);
+
+        /// <summary>One optimizer step inside one dispose scope; returns the training loss.</summary>
+        public double Step()
+        {
+            using var scope = NewDisposeScope();
+            var index = tensor(NextBatch(), device: _trainX.device);
+            var loss = LossOf(_model.forward(_trainX.index_select(0, index)), _trainY.index_select(0, index));
+            _optimizer.zero_grad();
+            loss.backward();
+            _optimizer.step();
+            return loss.item<float>();
+        }
+
+        /// <summary>Held-out loss and accuracy in eval mode (running statistics, no gradients).</summary>
+        public (double Loss, double Accuracy) Evaluate()
+        {
+            _model.eval();
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            long n = _heldX.shape[0];
+            double lossSum = 0;
+            long correct = 0;
+            for (long start = 0; start < n; start += 500)
+            {
+                long len = Math.Min(500, n - start);
+                var x = _heldX.narrow(0, start, len);
+                var y = _heldY.narrow(0, start, len);
+                var output = _model.forward(x);
+                lossSum += LossOf(output, y).item<float>() * len;
+                if (_spec.Metric == TaskMetric.Accuracy) correct += output.argmax(1).eq(y).sum().item<long>();
+            }
+            _model.train();
+            return (lossSum / n, (double)correct / n);
+        }
+
+        public void Dispose()
+        {
+            _optimizer.Dispose();
+            _model.Dispose();
+            _trainX.Dispose();
+            _trainY.Dispose();
+            _heldX.Dispose();
+            _heldY.Dispose();
+        }
+    }
+}

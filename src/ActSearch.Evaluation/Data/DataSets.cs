@@ -1,0 +1,118 @@
+namespace ActSearch.Evaluation.Data;
+
+/// <summary>
+/// The real data sets the proxy tasks train on. By default they come from the small subsets committed under
+/// the repository's <c>data/</c> folder; point <see cref="DataDirectoryVariable"/> (or the loaders' directory
+/// argument) at another folder with the same file names, e.g. the full Fashion-MNIST, to use the full sets.
+/// </summary>
+public static class DataSets
+{
+    /// <summary>Environment variable naming the data folder (default: the repository's <c>data/</c>).</summary>
+    public const string DataDirectoryVariable = "ACTSEARCH_DATA";
+
+    public const string FashionMnistFolder = "fashion-mnist";
+    public const string BreastCancerFolder = "breast-cancer-wisconsin";
+
+    /// <summary>
+    /// The data folder: <see cref="DataDirectoryVariable"/> if set, else the first <c>data/</c> folder holding
+    /// <c>fashion-mnist/</c> found walking up from the application folder (a build output inside the repository),
+    /// then from the current directory.
+    /// </summary>
+    public static string DefaultDirectory()
+    {
+        if (Environment.GetEnvironmentVariable(DataDirectoryVariable) is { Length: > 0 } configured)
+            return Directory.Exists(configured) ? configured
+                : throw new DirectoryNotFoundException($"{DataDirectoryVariable}={configured}: no such folder.");
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, "data");
+                if (Directory.Exists(Path.Combine(candidate, FashionMnistFolder))) return candidate;
+            }
+        throw new DirectoryNotFoundException(
+            $"No data folder found: set {DataDirectoryVariable} to a folder holding {FashionMnistFolder}/ and {BreastCancerFolder}/.");
+    }
+
+    /// <summary>
+    /// Fashion-MNIST from a folder with the four standard file names (gzipped or plain): 28x28 grey images as
+    /// [1, 28, 28] floats scaled to [0, 1], ten classes.
+    /// </summary>
+    public static (Dataset Train, Dataset Test) FashionMnist(string? directory = null)
+    {
+        string dir = Path.Combine(directory ?? DefaultDirectory(), FashionMnistFolder);
+        return (LoadIdxPair(dir, "train", "fashion-mnist/train"), LoadIdxPair(dir, "t10k", "fashion-mnist/test"));
+    }
+
+    /// <summary>Loads <c>{prefix}-images-idx3-ubyte[.gz]</c> with <c>{prefix}-labels-idx1-ubyte[.gz]</c> as an image data set.</summary>
+    public static Dataset LoadIdxPair(string directory, string prefix, string name)
+    {
+        string images = Resolve(directory, $"{prefix}-images-idx3-ubyte"), labels = Resolve(directory, $"{prefix}-labels-idx1-ubyte");
+        return FromIdx(IdxFile.Read(images, 3), images, IdxFile.Read(labels, 1), labels, name);
+    }
+
+    /// <summary>Pairs an image array with a label array (same count) into a data set of [1, H, W] floats in [0, 1].</summary>
+    public static Dataset FromIdx(IdxArray images, string imagesPath, IdxArray labels, string labelsPath, string name)
+    {
+        if (images.Count != labels.Count)
+            throw new DataFormatException(labelsPath, $"{labels.Count} labels for the {images.Count} images of {imagesPath}");
+        var features = new float[images.Data.Length];
+        for (int i = 0; i < features.Length; i++) features[i] = images.Data[i] / 255f;
+        int[] y = [.. labels.Data.Select(b => (int)b)];
+        int classes = y.Length == 0 ? 0 : y.Max() + 1;
+        return new Dataset(name, [1, images.Dimensions[1], images.Dimensions[2]], features, y, null, Math.Max(classes, 10));
+    }
+
+    /// <summary>The Breast Cancer Wisconsin (Diagnostic) table: 569 rows, 30 numeric features, target 0 = malignant, 1 = benign.</summary>
+    public static Dataset BreastCancer(string? directory = null) =>
+        CsvTable.Load(Path.Combine(directory ?? DefaultDirectory(), BreastCancerFolder, "wdbc.csv"),
+            new CsvOptions { TargetColumn = "target" }, "breast-cancer-wisconsin");
+
+    private static string Resolve(string directory, string baseName)
+    {
+        foreach (var candidate in new[] { baseName + ".gz", baseName })
+        {
+            string path = Path.Combine(directory, candidate);
+            if (File.Exists(path)) return path;
+        }
+        throw new FileNotFoundException($"{Path.Combine(directory, baseName)}[.gz]: no such IDX file.", Path.Combine(directory, baseName));
+    }
+}
+
+/// <summary>
+/// Cuts the committed Fashion-MNIST subset out of the full data set (data/fashion-mnist/README.md describes the
+/// procedure; a test regenerates it from Debian's <c>dataset-fashion-mnist</c> and compares).
+/// </summary>
+public static class FashionMnistSubset
+{
+    public const int TrainPerClass = 600;
+    public const int TestPerClass = 100;
+    public const ulong TrainSeed = 20240601;
+    public const ulong TestSeed = 20240602;
+
+    /// <summary>Chooses the subset of one part of the full set and returns (images, labels) as IDX arrays.</summary>
+    public static (IdxArray Images, IdxArray Labels) Cut(IdxArray images, IdxArray labels, int perClass, ulong seed)
+    {
+        int[] y = [.. labels.Data.Select(b => (int)b)];
+        int[] chosen = Splits.BalancedSubset(y, 10, perClass, seed);
+        int item = images.ItemLength;
+        var data = new byte[chosen.Length * item];
+        for (int i = 0; i < chosen.Length; i++) images.Data.AsSpan(chosen[i] * item, item).CopyTo(data.AsSpan(i * item));
+        int[] dims = [.. images.Dimensions];
+        dims[0] = chosen.Length;
+        return (new IdxArray(dims, data), new IdxArray([chosen.Length], [.. chosen.Select(i => labels.Data[i])]));
+    }
+
+    /// <summary>Writes the subset of the full set in <paramref name="sourceDirectory"/> into <paramref name="destination"/> (gzipped IDX).</summary>
+    public static void Write(string sourceDirectory, string destination)
+    {
+        Directory.CreateDirectory(destination);
+        foreach (var (prefix, perClass, seed) in new[] { ("train", TrainPerClass, TrainSeed), ("t10k", TestPerClass, TestSeed) })
+        {
+            var (images, labels) = Cut(
+                IdxFile.Read(Path.Combine(sourceDirectory, $"{prefix}-images-idx3-ubyte.gz"), 3),
+                IdxFile.Read(Path.Combine(sourceDirectory, $"{prefix}-labels-idx1-ubyte.gz"), 1), perClass, seed);
+            IdxFile.Write(Path.Combine(destination, $"{prefix}-images-idx3-ubyte.gz"), images);
+            IdxFile.Write(Path.Combine(destination, $"{prefix}-labels-idx1-ubyte.gz"), labels);
+        }
+    }
+}

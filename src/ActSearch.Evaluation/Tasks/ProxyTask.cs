@@ -1,0 +1,75 @@
+namespace ActSearch.Evaluation.Tasks;
+
+/// <summary>What a proxy task reports: accuracy for classification, loss (mean squared error) for regression.</summary>
+public enum TaskMetric
+{
+    Accuracy,
+    Loss,
+}
+
+/// <summary>
+/// A proxy task: an architecture trained on a data set for a fixed budget with a fixed seed, scored on a held-out
+/// split. Names are stable identifiers that search spaces refer to (<c>fmnist-cnn</c>, <c>tabular-mlp</c>, ...).
+/// </summary>
+public sealed record ProxyTaskSpec
+{
+    public required string Name { get; init; }
+
+    /// <summary>One line for tables and help text.</summary>
+    public string Description { get; init; } = "";
+
+    public required TaskMetric Metric { get; init; }
+
+    /// <summary>Optimizer steps (mini-batches) of training.</summary>
+    public int Steps { get; init; } = 300;
+
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Adam's learning rate.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>Seeds the network's initial weights, the batch order and any split.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>True when candidates replace BN+ReLU pairs (normalization-activation layers); false for scalar activations.</summary>
+    public bool NormActivationSlots { get; init; }
+
+    public ProxyTaskSpec WithSeed(ulong seed) => this with { Seed = seed };
+
+    public ProxyTaskSpec WithSteps(int steps) => this with { Steps = steps };
+}
+
+/// <summary>The measurements of one training run of one candidate on one proxy task.</summary>
+public sealed record ProxyTaskResult
+{
+    public required string Task { get; init; }
+
+    public required ulong Seed { get; init; }
+
+    /// <summary>The device it ran on, as TorchSharp names it (<c>cpu</c>, <c>cuda:0</c>).</summary>
+    public required string Device { get; init; }
+
+    public required TaskMetric Metric { get; init; }
+
+    /// <summary>Held-out accuracy in [0, 1] (classification), NaN for regression.</summary>
+    public double Accuracy { get; init; } = double.NaN;
+
+    /// <summary>Held-out loss (cross-entropy or mean squared error); +Inf when training diverged.</summary>
+    public double Loss { get; init; }
+
+    /// <summary>Training loss of the last step.</summary>
+    public double FinalTrainLoss { get; init; }
+
+    public required int Steps { get; init; }
+
+    /// <summary>Learnable parameters of the whole network.</summary>
+    public required long ParameterCount { get; init; }
+
+    public required TimeSpan WallTime { get; init; }
+
+    /// <summary>Training stopped early because the loss became NaN or infinite.</summary>
+    public bool Diverged { get; init; }
+
+    /// <summary>The number to maximize: accuracy, or minus the loss.</summary>
+    public double Score => Metric == TaskMetric.Accuracy ? (Diverged ? 0 : Accuracy) : (Diverged ? double.NegativeInfinity : -Loss);
+}
