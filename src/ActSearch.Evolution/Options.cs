@@ -49,7 +49,10 @@ public sealed record GenomeOptions
 
     public int MaxCoreUnits { get; init; } = 2;
 
-    /// <summary>Most distinct nodes (EvoNorms: 14).</summary>
+    /// <summary>
+    /// Largest genome: distinct nodes for <see cref="Representation.Graph"/> (EvoNorms: 14), nodes of the
+    /// written-out tree for trees and core units (PySR's maxsize). See <see cref="GenomeRules.SizeOf"/>.
+    /// </summary>
     public int MaxNodes { get; init; } = 24;
 
     /// <summary>Deepest tree (PySR's maxdepth; DEAP's height limit 17).</summary>
@@ -59,6 +62,23 @@ public sealed record GenomeOptions
     public int InitMinDepth { get; init; } = 2;
 
     public int InitMaxDepth { get; init; } = 4;
+
+    /// <summary>Ramachandran et al. count the identity among the unary functions: each unary slot of a core unit may be left out.</summary>
+    public bool CoreUnitIdentity { get; init; } = true;
+
+    /// <summary>Depth range of the random trees that subtree mutation grows (DEAP's genFull 0..2 is 1..3 here: a leaf has depth 1).</summary>
+    public int MutationMinDepth { get; init; } = 1;
+
+    public int MutationMaxDepth { get; init; } = 3;
+
+    /// <summary>Subtree mutation grows full trees (DEAP's genFull) instead of grown ones.</summary>
+    public bool MutationFullTrees { get; init; }
+
+    /// <summary>Relative standard deviation of a constant or parameter perturbation (values near 0 use 0.1 as the scale).</summary>
+    public double PerturbScale { get; init; } = 0.2;
+
+    /// <summary>Tries an operator gets to produce a child within the limits before the parent is cloned.</summary>
+    public int MaxVariationAttempts { get; init; } = 10;
 }
 
 /// <summary>Relative weights of the variation operators; 0 turns one off.</summary>

@@ -1,0 +1,425 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using ActSearch.Expressions;
+
+namespace ActSearch.Evolution;
+
+/// <summary>
+/// The search loop as ask/tell (Optuna's interface): <see cref="Ask"/> hands out candidates to score,
+/// <see cref="Tell"/> takes their outcomes back in any order. Candidates come in generations; the next
+/// generation is bred only when every candidate of the current one has an outcome, and survivors are chosen
+/// in id order, so the order of tells never changes the search: one seed gives one search.
+/// A candidate whose fingerprint was already scored takes the cached outcome without going to the scorer.
+/// Not thread-safe: one caller (a grain, a loop) drives an engine.
+/// </summary>
+public sealed class EvolutionEngine
+{
+    private const int MaxIdleGenerations = 1000;
+
+    private readonly ISelectionStrategy _strategy;
+    private readonly Variation _variation;
+    private readonly ImmutableArray<ObjectiveDirection> _directions;
+    private readonly FingerprintCache _cache;
+    private readonly Rng _rng;
+    private IReadOnlyList<Member> _population = [];
+    private readonly List<Member> _front = []; // every non-dominated evaluated member so far, in id order
+    private List<Entry>? _current;
+    private readonly Dictionary<long, Entry> _byId = [];
+    private readonly Dictionary<CacheKey, Entry> _leaders = [];
+    private long _nextId;
+    private int _generation;
+    private int _inFlight;
+    private int _idleGenerations;
+    private bool _stopped;
+    private long _scored, _hits, _evaluated, _rejected, _failed, _cancelled;
+    private int _completed;
+
+    public EvolutionEngine(EvolutionOptions options, ulong seed) : this(options, new Rng(seed)) { }
+
+    private EvolutionEngine(EvolutionOptions options, Rng rng)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Objectives.IsDefaultOrEmpty) throw new ArgumentException("At least one objective is needed.", nameof(options));
+        Options = options;
+        _rng = rng;
+        _strategy = ISelectionStrategy.For(options.Selection);
+        _variation = new Variation(options.Genome, options.Operators);
+        _directions = [.. options.Objectives.Select(o => o.Direction)];
+        _cache = new FingerprintCache(options.FingerprintCacheSize);
+    }
+
+    public EvolutionOptions Options { get; }
+
+    /// <summary>The generation being scored (0 is the random initial population).</summary>
+    public int Generation => _generation;
+
+    /// <summary>Candidates asked and not yet told.</summary>
+    public int InFlight => _inFlight;
+
+    public IReadOnlyList<Member> Population => _population;
+
+    /// <summary>The Pareto front of every evaluated candidate so far (equal objective vectors: the oldest), in id order.</summary>
+    public IReadOnlyList<Member> Front => _front;
+
+    public string StrategyName => _strategy.Name;
+
+    public EngineStatistics Statistics => new(_scored, _hits, _evaluated, _rejected, _failed, _cancelled, _completed);
+
+    /// <summary>True once the evaluation budget is spent or <see cref="Stop"/> was called.</summary>
+    public bool IsFinished => _stopped || (Options.Budget.Evaluations is { } b && _scored >= b);
+
+    /// <summary>Raised after a generation's survivors are chosen.</summary>
+    public event Action<EvolutionEngine>? GenerationCompleted;
+
+    /// <summary>The best evaluated member for one objective (ties: the oldest); null before any evaluation.</summary>
+    public Member? Best(int objective)
+    {
+        Member? best = null;
+        foreach (var m in _front) // the best value of every objective is on the front
+            if (best is null || m.Fitness[objective] < best.Fitness[objective]) best = m;
+        return best;
+    }
+
+    /// <summary>The best member per objective key.</summary>
+    public IReadOnlyDictionary<string, Member> BestPerObjective()
+    {
+        var result = new Dictionary<string, Member>(StringComparer.Ordinal);
+        for (int k = 0; k < Options.Objectives.Length; k++)
+            if (Best(k) is { } m) result[Options.Objectives[k].Key] = m;
+        return result;
+    }
+
+    /// <summary>
+    /// Up to <paramref name="count"/> candidates to score. Fewer (even none) when the rest of the generation
+    /// is in flight, the budget is spoken for, or the search is finished.
+    /// </summary>
+    public IReadOnlyList<Candidate> Ask(int count)
+    {
+        var result = new List<Candidate>();
+        while (result.Count < count && !IsFinished)
+        {
+            if (_current is null)
+            {
+                Breed();
+                if (TryComplete()) continue; // the whole generation came from the cache
+            }
+            foreach (var e in _current!)
+            {
+                if (result.Count >= count || !BudgetAllowsAnother()) break;
+                if (e.Status != Status.Queued) continue;
+                e.Status = Status.Asked;
+                _inFlight++;
+                result.Add(e.Candidate);
+            }
+            break;
+        }
+        return result;
+    }
+
+    /// <summary>The outcome of an asked candidate. Telling twice, or telling a candidate never asked, throws.</summary>
+    public void Tell(long candidateId, CandidateOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        if (!_byId.TryGetValue(candidateId, out var e) || e.Status != Status.Asked)
+            throw new InvalidOperationException($"Candidate {candidateId} is not waiting for an outcome.");
+        if (outcome is CandidateOutcome.Evaluated ev && ev.Objectives.Length != _directions.Length)
+            throw new ArgumentException($"Candidate {candidateId} got {ev.Objectives.Length} objective values; the search has {_directions.Length}.", nameof(outcome));
+        _inFlight--;
+        Finish(e, outcome);
+        if (outcome is CandidateOutcome.Cancelled)
+        {
+            if (!_stopped) Promote(e); // a duplicate waiting on it is scored instead
+            else CancelWaiting(e);
+        }
+        else
+        {
+            _scored++;
+            e.Scored = true;
+            _cache.Put(e.Key, outcome);
+            foreach (var w in _current!)
+                if (w.Status == Status.Waiting && w.Leader == e.Candidate.Id)
+                {
+                    _hits++;
+                    Finish(w, outcome);
+                }
+            _leaders.Remove(e.Key);
+        }
+        if (IsFinished) CancelQueued();
+        TryComplete();
+    }
+
+    /// <summary>Stops the search: nothing more is handed out; candidates not yet asked end Cancelled. In-flight ones may still be told.</summary>
+    public void Stop()
+    {
+        _stopped = true;
+        CancelQueued();
+        TryComplete();
+    }
+
+    /// <summary>
+    /// Drives the search to its budget with one scorer: ask a generation's candidates, score them, tell the
+    /// outcomes. The wall-time budget is checked between batches. Cancellation ends the in-flight batch
+    /// Cancelled and throws <see cref="OperationCanceledException"/>; the engine stays usable for a checkpoint.
+    /// </summary>
+    public async Task<EvolutionReport> RunAsync(IScorer scorer, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(scorer);
+        var clock = Stopwatch.StartNew();
+        while (!IsFinished)
+        {
+            if (Options.Budget.WallTime is { } limit && clock.Elapsed >= limit)
+            {
+                Stop();
+                break;
+            }
+            var batch = Ask(int.MaxValue);
+            if (batch.Count == 0) break; // nothing can be asked and nothing is in flight: only a stop gets here
+            IReadOnlyList<CandidateOutcome> outcomes;
+            try
+            {
+                outcomes = await scorer.ScoreAsync(batch, cancellation).ConfigureAwait(false);
+                if (outcomes.Count != batch.Count)
+                    throw new InvalidOperationException($"The scorer returned {outcomes.Count} outcomes for {batch.Count} candidates.");
+            }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            {
+                foreach (var c in batch) Tell(c.Id, CandidateOutcome.Cancelled.Instance);
+                Stop();
+                throw;
+            }
+            catch (Exception error) when (error is not OperationCanceledException)
+            {
+                var failed = new CandidateOutcome.Failed($"{error.GetType().Name}: {error.Message}");
+                outcomes = [.. batch.Select(_ => (CandidateOutcome)failed)];
+            }
+            for (int i = 0; i < batch.Count; i++) Tell(batch[i].Id, outcomes[i]);
+        }
+        return new EvolutionReport(Statistics, [.. _front], _population, clock.Elapsed);
+    }
+
+    private bool BudgetAllowsAnother() => Options.Budget.Evaluations is not { } b || _scored + _inFlight < b;
+
+    private void Breed()
+    {
+        var sel = Options.Selection;
+        bool initial = _generation == 0 || _population.Count == 0;
+        int count = _generation == 0 ? sel.PopulationSize : sel.OffspringPerGeneration;
+        _current = new List<Entry>(count);
+        for (int i = 0; i < count; i++)
+        {
+            Offspring child;
+            ImmutableArray<long> parents;
+            if (initial || !_strategy.Breeds)
+            {
+                child = new Offspring(GenomeFactory.Create(_rng, Options.Genome), initial ? "init" : "random");
+                parents = [];
+            }
+            else if (_variation.CanCross && _rng.NextDouble() < sel.CrossoverRate)
+            {
+                var a = _strategy.SelectParent(_rng, _population);
+                var b = _strategy.SelectParent(_rng, _population);
+                child = _variation.Cross(_rng, a.Genome, b.Genome);
+                parents = child.Operator == "crossover" ? [a.Candidate.Id, b.Candidate.Id] : [a.Candidate.Id];
+            }
+            else
+            {
+                var a = _strategy.SelectParent(_rng, _population);
+                child = _variation.Mutate(_rng, a.Genome);
+                parents = [a.Candidate.Id];
+            }
+            var candidate = new Candidate(_nextId++, child.Genome, _generation, parents, child.Operator, Fingerprint.Of(child.Genome));
+            Add(new Entry(candidate));
+        }
+    }
+
+    private void Add(Entry e)
+    {
+        _current!.Add(e);
+        _byId[e.Candidate.Id] = e;
+        if (e.Status != Status.Queued) return;
+        if (_cache.TryGet(e.Key, out var cached))
+        {
+            _hits++;
+            Finish(e, cached);
+        }
+        else if (_leaders.TryGetValue(e.Key, out var leader))
+        {
+            e.Status = Status.Waiting;
+            e.Leader = leader.Candidate.Id;
+        }
+        else _leaders[e.Key] = e;
+    }
+
+    private void Finish(Entry e, CandidateOutcome outcome)
+    {
+        e.Status = Status.Done;
+        e.Outcome = outcome;
+        switch (outcome)
+        {
+            case CandidateOutcome.Evaluated:
+                _evaluated++;
+                AddToFront(MemberOf(e.Candidate, outcome));
+                break;
+            case CandidateOutcome.Rejected: _rejected++; break;
+            case CandidateOutcome.Failed: _failed++; break;
+            default: _cancelled++; break;
+        }
+    }
+
+    // The front is a set: whatever order outcomes arrive in, it ends the same (equal vectors keep the lowest id).
+    private void AddToFront(Member m)
+    {
+        for (int i = 0; i < _front.Count; i++)
+        {
+            var f = _front[i];
+            if (Pareto.Dominates(f.Fitness, m.Fitness)) return;
+            if (f.Fitness.SequenceEqual(m.Fitness))
+            {
+                if (f.Age < m.Age) return;
+                _front.RemoveAt(i);
+                break;
+            }
+        }
+        _front.RemoveAll(f => Pareto.Dominates(m.Fitness, f.Fitness));
+        int at = _front.FindIndex(f => f.Age > m.Age);
+        _front.Insert(at < 0 ? _front.Count : at, m);
+    }
+
+    private Member MemberOf(Candidate c, CandidateOutcome outcome) => new(c, outcome,
+        outcome is CandidateOutcome.Evaluated ev ? Pareto.ToMinimization(ev.Objectives, _directions) : Pareto.Worst(_directions.Length));
+
+    private void Promote(Entry cancelled)
+    {
+        _leaders.Remove(cancelled.Key);
+        Entry? next = null;
+        foreach (var w in _current!)
+        {
+            if (w.Status != Status.Waiting || w.Leader != cancelled.Candidate.Id) continue;
+            if (next is null)
+            {
+                next = w;
+                w.Status = Status.Queued;
+                w.Leader = null;
+                _leaders[w.Key] = w;
+            }
+            else w.Leader = next.Candidate.Id;
+        }
+    }
+
+    private void CancelWaiting(Entry leader)
+    {
+        foreach (var w in _current!)
+            if (w.Status == Status.Waiting && w.Leader == leader.Candidate.Id) Finish(w, CandidateOutcome.Cancelled.Instance);
+    }
+
+    private void CancelQueued()
+    {
+        if (_current is null) return;
+        foreach (var e in _current)
+            if (e.Status == Status.Queued) Finish(e, CandidateOutcome.Cancelled.Instance);
+        foreach (var e in _current) // duplicates of candidates that will never be scored
+            if (e.Status == Status.Waiting && _byId[e.Leader!.Value].Status == Status.Done) Finish(e, _byId[e.Leader.Value].Outcome!);
+        _leaders.Clear();
+    }
+
+    private bool TryComplete()
+    {
+        if (_current is null || _current.Any(e => e.Status != Status.Done)) return false;
+        var offspring = _current
+            .Where(e => e.Outcome is not CandidateOutcome.Cancelled)
+            .Select(e => MemberOf(e.Candidate, e.Outcome!))
+            .ToList();
+        bool scoredAny = _current.Any(e => e.Scored);
+        if (offspring.Count > 0) _population = _strategy.Survive(_population, offspring, Options.Selection.PopulationSize);
+        foreach (var e in _current) _byId.Remove(e.Candidate.Id);
+        _current = null;
+        _generation++;
+        _completed++;
+        // A search whose every child is a known function has converged; stop rather than spin.
+        _idleGenerations = scoredAny ? 0 : _idleGenerations + 1;
+        if (_idleGenerations >= MaxIdleGenerations) _stopped = true;
+        GenerationCompleted?.Invoke(this);
+        return true;
+    }
+
+    // ---- checkpoints ----
+
+    /// <summary>Everything needed to continue this search exactly (see <see cref="Resume"/>).</summary>
+    public EngineState ExportState(bool includeCache = true) => new()
+    {
+        Generation = _generation,
+        NextCandidateId = _nextId,
+        Rng = [.. _rng.ExportState()],
+        Stopped = _stopped,
+        IdleGenerations = _idleGenerations,
+        Statistics = Statistics,
+        Population = [.. _population.Select(m => new ScoredCandidate(m.Candidate, m.Outcome))],
+        Front = [.. _front.Select(m => new ScoredCandidate(m.Candidate, m.Outcome))],
+        Current = _current is null ? null : [.. _current.Select(e => new PendingCandidate(
+            e.Candidate,
+            e.Status == Status.Done ? e.Outcome : null,
+            e.Status == Status.Waiting ? e.Leader : null,
+            e.Scored))],
+        Cache = includeCache ? [.. _cache.Entries.Select(kv => new CachedOutcome(kv.Key, kv.Value))] : [],
+    };
+
+    /// <summary>
+    /// An engine that continues from a checkpoint. Candidates that were in flight are handed out again;
+    /// everything else (population, front, generator, cache) continues as if never interrupted.
+    /// </summary>
+    public static EvolutionEngine Resume(EvolutionOptions options, EngineState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var engine = new EvolutionEngine(options, Rng.FromState(state.Rng.AsSpan()));
+        engine.Load(state);
+        return engine;
+    }
+
+    private void Load(EngineState s)
+    {
+        _generation = s.Generation;
+        _nextId = s.NextCandidateId;
+        _stopped = s.Stopped;
+        _idleGenerations = s.IdleGenerations;
+        var st = s.Statistics;
+        (_scored, _hits, _evaluated, _rejected, _failed, _cancelled, _completed) =
+            (st.Scored, st.CacheHits, st.Evaluated, st.Rejected, st.Failed, st.Cancelled, st.GenerationsCompleted);
+        _population = [.. s.Population.Select(m => MemberOf(m.Candidate, m.Outcome))];
+        _front.AddRange(s.Front.Select(m => MemberOf(m.Candidate, m.Outcome)));
+        foreach (var c in s.Cache) _cache.Put(c.Key, c.Outcome);
+        if (s.Current is not { } current) return;
+        _current = new List<Entry>(current.Length);
+        foreach (var p in current)
+        {
+            var e = new Entry(p.Candidate) { Scored = p.Scored };
+            if (p.Outcome is { } o)
+            {
+                e.Status = Status.Done;
+                e.Outcome = o;
+            }
+            else if (p.WaitingFor is { } leader)
+            {
+                e.Status = Status.Waiting;
+                e.Leader = leader;
+            }
+            _current.Add(e);
+            _byId[e.Candidate.Id] = e;
+        }
+        foreach (var e in _current) // asked-but-untold candidates were queued again above; they lead their duplicates
+            if (e.Status == Status.Queued) _leaders[e.Key] = e;
+    }
+
+    private enum Status { Queued, Asked, Waiting, Done }
+
+    private sealed class Entry(Candidate candidate)
+    {
+        public Candidate Candidate { get; } = candidate;
+        public CacheKey Key { get; } = CacheKey.Of(candidate);
+        public Status Status { get; set; }
+        public CandidateOutcome? Outcome { get; set; }
+        public long? Leader { get; set; }
+
+        /// <summary>Told by the scorer (not a cache hit, a duplicate or a cancellation).</summary>
+        public bool Scored { get; set; }
+    }
+}

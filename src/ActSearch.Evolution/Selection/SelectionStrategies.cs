@@ -1,0 +1,145 @@
+namespace ActSearch.Evolution;
+
+/// <summary>
+/// How parents are chosen and who survives a generation. Strategies are stateless: everything they need
+/// is in the population they are given, so a checkpoint of the population is a checkpoint of the strategy.
+/// </summary>
+public interface ISelectionStrategy
+{
+    string Name { get; }
+
+    /// <summary>False for the random-search baseline: every candidate comes from the initializer.</summary>
+    bool Breeds => true;
+
+    /// <summary>One parent from a non-empty population.</summary>
+    Member SelectParent(Rng rng, IReadOnlyList<Member> population);
+
+    /// <summary>The next population from the current one and the generation just scored (in id order).</summary>
+    IReadOnlyList<Member> Survive(IReadOnlyList<Member> population, IReadOnlyList<Member> offspring, int size);
+
+    public static ISelectionStrategy For(SelectionOptions options) => options.Strategy switch
+    {
+        SelectionStrategy.Regularized => new RegularizedEvolution(options.TournamentSize),
+        SelectionStrategy.Nsga2 => new Nsga2Selection(),
+        SelectionStrategy.MultiObjectiveTournament => new MultiObjectiveTournament(options.TournamentSize),
+        SelectionStrategy.Random => new RandomSearch(),
+        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Strategy, "Unknown selection strategy."),
+    };
+}
+
+/// <summary>
+/// Real et al.'s regularized (aging) evolution: the parent is the best of a random tournament on the first
+/// objective (the younger wins ties); the oldest members die so the population keeps its size.
+/// </summary>
+public sealed class RegularizedEvolution(int tournamentSize) : ISelectionStrategy
+{
+    public string Name => "regularized";
+
+    public Member SelectParent(Rng rng, IReadOnlyList<Member> population)
+    {
+        Member best = rng.Choose(population);
+        for (int i = 1; i < Math.Max(1, tournamentSize); i++)
+        {
+            var m = rng.Choose(population);
+            if (m.Fitness[0] < best.Fitness[0] || (m.Fitness[0] == best.Fitness[0] && m.Age > best.Age)) best = m;
+        }
+        return best;
+    }
+
+    public IReadOnlyList<Member> Survive(IReadOnlyList<Member> population, IReadOnlyList<Member> offspring, int size) =>
+        Aging.Survive(population, offspring, size);
+}
+
+/// <summary>
+/// EvoNorms' multi-objective tournament: a random sample of the population, its Pareto front, one member of
+/// the front at random. Survival ages out the oldest, as in regularized evolution.
+/// </summary>
+public sealed class MultiObjectiveTournament(int tournamentSize) : ISelectionStrategy
+{
+    public string Name => "multi-objective-tournament";
+
+    public Member SelectParent(Rng rng, IReadOnlyList<Member> population)
+    {
+        var sample = new List<Member>(tournamentSize);
+        for (int i = 0; i < Math.Max(1, tournamentSize); i++) sample.Add(rng.Choose(population));
+        var front = Pareto.Front(sample.Select(m => m.Fitness).ToList());
+        return sample[rng.Choose(front)];
+    }
+
+    public IReadOnlyList<Member> Survive(IReadOnlyList<Member> population, IReadOnlyList<Member> offspring, int size) =>
+        Aging.Survive(population, offspring, size);
+}
+
+/// <summary>
+/// Deb et al.'s NSGA-II: binary tournament on (front rank, crowding distance); (mu + lambda) survival by
+/// non-dominated sorting, the last front cut by crowding distance.
+/// </summary>
+public sealed class Nsga2Selection : ISelectionStrategy
+{
+    // Ranks and crowding of the last population seen, recomputed when the population changes.
+    private IReadOnlyList<Member>? _annotated;
+    private Dictionary<long, (int Rank, double Crowding)> _scores = [];
+
+    public string Name => "nsga2";
+
+    public Member SelectParent(Rng rng, IReadOnlyList<Member> population)
+    {
+        var scores = Annotate(population);
+        var a = rng.Choose(population);
+        var b = rng.Choose(population);
+        var (ra, ca) = scores[a.Candidate.Id];
+        var (rb, cb) = scores[b.Candidate.Id];
+        if (ra != rb) return ra < rb ? a : b;
+        if (ca != cb) return ca > cb ? a : b;
+        return a;
+    }
+
+    public IReadOnlyList<Member> Survive(IReadOnlyList<Member> population, IReadOnlyList<Member> offspring, int size)
+    {
+        var all = population.Concat(offspring).ToList();
+        var chosen = Pareto.SelectSurvivors(all.Select(m => m.Fitness).ToList(), size);
+        chosen.Sort(); // keep members in id order: the population's order never depends on the sort
+        return [.. chosen.Select(i => all[i])];
+    }
+
+    private Dictionary<long, (int, double)> Annotate(IReadOnlyList<Member> population)
+    {
+        if (ReferenceEquals(population, _annotated)) return _scores;
+        var points = population.Select(m => m.Fitness).ToList();
+        var fronts = Pareto.FastNonDominatedSort(points);
+        var scores = new Dictionary<long, (int, double)>(population.Count);
+        for (int r = 0; r < fronts.Count; r++)
+        {
+            var d = Pareto.CrowdingDistance(points, fronts[r]);
+            for (int i = 0; i < fronts[r].Count; i++) scores[population[fronts[r][i]].Candidate.Id] = (r, d[i]);
+        }
+        _annotated = population;
+        _scores = scores;
+        return scores;
+    }
+}
+
+/// <summary>The baseline: every candidate is drawn fresh; the population only keeps the best seen (NSGA-II survival) for reports.</summary>
+public sealed class RandomSearch : ISelectionStrategy
+{
+    private readonly Nsga2Selection _keep = new();
+
+    public string Name => "random";
+
+    public bool Breeds => false;
+
+    public Member SelectParent(Rng rng, IReadOnlyList<Member> population) => rng.Choose(population);
+
+    public IReadOnlyList<Member> Survive(IReadOnlyList<Member> population, IReadOnlyList<Member> offspring, int size) =>
+        _keep.Survive(population, offspring, size);
+}
+
+internal static class Aging
+{
+    /// <summary>Everyone joins; the oldest leave until the population has its size again.</summary>
+    public static IReadOnlyList<Member> Survive(IReadOnlyList<Member> population, IReadOnlyList<Member> offspring, int size)
+    {
+        var all = population.Concat(offspring).OrderBy(m => m.Age).ToList();
+        return all.Count <= size ? all : all.GetRange(all.Count - size, size);
+    }
+}
