@@ -3,8 +3,8 @@ using System.Numerics.Tensors;
 namespace ActSearch.Expressions;
 
 /// <summary>
-/// An expression graph compiled to a flat instruction list (one instruction per distinct node, shared
-/// nodes computed once) and evaluated over spans of points with vector kernels, a chunk of rows at a time.
+/// An expression graph compiled to a flat instruction list (one instruction per distinct subgraph: shared
+/// and structurally equal nodes are computed once) and evaluated over spans of points with vector kernels, a chunk of rows at a time.
 /// Subgraphs that do not depend on x are computed once per call in scalar arithmetic (constants at compile
 /// time, parameters at run time), and vector operations with a scalar operand use scalar kernels. Out-of-domain
 /// inputs give NaN or ±Inf, never an exception. Instances are immutable and thread-safe; each call uses
@@ -73,27 +73,91 @@ public sealed class CompiledExpr
     public static CompiledExpr Compile(Expr root)
     {
         if (root.Depth > MaxDepth) throw new ArgumentException($"Graph is {root.Depth} levels deep; at most {MaxDepth} are compiled.", nameof(root));
-        var builder = new Builder();
+        // One builder per thread, reused: compiling is on the hot path of every search (a fingerprint per
+        // candidate, a fit per candidate), and allocating its tables each time cost more than evaluating.
+        var builder = t_builder ??= new Builder();
+        builder.Reset(Math.Min(root.Size, 1 << 16));
         int rootId = builder.Visit(root);
         return builder.Finish(root, rootId);
     }
 
+    [ThreadStatic]
+    private static Builder? t_builder;
+
     private sealed class Builder
     {
-        private readonly Dictionary<Expr, int> _index = new(ReferenceEqualityComparer.Instance);
-        private readonly List<Instruction> _code = [];
+        private Instruction[] _code = new Instruction[64];
+        private int _count;
+        // Open-addressing table from node to instruction, keyed by the node's cached structural hash and
+        // compared structurally: equal subgraphs compile to one instruction whether or not they share a node.
+        private Expr?[] _keys = new Expr?[128];
+        private int[] _ids = new int[128];
+        private int _used;
         private readonly List<Parameter> _parameters = [];
         private bool _hasAggregates;
+        private int[] _remap = new int[64], _last = new int[64];
+        private bool[] _live = new bool[64];
+        private int[] _free = new int[64];
+
+        public void Reset(int expectedNodes)
+        {
+            int capacity = 128;
+            while (capacity < 2 * expectedNodes) capacity <<= 1;
+            if (_keys.Length < capacity)
+            {
+                _keys = new Expr?[capacity];
+                _ids = new int[capacity];
+            }
+            else Array.Clear(_keys);
+            _used = 0;
+            _count = 0;
+            _parameters.Clear();
+            _hasAggregates = false;
+        }
 
         private int Emit(Instruction ins)
         {
-            _code.Add(ins);
-            return _code.Count - 1;
+            if (_count == _code.Length) Array.Resize(ref _code, _count * 2);
+            _code[_count] = ins;
+            return _count++;
+        }
+
+        private int Find(Expr n)
+        {
+            int mask = _keys.Length - 1;
+            for (int i = (int)(n.StructuralHash & (ulong)mask); ; i = (i + 1) & mask)
+            {
+                var k = _keys[i];
+                if (k is null) return -1;
+                if (ReferenceEquals(k, n) || k.Equals(n)) return _ids[i];
+            }
+        }
+
+        private void Remember(Expr n, int id)
+        {
+            if (2 * (_used + 1) > _keys.Length) Grow();
+            int mask = _keys.Length - 1;
+            int i = (int)(n.StructuralHash & (ulong)mask);
+            while (_keys[i] is not null) i = (i + 1) & mask;
+            _keys[i] = n;
+            _ids[i] = id;
+            _used++;
+        }
+
+        private void Grow()
+        {
+            var (keys, ids) = (_keys, _ids);
+            _keys = new Expr?[keys.Length * 2];
+            _ids = new int[keys.Length * 2];
+            _used = 0;
+            for (int i = 0; i < keys.Length; i++)
+                if (keys[i] is { } k) Remember(k, ids[i]);
         }
 
         public int Visit(Expr n)
         {
-            if (_index.TryGetValue(n, out int known)) return known;
+            int known = Find(n);
+            if (known >= 0) return known;
             int id;
             switch (n)
             {
@@ -139,7 +203,7 @@ public sealed class CompiledExpr
                 default:
                     throw new InvalidOperationException($"Unknown node {n.GetType().Name}.");
             }
-            _index[n] = id;
+            Remember(n, id);
             return id;
         }
 
@@ -148,38 +212,47 @@ public sealed class CompiledExpr
             // Keep what the root needs (operands of folded constants are dead), then give vector results
             // row buffers by liveness, so a chunk's working set stays small.
             int count = rootId + 1;
-            var live = new bool[count];
+            if (_live.Length < count)
+            {
+                int size = Math.Max(count, _live.Length * 2);
+                _live = new bool[size];
+                _remap = new int[size];
+                _last = new int[size];
+                _free = new int[size];
+            }
+            var live = _live;
+            Array.Clear(live, 0, count);
             live[rootId] = true;
             for (int i = rootId; i >= 0; i--)
             {
                 if (!live[i]) continue;
-                var c = _code[i];
+                ref readonly var c = ref _code[i];
                 if (c.A >= 0) live[c.A] = true;
                 if (c.B >= 0) live[c.B] = true;
             }
-            var remap = new int[count];
+            var remap = _remap;
             int kept = 0;
             for (int i = 0; i < count; i++) remap[i] = live[i] ? kept++ : -1;
             var final = new Instruction[kept];
-            var last = new int[kept];
+            var last = _last;
             for (int i = 0; i < count; i++)
             {
                 if (!live[i]) continue;
-                var c = _code[i];
+                ref readonly var c = ref _code[i];
                 int a = c.A >= 0 ? remap[c.A] : -1, b = c.B >= 0 ? remap[c.B] : -1;
                 final[remap[i]] = new Instruction(c.Code, c.Op, a, b, c.Value, c.Slot, c.Groups, c.Fast);
                 if (a >= 0) last[a] = remap[i];
                 if (b >= 0) last[b] = remap[i];
             }
-            var free = new Stack<int>();
-            int slots = 0;
+            var free = _free;
+            int top = 0, slots = 0;
             for (int i = 0; i < final.Length; i++)
             {
                 var c = final[i];
-                final[i] = c.WithSlot(c.IsScalar ? -1 : free.Count > 0 ? free.Pop() : slots++);
+                final[i] = c.WithSlot(c.IsScalar ? -1 : top > 0 ? free[--top] : slots++);
                 // Operands whose last use is this instruction free their rows after it ran.
-                if (c.A >= 0 && last[c.A] == i && final[c.A].Slot >= 0) free.Push(final[c.A].Slot);
-                if (c.B >= 0 && c.B != c.A && last[c.B] == i && final[c.B].Slot >= 0) free.Push(final[c.B].Slot);
+                if (c.A >= 0 && last[c.A] == i && final[c.A].Slot >= 0) free[top++] = final[c.A].Slot;
+                if (c.B >= 0 && c.B != c.A && last[c.B] == i && final[c.B].Slot >= 0) free[top++] = final[c.B].Slot;
             }
             return new CompiledExpr(root, final, Math.Max(slots, 1), [.. _parameters], _hasAggregates);
         }
