@@ -1,0 +1,550 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using ActSearch.Evolution;
+using ActSearch.Expressions;
+using ActSearch.SearchSpaces.Yaml;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace ActSearch.SearchSpaces;
+
+/// <summary>
+/// The schema: reads one YAML document into a <see cref="SearchSpace"/>, section by section, in the order
+/// search-spaces/README.md documents them. Every check reports to <see cref="Diagnostics"/> and reading goes on
+/// with the default, so one run lists every error.
+/// </summary>
+internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSpaceLoadOptions options)
+{
+    private static readonly string[] RootFields =
+        ["name", "description", "kind", "seed", "tasks", "genome", "evolution", "objectives", "budget", "rejection", "seeds"];
+
+    private static readonly string[] GenomeFields =
+    [
+        "representation", "unary", "binary", "aggregates", "groups", "constants", "max_parameters", "parameter_initials",
+        "parameter_shape", "min_core_units", "max_core_units", "core_unit_identity", "max_nodes", "max_depth",
+        "init_min_depth", "init_max_depth", "mutation_min_depth", "mutation_max_depth", "mutation_full_trees",
+        "perturb_scale", "max_variation_attempts",
+    ];
+
+    private static readonly string[] EvolutionFields =
+        ["strategy", "population", "tournament", "offspring_per_generation", "crossover_rate", "operators", "constant_optimization"];
+
+    private static readonly string[] OperatorFields =
+        ["change_op", "rewire", "insert", "remove", "regenerate", "subtree", "crossover", "hoist", "perturb"];
+
+    private static readonly string[] ConstantOptimizationFields = ["enabled", "iterations", "probability"];
+
+    private static readonly string[] BudgetFields = ["evaluations", "wall_time"];
+
+    private static readonly string[] ObjectiveFields = ["name", "task", "direction"];
+
+    private static readonly string[] SeedFields = ["name", "formula"];
+
+    private static readonly string[] RejectionFields = ["static", "numeric", "duplicate", "stability", "quality"];
+
+    private static readonly (string, SearchSpaceKind)[] Kinds = [("activation", SearchSpaceKind.Activation), ("layer", SearchSpaceKind.Layer)];
+
+    private static readonly (string, Representation)[] Representations =
+        [("core_unit", Representation.CoreUnit), ("tree", Representation.Tree), ("graph", Representation.Graph)];
+
+    private static readonly (string, ParameterShape)[] Shapes = [("scalar", ParameterShape.Scalar), ("channel", ParameterShape.PerChannel)];
+
+    private static readonly (string, SelectionStrategy)[] Strategies =
+    [
+        ("regularized", SelectionStrategy.Regularized), ("nsga2", SelectionStrategy.Nsga2),
+        ("multi_objective_tournament", SelectionStrategy.MultiObjectiveTournament), ("random", SelectionStrategy.Random),
+    ];
+
+    private static readonly (string, ObjectiveDirection)[] Directions =
+        [("maximize", ObjectiveDirection.Maximize), ("minimize", ObjectiveDirection.Minimize)];
+
+    private static PrimitiveRegistry Registry => PrimitiveRegistry.Default;
+
+    public SearchSpace? Read(YamlNode root)
+    {
+        if (root is not YamlMappingNode)
+        {
+            d.Add(root, $"a search space is a mapping of fields (name: value), found {Scalars.Describe(root)}.");
+            return null;
+        }
+        var top = Section.Open(d, root, "", RootFields);
+
+        string? name = top.String("name", required: true);
+        if (name is not null && !NamePattern().IsMatch(name))
+            d.Add(top.Value("name")!, $"'name' must be 1 to 64 lower-case letters, digits, '-', '_' or '.', starting with a letter or digit; found {Scalars.Quote(name)}.");
+        string description = top.String("description") ?? "";
+        if (!top.Has("kind")) d.Add(top.Anchor, "missing required field 'kind' (activation or layer).");
+        var kind = top.Enum("kind", SearchSpaceKind.Activation, Kinds);
+        ulong seed = top.ULong("seed", SearchSpaceDefaults.Seed);
+
+        var tasks = ReadTasks(top, kind);
+        var genome = ReadGenome(top.Child("genome", GenomeFields), kind);
+        var (selection, operators, constants) = ReadEvolution(top.Child("evolution", EvolutionFields));
+        var objectives = ReadObjectives(top, tasks);
+        var budget = ReadBudget(top.Child("budget", BudgetFields));
+        var rejection = ReadRejection(top.Child("rejection", RejectionFields), genome, tasks);
+        var seeds = ReadSeeds(top, genome, kind);
+
+        if (d.HasErrors) return null;
+        return new SearchSpace
+        {
+            Name = name!,
+            Description = description.Trim(),
+            Kind = kind,
+            Seed = seed,
+            Tasks = tasks,
+            Rejection = rejection,
+            Seeds = seeds,
+            Source = d.File,
+            Evolution = new EvolutionOptions
+            {
+                Genome = genome,
+                Operators = operators,
+                Selection = selection,
+                ConstantOptimization = constants,
+                Objectives = objectives,
+                Budget = budget,
+                FingerprintCacheSize = rejection.Duplicate.CacheSize,
+            },
+        };
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$", RegexOptions.CultureInvariant)]
+    private static partial Regex NamePattern();
+
+    private ImmutableArray<string> ReadTasks(Section top, SearchSpaceKind kind)
+    {
+        var items = top.List("tasks");
+        if (items is null) return SearchSpaceDefaults.Tasks(kind);
+        if (items.Count == 0) d.Add(top.Value("tasks")!, "'tasks' needs at least one proxy task.");
+        var tasks = ImmutableArray.CreateBuilder<string>();
+        foreach (var item in items)
+        {
+            if (CheckTask(item, "'tasks' item") is not { } task) continue;
+            if (tasks.Contains(task)) d.Add(item, $"task '{task}' is listed twice.");
+            else tasks.Add(task);
+        }
+        return tasks.Count > 0 ? tasks.ToImmutable() : SearchSpaceDefaults.Tasks(kind);
+    }
+
+    /// <summary>A known task name, or null (reported) for anything else.</summary>
+    private string? CheckTask(YamlNode node, string label)
+    {
+        var text = Scalars.Text(d, node, label);
+        if (text is null) return null;
+        if (options.Tasks.Contains(text)) return text;
+        d.Add(node, $"unknown task '{Scalars.Shorten(text)}'{Suggestions.DidYouMean(text, options.Tasks)}; the known tasks are: {string.Join(", ", options.Tasks)}.");
+        return null;
+    }
+
+    private GenomeOptions ReadGenome(Section g, SearchSpaceKind kind)
+    {
+        var defaults = new GenomeOptions();
+        bool layer = kind == SearchSpaceKind.Layer;
+        var unary = ReadPrimitives(g, "unary", PrimitiveKind.Unary, defaults.Unary, kind);
+        var binary = ReadPrimitives(g, "binary", PrimitiveKind.Binary, defaults.Binary, kind);
+        var aggregates = ReadPrimitives(g, "aggregates", PrimitiveKind.Aggregate, layer ? SearchSpaceDefaults.LayerAggregates : [], kind);
+        if (layer && g.Value("aggregates") is { } aggNode && (Scalars.IsNull(aggNode) || aggNode is YamlSequenceNode { Children.Count: 0 }))
+            d.Add(aggNode, "a layer space needs at least one aggregate (e.g. batch_mean, instance_std); without them it is an activation space.");
+        var representation = g.Enum("representation", layer ? Representation.Graph : Representation.Tree, Representations);
+        if (unary.Length + binary.Length + aggregates.Length == 0 && (g.Has("unary") || g.Has("binary")))
+            d.Add(g.Node ?? (YamlNode)g.Value("unary")!, "the genome has no primitives: list some under 'unary', 'binary' or 'aggregates'.");
+        if (representation == Representation.CoreUnit && binary.IsEmpty && g.Value("binary") is { } binaryNode)
+            d.Add(binaryNode, "a core unit is binary(unary(x), unary(x)): 'genome.binary' needs at least one primitive.");
+
+        int maxParameters = g.Int("max_parameters", layer ? 2 : defaults.MaxParameters, 0, 64);
+        var initials = ReadNumbers(g, "parameter_initials", layer ? [0.0, 1.0] : defaults.ParameterInitials);
+        if (initials.IsEmpty && g.Value("parameter_initials") is { } initNode)
+            d.Add(initNode, "'genome.parameter_initials' needs at least one value.");
+
+        int maxDepth = g.Int("max_depth", defaults.MaxDepth, 1, 100);
+        int initMin = g.Int("init_min_depth", defaults.InitMinDepth, 1, 100);
+        int initMax = g.Int("init_max_depth", defaults.InitMaxDepth, 1, 100);
+        int mutMin = g.Int("mutation_min_depth", defaults.MutationMinDepth, 1, 100);
+        int mutMax = g.Int("mutation_max_depth", defaults.MutationMaxDepth, 1, 100);
+        int minUnits = g.Int("min_core_units", defaults.MinCoreUnits, 1, 16);
+        int maxUnits = g.Int("max_core_units", defaults.MaxCoreUnits, 1, 16);
+        InOrder(g, "init_min_depth", initMin, "init_max_depth", initMax);
+        InOrder(g, "init_max_depth", initMax, "max_depth", maxDepth);
+        InOrder(g, "mutation_min_depth", mutMin, "mutation_max_depth", mutMax);
+        InOrder(g, "min_core_units", minUnits, "max_core_units", maxUnits);
+
+        return new GenomeOptions
+        {
+            Representation = representation,
+            Unary = unary,
+            Binary = binary,
+            Aggregates = aggregates,
+            Groups = g.Int("groups", defaults.Groups, 1, 65536),
+            Constants = ReadNumbers(g, "constants", defaults.Constants),
+            MaxParameters = maxParameters,
+            ParameterInitials = initials.IsEmpty ? defaults.ParameterInitials : initials,
+            ParameterShape = g.Enum("parameter_shape", layer ? ParameterShape.PerChannel : ParameterShape.Scalar, Shapes),
+            MinCoreUnits = minUnits,
+            MaxCoreUnits = maxUnits,
+            CoreUnitIdentity = g.Bool("core_unit_identity", defaults.CoreUnitIdentity),
+            MaxNodes = g.Int("max_nodes", defaults.MaxNodes, 1, 1000),
+            MaxDepth = maxDepth,
+            InitMinDepth = initMin,
+            InitMaxDepth = initMax,
+            MutationMinDepth = mutMin,
+            MutationMaxDepth = mutMax,
+            MutationFullTrees = g.Bool("mutation_full_trees", defaults.MutationFullTrees),
+            PerturbScale = g.Double("perturb_scale", defaults.PerturbScale, 0, 100, minExclusive: true),
+            MaxVariationAttempts = g.Int("max_variation_attempts", defaults.MaxVariationAttempts, 1, 1000),
+        };
+    }
+
+    /// <summary>Reports low > high at whichever of the two fields the file sets (defaults alone are always in order).</summary>
+    private void InOrder(Section s, string lowName, int low, string highName, int high)
+    {
+        if (low <= high) return;
+        var node = s.Value(highName) ?? s.Value(lowName);
+        if (node is not null) d.Add(node, $"{s.Label(lowName)} ({low}) must not exceed {s.Label(highName)} ({high}).");
+    }
+
+    private ImmutableArray<string> ReadPrimitives(Section g, string field, PrimitiveKind wanted, ImmutableArray<string> @default, SearchSpaceKind kind)
+    {
+        var items = g.List(field);
+        if (items is null) return @default;
+        var names = ImmutableArray.CreateBuilder<string>();
+        foreach (var item in items)
+        {
+            var text = Scalars.Text(d, item, $"{g.Label(field)} item");
+            if (text is null) continue;
+            if (!Registry.TryGet(text, out var p))
+            {
+                var sameKind = Registry.All.Where(q => q.Kind == wanted).Select(q => q.Name);
+                string hint = Suggestions.DidYouMean(text, sameKind) is { Length: > 0 } h ? h : Suggestions.DidYouMean(text, Registry.All.Select(q => q.Name));
+                d.Add(item, $"unknown primitive '{Scalars.Shorten(text)}'{hint}.");
+            }
+            else if (p.Kind != wanted)
+                d.Add(item, $"'{text}' is {KindName(p.Kind)}, not {KindName(wanted)}; list it under 'genome.{FieldOf(p.Kind)}'.");
+            else if (wanted == PrimitiveKind.Aggregate && kind == SearchSpaceKind.Activation)
+                d.Add(item, $"aggregate '{text}' is not allowed in an activation space: aggregates reduce over tensor axes and need 'kind: layer'.");
+            else if (names.Contains(text))
+                d.Add(item, $"primitive '{text}' is listed twice.");
+            else names.Add(text);
+        }
+        return names.ToImmutable();
+    }
+
+    private static string KindName(PrimitiveKind k) => k switch
+    {
+        PrimitiveKind.Unary => "a unary primitive",
+        PrimitiveKind.Binary => "a binary primitive",
+        _ => "an aggregate",
+    };
+
+    private static string FieldOf(PrimitiveKind k) => k switch
+    {
+        PrimitiveKind.Unary => "unary",
+        PrimitiveKind.Binary => "binary",
+        _ => "aggregates",
+    };
+
+    private ImmutableArray<double> ReadNumbers(Section s, string field, ImmutableArray<double> @default)
+    {
+        var items = s.List(field);
+        if (items is null) return @default;
+        if (items.Count > 256)
+        {
+            d.Add(s.Value(field)!, $"{s.Label(field)} has {items.Count} values; at most 256 are allowed.");
+            return @default;
+        }
+        var values = ImmutableArray.CreateBuilder<double>();
+        foreach (var item in items)
+            if (Scalars.Finite(d, item, $"{s.Label(field)} item") is { } v) values.Add(v);
+        return values.ToImmutable();
+    }
+
+    private (SelectionOptions, OperatorWeights, ConstantOptimizationOptions) ReadEvolution(Section e)
+    {
+        var sd = new SelectionOptions();
+        int population = e.Int("population", sd.PopulationSize, 2, 100_000);
+        int tournament = e.Int("tournament", sd.TournamentSize, 1, 100_000);
+        if (tournament > population)
+        {
+            var node = e.Value("tournament") ?? e.Value("population");
+            if (node is not null) d.Add(node, $"'evolution.tournament' ({tournament}) must not exceed 'evolution.population' ({population}).");
+        }
+        var selection = new SelectionOptions
+        {
+            Strategy = e.Enum("strategy", sd.Strategy, Strategies),
+            PopulationSize = population,
+            TournamentSize = Math.Min(tournament, population),
+            OffspringPerGeneration = e.Int("offspring_per_generation", sd.OffspringPerGeneration, 1, 100_000),
+            CrossoverRate = e.Double("crossover_rate", sd.CrossoverRate, 0, 1),
+        };
+
+        var o = e.Child("operators", OperatorFields);
+        var od = new OperatorWeights();
+        double W(string field, double @default) => o.Double(field, @default, 0, 1e6);
+        var operators = new OperatorWeights
+        {
+            ChangeOp = W("change_op", od.ChangeOp),
+            Rewire = W("rewire", od.Rewire),
+            Insert = W("insert", od.Insert),
+            Remove = W("remove", od.Remove),
+            Regenerate = W("regenerate", od.Regenerate),
+            Subtree = W("subtree", od.Subtree),
+            Crossover = W("crossover", od.Crossover),
+            Hoist = W("hoist", od.Hoist),
+            Perturb = W("perturb", od.Perturb),
+        };
+        if (o.Node is { } opNode && operators.ChangeOp + operators.Rewire + operators.Insert + operators.Remove + operators.Regenerate
+            + operators.Subtree + operators.Crossover + operators.Hoist + operators.Perturb <= 0)
+            d.Add(opNode, "every operator weight is 0: at least one operator must be able to make children.");
+
+        var c = e.Child("constant_optimization", ConstantOptimizationFields);
+        var cd = new ConstantOptimizationOptions();
+        var constants = new ConstantOptimizationOptions
+        {
+            // Off unless asked for, as the engine's own default: it pays off for regression, not for training proxies.
+            Enabled = c.Bool("enabled", c.Node is not null && cd.Enabled),
+            Iterations = c.Int("iterations", cd.Iterations, 1, 10_000),
+            Probability = c.Double("probability", cd.Probability, 0, 1),
+        };
+        return (selection, operators, constants);
+    }
+
+    private ImmutableArray<Objective> ReadObjectives(Section top, ImmutableArray<string> tasks)
+    {
+        var items = top.List("objectives");
+        if (items is null) return [.. tasks.Select(t => new Objective("accuracy", ObjectiveDirection.Maximize, t))];
+        if (items.Count == 0) d.Add(top.Value("objectives")!, "'objectives' needs at least one objective.");
+        var list = ImmutableArray.CreateBuilder<Objective>();
+        foreach (var item in items)
+        {
+            if (ReadObjective(item, tasks) is not { } objective) continue;
+            if (list.Any(o => o.Key == objective.Key)) d.Add(item, $"objective '{objective.Key}' is listed twice.");
+            else list.Add(objective);
+        }
+        return list.ToImmutable();
+    }
+
+    /// <summary>An objective is <c>name@task</c> (direction from the objective) or a mapping with name, task and direction.</summary>
+    private Objective? ReadObjective(YamlNode item, ImmutableArray<string> tasks)
+    {
+        string? name, task = null;
+        YamlNode nameNode = item, taskNode = item;
+        ObjectiveDirection? direction = null;
+        if (item is YamlMappingNode)
+        {
+            var s = Section.Open(d, item, "objectives item", ObjectiveFields);
+            name = s.String("name", required: true);
+            nameNode = s.Value("name") ?? item;
+            if (s.Value("task") is { } t)
+            {
+                taskNode = t;
+                task = CheckTask(t, "'task' of the objective");
+                if (task is null) return null;
+            }
+            if (s.Has("direction")) direction = s.Enum("direction", ObjectiveDirection.Maximize, Directions);
+        }
+        else
+        {
+            var text = Scalars.Text(d, item, "an objective");
+            if (text is null) return null;
+            int at = text.IndexOf('@', StringComparison.Ordinal);
+            name = at < 0 ? text : text[..at];
+            if (at >= 0)
+            {
+                task = text[(at + 1)..];
+                if (!options.Tasks.Contains(task))
+                {
+                    d.Add(item, $"unknown task '{Scalars.Shorten(task)}' in objective '{Scalars.Shorten(text)}'{Suggestions.DidYouMean(task, options.Tasks)}; the known tasks are: {string.Join(", ", options.Tasks)}.");
+                    return null;
+                }
+            }
+        }
+        if (name is null) return null;
+        var known = options.Objectives.FirstOrDefault(o => o.Name == name);
+        if (known is null)
+        {
+            d.Add(nameNode, $"unknown objective '{Scalars.Shorten(name)}'{Suggestions.DidYouMean(name, options.Objectives.Select(o => o.Name))}; the known objectives are: {string.Join(", ", options.Objectives.Select(o => o.Name))}.");
+            return null;
+        }
+        if (known.PerTask && task is null)
+        {
+            d.Add(nameNode, $"objective '{name}' is measured per task: write it as '{name}@<task>', e.g. '{name}@{tasks[0]}'.");
+            return null;
+        }
+        if (!known.PerTask && task is not null)
+        {
+            d.Add(taskNode, $"objective '{name}' does not depend on a task; write it without '@{task}'.");
+            return null;
+        }
+        if (task is not null && !tasks.Contains(task))
+        {
+            d.Add(taskNode, $"objective '{name}@{task}' needs task '{task}' in 'tasks' (the candidate is only trained on those).");
+            return null;
+        }
+        return new Objective(name, direction ?? known.Direction, task);
+    }
+
+    private Budget ReadBudget(Section b)
+    {
+        if (b.Node is null) return new Budget(Evaluations: SearchSpaceDefaults.Evaluations);
+        int? evaluations = b.OptionalInt("evaluations", 1, 100_000_000);
+        TimeSpan? wall = null;
+        if (b.Value("wall_time") is { } node && Scalars.Literal(d, node, "'budget.wall_time'", "a duration such as 90s, 30m, 2h or 1h30m") is { } text)
+        {
+            wall = ParseDuration(text);
+            if (wall is null) d.Add(node, $"'budget.wall_time' must be a duration such as 90s, 30m, 2h or 1h30m (at most 365d), found {Scalars.Quote(text)}.");
+        }
+        if (!b.Has("evaluations") && !b.Has("wall_time"))
+            d.Add(b.Node, "'budget' needs 'evaluations', 'wall_time' or both (the search stops at whichever comes first).");
+        return new Budget(evaluations, wall);
+    }
+
+    /// <summary>Durations as people write them: <c>2h</c>, <c>30m</c>, <c>1h30m</c>, <c>1d</c>, <c>45s</c>.</summary>
+    internal static TimeSpan? ParseDuration(string text)
+    {
+        var m = DurationPattern().Match(text);
+        if (!m.Success || text.Length == 0) return null;
+        double seconds = 0;
+        foreach (var (group, unit) in new[] { ("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0) })
+            if (m.Groups[group].Success) seconds += long.Parse(m.Groups[group].Value, CultureInfo.InvariantCulture) * unit;
+        return seconds > 0 && seconds <= 365 * 86400.0 ? TimeSpan.FromSeconds(seconds) : null;
+    }
+
+    [GeneratedRegex(@"^(?:(?<d>\d{1,9})d)?(?:(?<h>\d{1,9})h)?(?:(?<m>\d{1,9})m)?(?:(?<s>\d{1,9})s)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex DurationPattern();
+
+    private RejectionSettings ReadRejection(Section r, GenomeOptions genome, ImmutableArray<string> tasks)
+    {
+        var s = r.Child("static", ["enabled", "max_nodes", "max_depth", "max_parameters"]);
+        var n = r.Child("numeric", ["enabled", "samples", "near_constant_std", "explosion_scale", "max_nonfinite_fraction"]);
+        var u = r.Child("duplicate", ["enabled", "cache_size"]);
+        var st = r.Child("stability", ["enabled", "max_gradient_norm"]);
+        var q = r.Child("quality", ["enabled", "task", "steps", "min_accuracy"]);
+        var nd = new NumericProbe();
+        string qualityTask = q.Value("task") is { } taskNode ? CheckTask(taskNode, "'rejection.quality.task'") ?? tasks[0] : tasks[0];
+        var qd = new QualityProbe { Task = qualityTask };
+        return new RejectionSettings
+        {
+            Static = new StaticCheck
+            {
+                Enabled = s.Bool("enabled", true),
+                MaxNodes = s.Int("max_nodes", genome.MaxNodes, 1, 1000),
+                MaxDepth = s.Int("max_depth", genome.MaxDepth, 1, 100),
+                MaxParameters = s.Int("max_parameters", genome.MaxParameters, 0, 64),
+            },
+            Numeric = new NumericProbe
+            {
+                Enabled = n.Bool("enabled", true),
+                Samples = n.Int("samples", nd.Samples, 10, 1_000_000),
+                NearConstantStd = n.Double("near_constant_std", nd.NearConstantStd, 0, double.PositiveInfinity),
+                ExplosionScale = n.Double("explosion_scale", nd.ExplosionScale, 0, double.PositiveInfinity, minExclusive: true),
+                MaxNonFiniteFraction = n.Double("max_nonfinite_fraction", nd.MaxNonFiniteFraction, 0, 1),
+            },
+            Duplicate = new DuplicateCheck
+            {
+                Enabled = u.Bool("enabled", true),
+                CacheSize = u.Int("cache_size", new DuplicateCheck().CacheSize, 0, 100_000_000),
+            },
+            Stability = new StabilityProbe
+            {
+                Enabled = st.Bool("enabled", true),
+                MaxGradientNorm = st.Double("max_gradient_norm", new StabilityProbe().MaxGradientNorm, 0, double.PositiveInfinity, minExclusive: true),
+            },
+            Quality = qd with
+            {
+                Enabled = q.Bool("enabled", true),
+                Steps = q.Int("steps", qd.Steps, 1, 1_000_000),
+                MinAccuracy = q.Double("min_accuracy", qd.MinAccuracy, 0, 1),
+            },
+        };
+    }
+
+    private ImmutableArray<SeedFormula> ReadSeeds(Section top, GenomeOptions genome, SearchSpaceKind kind)
+    {
+        var items = top.List("seeds");
+        if (items is null) return [];
+        var seeds = ImmutableArray.CreateBuilder<SeedFormula>();
+        var parse = new ParseOptions { DefaultParameterShape = genome.ParameterShape };
+        foreach (var item in items)
+        {
+            string? name = null;
+            YamlNode? formulaNode = item;
+            if (item is YamlMappingNode)
+            {
+                var s = Section.Open(d, item, "seeds item", SeedFields);
+                name = s.String("name");
+                formulaNode = s.Value("formula");
+                if (formulaNode is null)
+                {
+                    d.Add(item, "missing required field 'formula' in the seed.");
+                    continue;
+                }
+            }
+            var text = Scalars.Text(d, formulaNode, name is null ? "a seed" : $"seed '{name}'");
+            if (text is null) continue;
+            string label = name is null ? "seed" : $"seed '{name}'";
+            Expr expr;
+            try
+            {
+                expr = ExprParser.Parse(text, parse);
+            }
+            catch (ExprParseException e)
+            {
+                ReportInFormula((YamlScalarNode)formulaNode, e.Position, $"{label}: {StripColumn(e.Message)}");
+                continue;
+            }
+            if (CheckSeed(expr, (YamlScalarNode)formulaNode, label, genome, kind))
+                seeds.Add(new SeedFormula(name, text, expr));
+        }
+        return seeds.ToImmutable();
+    }
+
+    /// <summary>A seed may only use the space's primitives and must keep the genome's limits, as every bred candidate does.</summary>
+    private bool CheckSeed(Expr expr, YamlScalarNode node, string label, GenomeOptions genome, SearchSpaceKind kind)
+    {
+        bool ok = true;
+        var reported = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var n in expr.Nodes())
+        {
+            var (op, allowed, field) = n switch
+            {
+                Unary u => (u.Op, genome.Unary, "unary"),
+                Binary b => (b.Op, genome.Binary, "binary"),
+                Aggregate a => (a.Op, genome.Aggregates, "aggregates"),
+                _ => (null, default, ""),
+            };
+            if (op is null || allowed.Contains(op.Name) || !reported.Add(op.Name)) continue;
+            ok = false;
+            int at = FindCall(node.Value ?? "", op.Name);
+            if (op.Kind == PrimitiveKind.Aggregate && kind == SearchSpaceKind.Activation)
+                ReportInFormula(node, at, $"{label} uses the aggregate '{op.Name}', which an activation space does not allow (it needs 'kind: layer').");
+            else
+                ReportInFormula(node, at, $"{label} uses '{op.Name}', which is not in 'genome.{field}'.");
+        }
+        if (!ok) return false;
+        if (GenomeRules.Violation(expr, genome) is { } violation)
+        {
+            d.Add(node, $"{label} breaks the genome's limits: {violation}.");
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Offset of the first call <c>name(</c> in a formula, or 0 when the primitive is written as an operator.</summary>
+    private static int FindCall(string text, string name)
+    {
+        var m = Regex.Match(text, $@"(?<![A-Za-z0-9_]){Regex.Escape(name)}\s*\(", RegexOptions.CultureInvariant);
+        return m.Success ? m.Index : 0;
+    }
+
+    private void ReportInFormula(YamlScalarNode node, int offset, string message)
+    {
+        if (FormulaPositions.Locate(source, node, offset) is { } at) d.Add(at.Line, at.Column, message);
+        else d.Add(node, $"{message} (at character {offset + 1} of the formula)");
+    }
+
+    /// <summary>The parser's messages start with "column N: "; the loader gives the file position instead.</summary>
+    private static string StripColumn(string message) =>
+        message.StartsWith("column ", StringComparison.Ordinal) && message.IndexOf(": ", StringComparison.Ordinal) is > 0 and var i
+            ? message[(i + 2)..] : message;
+}
