@@ -20,13 +20,36 @@ public enum ParameterShape
 public abstract class Expr : IEquatable<Expr>
 {
     private readonly ulong _hash;
+    private readonly Contents _contents;
 
-    private protected Expr(ulong hash, int size, int depth)
+    /// <summary>What a subgraph contains, kept per node so the common questions cost nothing.</summary>
+    [Flags]
+    private protected enum Contents : byte
+    {
+        None = 0,
+        Input = 1,
+        Parameter = 2,
+        Aggregate = 4,
+    }
+
+    private protected Expr(ulong hash, int size, int depth, Contents contents)
     {
         _hash = hash;
         Size = size;
         Depth = depth;
+        _contents = contents;
     }
+
+    private protected static Contents Of(Expr e) => e._contents;
+
+    /// <summary>True when x occurs in this subgraph.</summary>
+    public bool ContainsInput => (_contents & Contents.Input) != 0;
+
+    /// <summary>True when a learnable parameter occurs in this subgraph.</summary>
+    public bool ContainsParameters => (_contents & Contents.Parameter) != 0;
+
+    /// <summary>True when a tensor statistic occurs in this subgraph (a normalization-activation layer).</summary>
+    public bool ContainsAggregates => (_contents & Contents.Aggregate) != 0;
 
     /// <summary>A stable 64-bit structural hash (the same in every process and on every machine).</summary>
     public ulong StructuralHash => _hash;
@@ -105,7 +128,7 @@ public sealed class Variable : Expr
 {
     public static readonly Variable Instance = new();
 
-    private Variable() : base(Mix(1, 0x78), 1, 1) { }
+    private Variable() : base(Mix(1, 0x78), 1, 1, Contents.Input) { }
 
     public override ImmutableArray<Expr> Children => [];
 
@@ -117,7 +140,7 @@ public sealed class Variable : Expr
 /// <summary>A fixed number. Canonical forms fold constant subexpressions into one of these.</summary>
 public sealed class Constant : Expr
 {
-    public Constant(double value) : base(Mix(2, BitConverter.DoubleToUInt64Bits(value == 0 ? 0.0 : value)), 1, 1) => Value = value;
+    public Constant(double value) : base(Mix(2, BitConverter.DoubleToUInt64Bits(value == 0 ? 0.0 : value)), 1, 1, Contents.None) => Value = value;
 
     public double Value { get; }
 
@@ -137,7 +160,7 @@ public sealed class Constant : Expr
 public sealed class Parameter : Expr
 {
     public Parameter(string name, double initial = 1.0, ParameterShape shape = ParameterShape.Scalar)
-        : base(Mix(Mix(Mix(3, HashString(name)), BitConverter.DoubleToUInt64Bits(initial)), (ulong)shape), 1, 1)
+        : base(Mix(Mix(Mix(3, HashString(name)), BitConverter.DoubleToUInt64Bits(initial)), (ulong)shape), 1, 1, Contents.Parameter)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         Name = name;
@@ -168,7 +191,7 @@ public sealed class Parameter : Expr
 public sealed class Unary : Expr
 {
     public Unary(Primitive op, Expr arg)
-        : base(Mix(Mix(4, op.NameHash), arg.StructuralHash), arg.Size + 1, arg.Depth + 1)
+        : base(Mix(Mix(4, op.NameHash), arg.StructuralHash), arg.Size + 1, arg.Depth + 1, Of(arg))
     {
         if (op.Kind != PrimitiveKind.Unary) throw new ArgumentException($"'{op.Name}' is not a unary primitive.", nameof(op));
         Op = op;
@@ -196,7 +219,7 @@ public sealed class Binary : Expr
 {
     public Binary(Primitive op, Expr left, Expr right)
         : base(Mix(Mix(Mix(5, op.NameHash), left.StructuralHash), right.StructuralHash),
-               checked(left.Size + right.Size + 1), Math.Max(left.Depth, right.Depth) + 1)
+               checked(left.Size + right.Size + 1), Math.Max(left.Depth, right.Depth) + 1, Of(left) | Of(right))
     {
         if (op.Kind != PrimitiveKind.Binary) throw new ArgumentException($"'{op.Name}' is not a binary primitive.", nameof(op));
         Op = op;
@@ -233,7 +256,7 @@ public sealed class Aggregate : Expr
     public const int DefaultGroups = 32;
 
     public Aggregate(Primitive op, Expr arg, int groups = 0)
-        : base(Mix(Mix(Mix(6, op.NameHash), arg.StructuralHash), (ulong)groups), arg.Size + 1, arg.Depth + 1)
+        : base(Mix(Mix(Mix(6, op.NameHash), arg.StructuralHash), (ulong)groups), arg.Size + 1, arg.Depth + 1, Of(arg) | Contents.Aggregate)
     {
         if (op.Kind != PrimitiveKind.Aggregate) throw new ArgumentException($"'{op.Name}' is not an aggregate.", nameof(op));
         if (op.Axes == AggregateAxes.Group ? groups < 1 : groups != 0)

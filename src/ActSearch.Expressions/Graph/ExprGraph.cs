@@ -47,6 +47,7 @@ public static class ExprGraph
     /// <summary>Distinct learnable parameters in first-use order.</summary>
     public static IReadOnlyList<Parameter> Parameters(this Expr root)
     {
+        if (!root.ContainsParameters) return [];
         var list = new List<Parameter>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var n in root.Nodes())
@@ -55,10 +56,10 @@ public static class ExprGraph
     }
 
     /// <summary>True when the graph contains a tensor statistic (a normalization-activation layer).</summary>
-    public static bool HasAggregates(this Expr root) => root.Nodes().Any(n => n is Aggregate);
+    public static bool HasAggregates(this Expr root) => root.ContainsAggregates;
 
     /// <summary>True when <c>x</c> occurs in the graph.</summary>
-    public static bool DependsOnInput(this Expr root) => root.Nodes().Any(n => n is Variable);
+    public static bool DependsOnInput(this Expr root) => root.ContainsInput;
 
     /// <summary>
     /// Rebuilds the graph bottom-up, replacing each node by <paramref name="rewrite"/>(node with rewritten
