@@ -202,7 +202,10 @@ public sealed class Unary : Expr
 
     public Expr Arg { get; }
 
-    public override ImmutableArray<Expr> Children => [Arg];
+    // Built on first use and kept: traversals ask for children all the time (a benign race at worst).
+    public override ImmutableArray<Expr> Children => _children.IsDefault ? _children = [Arg] : _children;
+
+    private ImmutableArray<Expr> _children;
 
     public override Expr WithChildren(ImmutableArray<Expr> children) =>
         ReferenceEquals(children[0], Arg) ? this : new Unary(Op, children[0]);
@@ -233,7 +236,9 @@ public sealed class Binary : Expr
 
     public Expr Right { get; }
 
-    public override ImmutableArray<Expr> Children => [Left, Right];
+    public override ImmutableArray<Expr> Children => _children.IsDefault ? _children = [Left, Right] : _children;
+
+    private ImmutableArray<Expr> _children;
 
     public override Expr WithChildren(ImmutableArray<Expr> children) =>
         ReferenceEquals(children[0], Left) && ReferenceEquals(children[1], Right) ? this : new Binary(Op, children[0], children[1]);
@@ -274,7 +279,9 @@ public sealed class Aggregate : Expr
     /// <summary>Number of channel groups (group aggregates only; 0 otherwise).</summary>
     public int Groups { get; }
 
-    public override ImmutableArray<Expr> Children => [Arg];
+    public override ImmutableArray<Expr> Children => _children.IsDefault ? _children = [Arg] : _children;
+
+    private ImmutableArray<Expr> _children;
 
     public override Expr WithChildren(ImmutableArray<Expr> children) =>
         ReferenceEquals(children[0], Arg) ? this : new Aggregate(Op, children[0], Groups);
