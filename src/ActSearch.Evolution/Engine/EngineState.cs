@@ -186,27 +186,9 @@ public static class EngineStateJson
         (long?)n["waitingFor"],
         (bool?)n["scored"] ?? false);
 
-    // Non-finite numbers as strings (JSON has no NaN); finite ones in the shortest text that reads back to the same bits.
-    private static JsonNode Number(double v) => double.IsFinite(v)
-        ? JsonValue.Create(v)
-        : JsonValue.Create(double.IsNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+    private static JsonNode Number(double v) => JsonNumbers.Write(v);
 
-    private static double ReadNumber(JsonNode? n)
-    {
-        if (n is JsonValue v)
-        {
-            if (v.TryGetValue(out double d)) return d;
-            if (v.TryGetValue(out string? s))
-                return s switch
-                {
-                    "NaN" => double.NaN,
-                    "Infinity" => double.PositiveInfinity,
-                    "-Infinity" => double.NegativeInfinity,
-                    _ => throw new FormatException($"'{s}' is not a number."),
-                };
-        }
-        throw new FormatException("A number is missing.");
-    }
+    private static double ReadNumber(JsonNode? n) => JsonNumbers.Read(n);
 
     private static int Int(JsonNode n, string name) => (int?)n[name] ?? throw new FormatException($"No '{name}'.");
 

@@ -27,11 +27,23 @@ internal static class TreePositions
         return sites;
     }
 
-    public static Expr At(Expr root, int index)
+    public static Expr At(Expr root, int index) => Descend(root, index, null);
+
+    /// <summary>The nodes on the path from the root down to (not including) the place.</summary>
+    public static List<Expr> Ancestors(Expr root, int index)
+    {
+        var path = new List<Expr>();
+        Descend(root, index, path);
+        return path;
+    }
+
+    // Walks from the root to the place by subtree sizes, noting the path when asked to.
+    private static Expr Descend(Expr root, int index, List<Expr>? path)
     {
         var node = root;
         while (index > 0)
         {
+            path?.Add(node);
             index--; // step past this node
             foreach (var c in node.Children)
             {
@@ -46,30 +58,6 @@ internal static class TreePositions
         next:;
         }
         return node;
-    }
-
-    /// <summary>The nodes on the path from the root down to (not including) the place.</summary>
-    public static List<Expr> Ancestors(Expr root, int index)
-    {
-        var path = new List<Expr>();
-        var node = root;
-        while (index > 0)
-        {
-            path.Add(node);
-            index--;
-            foreach (var c in node.Children)
-            {
-                if (index < c.Size)
-                {
-                    node = c;
-                    goto next;
-                }
-                index -= c.Size;
-            }
-            throw new ArgumentOutOfRangeException(nameof(index));
-        next:;
-        }
-        return path;
     }
 
     /// <summary>A copy with the subtree at the place replaced; only the nodes on the path are rebuilt.</summary>

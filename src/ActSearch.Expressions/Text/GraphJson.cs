@@ -106,11 +106,32 @@ public static class GraphJson
         }
     }
 
-    private static JsonNode Number(double v) => double.IsFinite(v)
+    private static JsonNode Number(double v) => JsonNumbers.Write(v);
+
+    private static double ReadNumber(JsonNode? node, int i)
+    {
+        try
+        {
+            return JsonNumbers.Read(node);
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"Node {i}: {e.Message}");
+        }
+    }
+}
+
+/// <summary>
+/// Doubles in JSON that round-trip bit for bit: finite values as the shortest number text that reads back
+/// exactly, non-finite ones as the strings "NaN", "Infinity", "-Infinity" (JSON has no literal for them).
+/// </summary>
+public static class JsonNumbers
+{
+    public static JsonNode Write(double v) => double.IsFinite(v)
         ? JsonValue.Create(v)
         : JsonValue.Create(double.IsNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
 
-    private static double ReadNumber(JsonNode? node, int i)
+    public static double Read(JsonNode? node)
     {
         if (node is JsonValue v)
         {
@@ -121,9 +142,9 @@ public static class GraphJson
                     "NaN" => double.NaN,
                     "Infinity" => double.PositiveInfinity,
                     "-Infinity" => double.NegativeInfinity,
-                    _ => throw new FormatException($"Node {i} has a number that is not one: '{s}'."),
+                    _ => throw new FormatException($"'{s}' is not a number."),
                 };
         }
-        throw new FormatException($"Node {i} lacks a number.");
+        throw new FormatException("a number is missing.");
     }
 }
