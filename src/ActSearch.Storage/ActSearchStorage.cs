@@ -1,0 +1,130 @@
+using Npgsql;
+
+namespace ActSearch.Storage;
+
+/// <summary>Where storage lives and how patient it is. <see cref="FromEnvironment"/> reads ACTSEARCH_DB and ACTSEARCH_HOME.</summary>
+public sealed record StorageOptions
+{
+    /// <summary>A PostgreSQL connection string; null starts (or reuses) the embedded server.</summary>
+    public string? ConnectionString { get; init; }
+
+    /// <summary>Settings of the embedded server, used when <see cref="ConnectionString"/> is null.</summary>
+    public EmbeddedPostgresOptions Embedded { get; init; } = new();
+
+    public RetryOptions Retry { get; init; } = RetryOptions.Default;
+
+    /// <summary>Apply pending schema migrations on open (on by default; off for read-only tools against a managed database).</summary>
+    public bool Migrate { get; init; } = true;
+
+    public static StorageOptions FromEnvironment() => new()
+    {
+        ConnectionString = Environment.GetEnvironmentVariable("ACTSEARCH_DB") is { Length: > 0 } db ? db : null,
+        Embedded = EmbeddedPostgresOptions.FromEnvironment(),
+    };
+}
+
+/// <summary>
+/// ActSearch's storage: one <see cref="NpgsqlDataSource"/> and the repositories over it. Open it once per process
+/// with <see cref="OpenAsync"/>; it migrates the schema and, without a connection string, starts the embedded server
+/// (stopped again on dispose).
+/// <para>
+/// Durability: every write is synchronous. A write method returns only after its transaction committed, so a
+/// write that returned (was acknowledged) survives any later crash; one that threw stored nothing, and the caller
+/// still holds the data to try again. Transient failures are retried with backoff inside the call, and every
+/// write is idempotent, so a retry after a commit whose answer was lost adds nothing twice. Hosts that want
+/// write-behind put their own queue in front and drop an item only after its write returned.
+/// </para>
+/// </summary>
+public sealed class ActSearchStorage : IAsyncDisposable
+{
+    private readonly Db _db;
+
+    private ActSearchStorage(NpgsqlDataSource source, RetryOptions retry, EmbeddedPostgres? server)
+    {
+        _db = new Db(source, retry);
+        Server = server;
+        Jobs = new JobRepository(_db);
+        Candidates = new CandidateRepository(_db);
+        Fronts = new FrontRepository(_db);
+        Checkpoints = new CheckpointRepository(_db);
+        Catalog = new CatalogRepository(_db);
+    }
+
+    public JobRepository Jobs { get; }
+
+    public CandidateRepository Candidates { get; }
+
+    public FrontRepository Fronts { get; }
+
+    public CheckpointRepository Checkpoints { get; }
+
+    public CatalogRepository Catalog { get; }
+
+    /// <summary>The shared data source, for hosts that need SQL of their own (health checks, reports).</summary>
+    public NpgsqlDataSource DataSource => _db.Source;
+
+    /// <summary>The embedded server this instance started or reused; null with a configured connection string.</summary>
+    public EmbeddedPostgres? Server { get; }
+
+    /// <summary>Where the data is, without the password: "socket /path/5432/actsearch as user".</summary>
+    public string Description => StorageException.Describe(_db.Source.ConnectionString);
+
+    /// <summary>
+    /// Connects (starting the embedded server when no connection string is set), checks the connection, and applies
+    /// pending migrations. Failures are <see cref="StorageException"/>s with a one-line message.
+    /// </summary>
+    public static async Task<ActSearchStorage> OpenAsync(StorageOptions? options = null, CancellationToken cancellation = default)
+    {
+        options ??= StorageOptions.FromEnvironment();
+        EmbeddedPostgres? server = null;
+        string connectionString = options.ConnectionString
+            ?? (server = await EmbeddedPostgres.StartAsync(options.Embedded, cancellation).ConfigureAwait(false)).ConnectionString;
+        NpgsqlDataSource source;
+        try
+        {
+            source = NpgsqlDataSource.Create(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            if (server is not null) await server.DisposeAsync().ConfigureAwait(false);
+            throw StorageException.From(e, null);
+        }
+        var storage = new ActSearchStorage(source, options.Retry, server);
+        try
+        {
+            await storage._db.ReadAsync(async (c, ct) =>
+            {
+                if (options.Migrate) await Migrator.MigrateAsync(c, ct).ConfigureAwait(false);
+                return true;
+            }, cancellation).ConfigureAwait(false);
+            return storage;
+        }
+        catch
+        {
+            await storage.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Writes a whole batch in one transaction: all of it is stored, or (after an exception) none of it.</summary>
+    public Task WriteAsync(StorageBatch batch, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.IsEmpty) return Task.CompletedTask;
+        return _db.InTransactionAsync(async (c, tx, ct) =>
+        {
+            await CandidateRepository.WriteCandidatesAsync(c, batch.Candidates, ct).ConfigureAwait(false);
+            await CandidateRepository.WriteOutcomesAsync(c, batch.Outcomes, ct).ConfigureAwait(false);
+            await CandidateRepository.WriteScoresAsync(c, batch.Scores, ct).ConfigureAwait(false);
+            if (batch.Front is { } front) await FrontRepository.WriteAsync(c, tx, front, ct).ConfigureAwait(false);
+            if (batch.Checkpoint is { } checkpoint) await CheckpointRepository.WriteAsync(c, tx, checkpoint, ct).ConfigureAwait(false);
+            await CatalogRepository.WriteAsync(c, tx, batch.Catalog, ct).ConfigureAwait(false);
+        }, cancellation);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _db.Source.DisposeAsync().ConfigureAwait(false);
+        if (Server is not null) await Server.DisposeAsync().ConfigureAwait(false);
+    }
+}
