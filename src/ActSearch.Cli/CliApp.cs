@@ -13,6 +13,8 @@ public static class CliApp
         new ExprCommand(),
         new SpaceCommand(),
         new FitCommand(),
+        new EvaluateCommand(),
+        new BaselinesCommand(),
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)

@@ -109,6 +109,8 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
         }
         var last = _code[^1];
         var result = last.Kind == Kind.Constant ? full_like(x, last.Value) : values[^1]!;
+        // The identity returns a new handle, as nn.Identity does: Sequential disposes the intermediate it was given.
+        if (ReferenceEquals(result, x)) return x.alias();
         // A graph that ignores x (a parameter, say) still returns one value per input element.
         return result.shape.SequenceEqual(x.shape) ? result : result.expand_as(x);
     }

@@ -86,11 +86,26 @@ public static class ProxyTasks
 
 /// <summary>
 /// Trains proxy networks. Runs are synchronous on the calling thread (TorchSharp's dispose scopes are per thread);
-/// <see cref="RunAsync"/> gives each run a dedicated thread so no dispose scope ever spans an await.
-/// The same spec, seed and device give identical results.
+/// <see cref="RunAsync"/> gives each run a dedicated thread so no dispose scope ever spans an await (for many runs,
+/// <c>DeviceSlots</c> keeps a few long-lived training threads instead).
+/// The same spec, seed and device give identical results, also when runs train concurrently: the network is seeded
+/// and built under one process-wide lock, because libtorch's default generator is global.
+/// <para>
+/// After training, <see cref="Run"/> measures the <b>activation sparsity</b> of the trained network: on the first
+/// <see cref="SparsityExamples"/> held-out examples, in eval mode, every slot's outputs y are collected; an output is
+/// near zero when |y| &lt;= <see cref="SparsityThreshold"/> x RMS(y of that slot on those examples); the sparsity is
+/// the count of near-zero outputs over all slots divided by the count of all slot outputs. ReLU networks score about
+/// one half (exact zeros); smooth activations without a flat region score near 0.
+/// </para>
 /// </summary>
 public sealed class ProxyTrainer(Device device)
 {
+    /// <summary>Held-out examples the sparsity measurement looks at.</summary>
+    public const int SparsityExamples = 512;
+
+    /// <summary>Near zero means |y| at most this times the RMS of the slot's outputs.</summary>
+    public const double SparsityThreshold = 1e-3;
+
     public Device Device { get; } = device;
 
     public Task<ProxyTaskResult> RunAsync(ProxyTaskDefinition task, SlotFactory slot, CancellationToken cancellation = default) =>
@@ -116,6 +131,7 @@ public sealed class ProxyTrainer(Device device)
             }
         }
         var (loss, accuracy) = diverged ? (double.PositiveInfinity, 0.0) : run.Evaluate();
+        double sparsity = diverged ? double.NaN : run.Sparsity();
         clock.Stop();
         return new ProxyTaskResult
         {
@@ -123,6 +139,7 @@ public sealed class ProxyTrainer(Device device)
             Accuracy = spec.Metric == TaskMetric.Accuracy ? accuracy : double.NaN,
             Loss = double.IsFinite(loss) ? loss : double.PositiveInfinity,
             FinalTrainLoss = last, Steps = steps, ParameterCount = run.ParameterCount, WallTime = clock.Elapsed, Diverged = diverged,
+            ActivationSparsity = sparsity,
         };
     }
 
@@ -139,6 +156,9 @@ public sealed class ProxyTrainer(Device device)
     /// <summary>One training run's state: the network, the optimizer, the data on the device and the batch order.</summary>
     private sealed class TrainingRun : IDisposable
     {
+        // libtorch's default generator is process-wide: seeding and building a network must not interleave with another's.
+        private static readonly Lock SeedGate = new();
+        private readonly List<RecordingSlot> _slots = [];
         private readonly ProxyTaskSpec _spec;
         private readonly nn.Module<Tensor, Tensor> _model;
         private readonly optim.Optimizer _optimizer;
@@ -151,8 +171,16 @@ public sealed class ProxyTrainer(Device device)
         public TrainingRun(ProxyTaskDefinition task, SlotFactory slot, TaskData data, Device device)
         {
             _spec = task.Spec;
-            manual_seed((long)(_spec.Seed & long.MaxValue));
-            _model = task.Build(slot);
+            lock (SeedGate)
+            {
+                manual_seed((long)(_spec.Seed & long.MaxValue));
+                _model = task.Build(channels =>
+                {
+                    var recording = new RecordingSlot(slot(channels));
+                    _slots.Add(recording);
+                    return recording;
+                });
+            }
             _model.to(device);
             _model.train();
             _optimizer = optim.Adam(_model.parameters(), _spec.LearningRate);
@@ -228,6 +256,25 @@ public sealed class ProxyTrainer(Device device)
             return (lossSum / n, (double)correct / n);
         }
 
+        /// <summary>Share of near-zero slot outputs on the first held-out examples (see <see cref="ProxyTrainer"/>).</summary>
+        public double Sparsity()
+        {
+            _model.eval();
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            foreach (var s in _slots) s.Start();
+            _model.forward(_heldX.narrow(0, 0, Math.Min(SparsityExamples, _heldX.shape[0])));
+            long near = 0, total = 0;
+            foreach (var s in _slots)
+            {
+                near += s.NearZero;
+                total += s.Total;
+                s.Stop();
+            }
+            _model.train();
+            return total == 0 ? double.NaN : (double)near / total;
+        }
+
         public void Dispose()
         {
             _optimizer.Dispose();
@@ -237,5 +284,42 @@ public sealed class ProxyTrainer(Device device)
             _heldX.Dispose();
             _heldY.Dispose();
         }
+    }
+}
+
+/// <summary>A slot's module wrapped so its outputs can be counted (activation sparsity); otherwise transparent.</summary>
+internal sealed class RecordingSlot : nn.Module<Tensor, Tensor>
+{
+    private readonly nn.Module<Tensor, Tensor> inner;
+    private bool _recording;
+
+    public RecordingSlot(nn.Module<Tensor, Tensor> inner) : base("Slot")
+    {
+        this.inner = inner;
+        RegisterComponents();
+    }
+
+    public long NearZero { get; private set; }
+
+    public long Total { get; private set; }
+
+    public void Start()
+    {
+        NearZero = Total = 0;
+        _recording = true;
+    }
+
+    public void Stop() => _recording = false;
+
+    public override Tensor forward(Tensor x)
+    {
+        var y = inner.forward(x);
+        if (_recording)
+        {
+            var threshold = y.square().mean().sqrt() * ProxyTrainer.SparsityThreshold;
+            NearZero += y.abs().le(threshold).sum().item<long>();
+            Total += y.numel();
+        }
+        return y;
     }
 }

@@ -8,8 +8,8 @@ public abstract record EvaluationOutcome
 {
     private EvaluationOutcome() { }
 
-    /// <summary>Trained on every task of the search space.</summary>
-    public sealed record Evaluated(IReadOnlyList<ProxyTaskResult> Results) : EvaluationOutcome;
+    /// <summary>Passed every stage and was trained on every requested task: its objectives.</summary>
+    public sealed record Evaluated(CandidateScores Scores) : EvaluationOutcome;
 
     /// <summary>Thrown out by a stage of the rejection chain, with a readable reason and the time the stage took.</summary>
     public sealed record Rejected(string Stage, string Reason, TimeSpan Cost) : EvaluationOutcome;
@@ -18,4 +18,13 @@ public abstract record EvaluationOutcome
     public sealed record Failed(string Error) : EvaluationOutcome;
 
     public sealed record Cancelled : EvaluationOutcome;
+
+    /// <summary>One word for tables and JSON: <c>evaluated</c>, <c>rejected</c>, <c>failed</c>, <c>cancelled</c>.</summary>
+    public string Status => this switch
+    {
+        Evaluated => "evaluated",
+        Rejected => "rejected",
+        Failed => "failed",
+        _ => "cancelled",
+    };
 }

@@ -70,6 +70,13 @@ public sealed record ProxyTaskResult
     /// <summary>Training stopped early because the loss became NaN or infinite.</summary>
     public bool Diverged { get; init; }
 
+    /// <summary>
+    /// Share of near-zero outputs of the candidate inside the trained network on held-out data, in [0, 1]; NaN when
+    /// not measured. An output counts as near zero when |y| &lt;= 1e-3 x the RMS of its slot's outputs on the same
+    /// examples (see <c>ProxyTrainer</c> for the exact measurement).
+    /// </summary>
+    public double ActivationSparsity { get; init; } = double.NaN;
+
     /// <summary>The number to maximize: accuracy, or minus the loss.</summary>
     public double Score => Metric == TaskMetric.Accuracy ? (Diverged ? 0 : Accuracy) : (Diverged ? double.NegativeInfinity : -Loss);
 }
