@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 
+# A throwaway PostgreSQL for the integration tests (each test makes its own database in it), stopped at exit.
+pg_root=$(mktemp -d /tmp/actsearch-pg.XXXXXX)
+export PGTEST_DIR=$pg_root/data PGTEST_PORT=${PGTEST_PORT:-55432}
+eval "$(bash scripts/pg-test-server.sh start)"
+trap 'bash scripts/pg-test-server.sh stop || true; rm -rf "$pg_root"' EXIT
+
 dotnet build ActSearch.sln -c Release -warnaserror --nologo -v quiet
 log=$(mktemp)
 status=0
