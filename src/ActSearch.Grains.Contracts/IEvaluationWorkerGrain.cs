@@ -1,0 +1,56 @@
+using System.Globalization;
+using ActSearch.Evolution;
+using Orleans.Concurrency;
+using Orleans.Runtime;
+
+namespace ActSearch.Grains;
+
+/// <summary>
+/// Scores one dispatched candidate on the worker silo it is placed on (key: <see cref="EvaluationKey.For"/>, one
+/// activation per candidate and attempt). <see cref="Evaluate"/> only queues the work on the silo's slots and
+/// returns; the outcome goes back to the job with <see cref="ISearchJobGrain.ReportOutcome"/>, so evaluations of
+/// any length never meet Orleans' call timeout.
+/// </summary>
+[Alias("ActSearch.IEvaluationWorkerGrain")]
+public interface IEvaluationWorkerGrain : IGrainWithStringKey
+{
+    /// <summary>Accepts the candidate (idempotent per key) and says where it runs and how busy that silo is.</summary>
+    [Alias("Evaluate")]
+    Task<EvaluationAccepted> Evaluate(EvaluationRequest request);
+
+    /// <summary>Best effort: a queued candidate is dropped, a running one is asked to stop; it reports Cancelled.</summary>
+    [OneWay, Alias("Cancel")]
+    Task Cancel();
+}
+
+/// <summary>What a worker needs to score a candidate: the job's search space travels as its YAML text (workers cache the parsed space).</summary>
+[GenerateSerializer, Immutable, Alias("ActSearch.EvaluationRequest.v1")]
+public sealed record EvaluationRequest(Guid JobId, int Attempt, Candidate Candidate, string SpaceYaml, string SpaceFileName, ulong Seed);
+
+/// <summary>How busy a worker silo is: its slots and the candidates it holds (running and queued).</summary>
+[GenerateSerializer, Immutable, Alias("ActSearch.WorkerLoad.v1")]
+public readonly record struct WorkerLoad(int Slots, int Busy)
+{
+    public int Free => Math.Max(0, Slots - Busy);
+}
+
+[GenerateSerializer, Immutable, Alias("ActSearch.EvaluationAccepted.v1")]
+public sealed record EvaluationAccepted(SiloAddress Silo, WorkerLoad Load);
+
+/// <summary>A candidate's outcome from attempt <paramref name="Attempt"/>, scored on <paramref name="Silo"/>.</summary>
+[GenerateSerializer, Immutable, Alias("ActSearch.EvaluationReport.v1")]
+public sealed record EvaluationReport(
+    long CandidateId,
+    ulong Fingerprint,
+    int Attempt,
+    CandidateOutcome Outcome,
+    SiloAddress Silo,
+    WorkerLoad Load,
+    TimeSpan Elapsed);
+
+/// <summary>Keys of evaluation worker activations: one per job, candidate and attempt, so a re-dispatch is placed afresh.</summary>
+public static class EvaluationKey
+{
+    public static string For(Guid jobId, long candidateId, int attempt) =>
+        string.Create(CultureInfo.InvariantCulture, $"{jobId:N}/{candidateId}/{attempt}");
+}

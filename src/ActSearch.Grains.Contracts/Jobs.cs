@@ -1,0 +1,74 @@
+using System.Collections.Immutable;
+using ActSearch.Expressions;
+
+namespace ActSearch.Grains;
+
+/// <summary>Where a search job is in its life. Finished, Failed and Cancelled are final.</summary>
+public enum JobState
+{
+    Queued,
+    Running,
+    Paused,
+    Finished,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>
+/// What a client submits: a search space as YAML text (validated by <c>SearchSpaceLoader</c>; errors name
+/// <paramref name="SpaceFileName"/>), and overrides of the space's seed and budget.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ActSearch.JobSpec.v1")]
+public sealed record JobSpec(
+    string SpaceYaml,
+    string SpaceFileName,
+    string Name = "",
+    string Owner = "",
+    ulong? Seed = null,
+    int? BudgetEvaluations = null,
+    TimeSpan? BudgetWallTime = null);
+
+/// <summary>One non-dominated candidate: its genome (the refined one when the scorer tuned it) and raw objective values, in the space's objective order.</summary>
+[GenerateSerializer, Immutable, Alias("ActSearch.FrontEntry.v1")]
+public sealed record FrontEntry(long CandidateId, int Generation, Expr Genome, string Formula, ImmutableArray<double> Objectives);
+
+/// <summary>
+/// A job as its grain sees it now. Counts follow the engine: <see cref="Scored"/> is what the evaluation budget
+/// counts (outcomes from workers); <see cref="CacheHits"/> took a known function's outcome without scoring.
+/// <see cref="RejectedByStage"/> counts the rejections that workers reported, by stage.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ActSearch.JobStatus.v1")]
+public sealed record JobStatus(
+    Guid JobId,
+    string Name,
+    string Owner,
+    JobState State,
+    ulong Seed,
+    int? BudgetEvaluations,
+    TimeSpan? BudgetWallTime,
+    int Generation,
+    long Scored,
+    long Evaluated,
+    long Rejected,
+    long Failed,
+    long Cancelled,
+    long CacheHits,
+    int InFlight,
+    long Redispatched,
+    ImmutableDictionary<string, long> RejectedByStage,
+    ImmutableArray<string> Objectives,
+    ImmutableDictionary<string, FrontEntry> BestPerObjective,
+    ImmutableArray<FrontEntry> Front,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    TimeSpan RunningTime,
+    string? Error)
+{
+    /// <summary>True in Finished, Failed and Cancelled.</summary>
+    public bool IsFinal => State is JobState.Finished or JobState.Failed or JobState.Cancelled;
+
+    /// <summary>The status of a job id nobody submitted.</summary>
+    public static JobStatus Unknown(Guid jobId) => new(
+        jobId, "", "", JobState.Queued, 0, null, null, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ImmutableDictionary<string, long>.Empty, [], ImmutableDictionary<string, FrontEntry>.Empty, [], null, null, TimeSpan.Zero, null);
+}

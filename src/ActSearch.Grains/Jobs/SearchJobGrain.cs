@@ -1,0 +1,443 @@
+using System.Collections.Immutable;
+using ActSearch.Evolution;
+using ActSearch.SearchSpaces;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+using Orleans.Utilities;
+
+namespace ActSearch.Grains;
+
+/// <summary>
+/// A search job. Everything the job decides happens here, one message at a time (the grain is not reentrant):
+/// it asks the engine for candidates, sends each to an evaluation worker (placed on a worker silo), records and
+/// tells the outcomes that come back, checkpoints at every generation boundary and ends on its budget or on
+/// cancel. A timer re-dispatches candidates whose deadline passed or whose worker silo died. On activation the
+/// job continues from its latest checkpoint; outcomes recorded after that checkpoint are reused, not re-scored.
+/// </summary>
+[GrainType("actsearch.job")]
+internal sealed partial class SearchJobGrain(
+    IJobStore store,
+    WorkerSilos workers,
+    WorkerLoadBoard board,
+    IOptions<SearchJobOptions> options,
+    TimeProvider time,
+    ILogger<SearchJobGrain> log) : Grain, ISearchJobGrain
+{
+    private readonly SearchJobOptions _options = options.Value;
+    private readonly Dictionary<long, Dispatch> _inFlight = [];
+    private readonly Dictionary<long, RecordedOutcome> _recovered = [];
+    private readonly Dictionary<string, long> _rejectedByStage = new(StringComparer.Ordinal);
+    private ObserverManager<IJobObserver>? _observers;
+    private JobRecord? _job;
+    private SearchSpace? _space;
+    private EvolutionEngine? _engine;
+    private IGrainTimer? _timer;
+    private TimeSpan _ranBefore; // running time up to _runningSince
+    private long _runningSince; // 0 while not running
+    private long _redispatched;
+    private bool _generationEnded;
+
+    private Guid JobId => this.GetPrimaryKey();
+
+    private bool IsRunning => _job?.State == JobState.Running;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _observers = new ObserverManager<IJobObserver>(_options.ObserverExpiry, log);
+        var job = await store.LoadJobAsync(JobId, cancellationToken);
+        if (job is null) return;
+        _job = job;
+        try
+        {
+            var space = Load(job.Spec, out var evolution);
+            var checkpoint = await store.LoadLatestCheckpointAsync(JobId, cancellationToken);
+            var state = checkpoint is null ? null : EngineState.FromJson(checkpoint.EngineStateJson);
+            Start(space, evolution, state);
+            foreach (var r in await store.LoadOutcomesAsync(JobId, 0, cancellationToken))
+            {
+                if (r.Outcome is CandidateOutcome.Rejected rej) CountRejection(rej);
+                if (r.Candidate.Id >= (state?.NextCandidateId ?? 0)) _recovered[r.Candidate.Id] = r;
+            }
+        }
+        catch (Exception e) when (e is FormatException or SearchSpaceException or ArgumentException)
+        {
+            if (!IsFinal(job.State)) await FailAsync($"Cannot resume: {e.Message}");
+            return;
+        }
+        if (IsFinal(job.State)) return;
+        LogResuming(JobId, _engine!.Generation, _recovered.Count);
+        _ranBefore = job.RunningTime;
+        if (IsRunning) _runningSince = time.GetTimestamp();
+        StartTimer();
+        await PumpAsync();
+    }
+
+    public async Task<JobStatus> Submit(JobSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (_job is not null)
+        {
+            if (_job.Spec == spec) return Status();
+            throw new InvalidOperationException($"Job {JobId} was already submitted with another spec.");
+        }
+        var space = Load(spec, out var evolution);
+        var now = time.GetUtcNow();
+        _job = new JobRecord(JobId, spec, JobState.Running, now, StartedAt: now);
+        Start(space, evolution, null);
+        await store.SaveJobAsync(_job);
+        LogSubmitted(JobId, space.Name, _space!.Seed);
+        _runningSince = time.GetTimestamp();
+        StartTimer();
+        await PumpAsync();
+        await NotifyAsync();
+        return Status();
+    }
+
+    public async Task<JobStatus> Pause()
+    {
+        if (!IsRunning) return Status();
+        await ChangeStateAsync(JobState.Paused);
+        return Status();
+    }
+
+    public async Task<JobStatus> Resume()
+    {
+        if (_job?.State != JobState.Paused) return Status();
+        await ChangeStateAsync(JobState.Running);
+        await PumpAsync();
+        return Status();
+    }
+
+    public async Task<JobStatus> Cancel()
+    {
+        if (_job is null || IsFinal(_job.State)) return Status();
+        _engine!.Stop();
+        foreach (var d in _inFlight.Values.OrderBy(d => d.Candidate.Id).ToList())
+        {
+            _inFlight.Remove(d.Candidate.Id);
+            if (d.Silo is not null) _ = Worker(d).Cancel(); // one-way: best effort; a late report is ignored
+            await ApplyAsync(d.Candidate, CandidateOutcome.Cancelled.Instance);
+        }
+        await EndAsync(JobState.Cancelled, null);
+        return Status();
+    }
+
+    public Task<JobStatus> GetStatus() => Task.FromResult(Status());
+
+    public Task Subscribe(IJobObserver observer)
+    {
+        _observers!.Subscribe(observer, observer);
+        return Task.CompletedTask;
+    }
+
+    public Task Unsubscribe(IJobObserver observer)
+    {
+        _observers!.Unsubscribe(observer);
+        return Task.CompletedTask;
+    }
+
+    public async Task ReportOutcome(EvaluationReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        board.Reported(report.Silo, report.Load);
+        if (_job is null || IsFinal(_job.State)) return;
+        if (!_inFlight.TryGetValue(report.CandidateId, out var d) || d.Candidate.Fingerprint.Value != report.Fingerprint)
+            return; // already has its outcome (a re-dispatched copy, a retried report), or from before a resume
+        if (report.Outcome is CandidateOutcome.Cancelled)
+        {
+            // The job did not cancel it: the worker silo is stopping, or this attempt was superseded.
+            if (report.Attempt == d.Attempt) d.Deadline = 0; // dispatch it again on the next tick
+            return;
+        }
+        _inFlight.Remove(report.CandidateId);
+        LogOutcome(JobId, report.CandidateId, report.Outcome.Kind, report.Silo, report.Attempt);
+        await ApplyAsync(d.Candidate, report.Outcome);
+        await PumpAsync();
+    }
+
+    // ---- the loop ----
+
+    private SearchSpace Load(JobSpec spec, out EvolutionOptions evolution)
+    {
+        if (!SearchSpaceLoader.TryLoadFromText(spec.SpaceYaml, spec.SpaceFileName, out var space, out var errors))
+            throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(spec));
+        if (spec.BudgetEvaluations is <= 0) throw new ArgumentException("The evaluation budget must be positive.", nameof(spec));
+        if (spec.BudgetWallTime is { } w && w <= TimeSpan.Zero) throw new ArgumentException("The wall-time budget must be positive.", nameof(spec));
+        var budget = space.Evolution.Budget;
+        evolution = space.Evolution with
+        {
+            Budget = new Budget(spec.BudgetEvaluations ?? budget.Evaluations, spec.BudgetWallTime ?? budget.WallTime),
+        };
+        return space with { Seed = spec.Seed ?? space.Seed, Evolution = evolution };
+    }
+
+    private void Start(SearchSpace space, EvolutionOptions evolution, EngineState? state)
+    {
+        _space = space;
+        _engine = state is null ? new EvolutionEngine(evolution, space.Seed) : EvolutionEngine.Resume(evolution, state);
+        _engine.GenerationCompleted += _ => _generationEnded = true;
+    }
+
+    /// <summary>Hands out candidates while the job runs and workers have room, then saves and ends what is due.</summary>
+    private async Task PumpAsync()
+    {
+        try
+        {
+            while (IsRunning && !_engine!.IsFinished)
+            {
+                await SaveDueAsync(); // before asking: a checkpoint sits on a clean generation boundary
+                if (WallTimeSpent())
+                {
+                    LogWallTime(JobId);
+                    _engine.Stop();
+                    break;
+                }
+                int room = (_options.MaxInFlight > 0 ? _options.MaxInFlight : workers.TotalSlots()) - _inFlight.Count;
+                if (room <= 0) break;
+                var batch = _engine.Ask(room);
+                if (batch.Count == 0) break;
+                var sends = new List<Dispatch>(batch.Count);
+                foreach (var c in batch)
+                {
+                    if (_recovered.Remove(c.Id, out var r) && r.Candidate.Fingerprint == c.Fingerprint)
+                    {
+                        Tell(c, r.Outcome); // scored and recorded before the restart
+                        continue;
+                    }
+                    var d = new Dispatch(c);
+                    _inFlight[c.Id] = d;
+                    sends.Add(d);
+                }
+                await SendAsync(sends);
+            }
+            await SaveDueAsync();
+            if (_job is { State: JobState.Running or JobState.Paused } && _engine!.IsFinished && _inFlight.Count == 0)
+                await EndAsync(JobState.Finished, null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogJobFailed(JobId, e);
+            await FailAsync($"{e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private async Task SendAsync(List<Dispatch> sends)
+    {
+        if (sends.Count == 0) return;
+        var deadline = time.GetTimestamp() + (long)(_options.CandidateDeadline.TotalSeconds * time.TimestampFrequency);
+        var request = _job!.Spec;
+        await Task.WhenAll(sends.Select(async d =>
+        {
+            d.Deadline = deadline;
+            d.Silo = null;
+            int attempt = d.Attempt;
+            try
+            {
+                var accepted = await Worker(d).Evaluate(new EvaluationRequest(JobId, attempt, d.Candidate, request.SpaceYaml, request.SpaceFileName, _space!.Seed));
+                board.Accepted(accepted.Silo, accepted.Load);
+                if (d.Attempt == attempt) d.Silo = accepted.Silo;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // No worker silo, a lost message: send the same attempt again soon (idempotent per key).
+                LogDispatchFailed(JobId, d.Candidate.Id, e.Message);
+                d.Deadline = time.GetTimestamp() + (long)(_options.RetryDelay.TotalSeconds * time.TimestampFrequency);
+                d.Resend = true;
+            }
+        }));
+    }
+
+    private async Task TickAsync(CancellationToken cancellation)
+    {
+        if (_job is null || IsFinal(_job.State)) return;
+        var now = time.GetTimestamp();
+        var sends = new List<Dispatch>();
+        foreach (var d in _inFlight.Values.OrderBy(d => d.Candidate.Id).ToList())
+        {
+            bool lost = d.Silo is { } s && workers.IsDead(s);
+            if (now < d.Deadline && !lost) continue;
+            if (d.Resend)
+            {
+                d.Resend = false;
+                sends.Add(d);
+                continue;
+            }
+            if (d.Attempt + 1 >= _options.MaxAttempts)
+            {
+                _inFlight.Remove(d.Candidate.Id);
+                await ApplyAsync(d.Candidate, new CandidateOutcome.Failed($"No worker reported after {d.Attempt + 1} dispatches."));
+                continue;
+            }
+            if (d.Silo is not null && !lost) _ = Worker(d).Cancel();
+            LogRedispatch(JobId, d.Candidate.Id, d.Attempt + 1, lost ? "its worker silo died" : "its deadline passed");
+            d.Attempt++;
+            _redispatched++;
+            sends.Add(d);
+        }
+        await SendAsync(sends);
+        await PumpAsync();
+    }
+
+    /// <summary>Records the candidate's one outcome, then tells the engine. A recorded outcome wins over a new one.</summary>
+    private async Task ApplyAsync(Candidate c, CandidateOutcome outcome)
+    {
+        if (outcome is CandidateOutcome.Evaluated ev && ev.Objectives.Length != _engine!.Options.Objectives.Length)
+            outcome = new CandidateOutcome.Failed($"The scorer returned {ev.Objectives.Length} objective values; the search has {_engine.Options.Objectives.Length}.");
+        if (!await store.RecordOutcomeAsync(JobId, c, outcome))
+        {
+            var recorded = await store.LoadOutcomesAsync(JobId, c.Id);
+            if (recorded.Count > 0 && recorded[0].Candidate.Id == c.Id) outcome = recorded[0].Outcome;
+        }
+        else if (outcome is CandidateOutcome.Rejected r)
+        {
+            CountRejection(r);
+        }
+        Tell(c, outcome);
+    }
+
+    private void Tell(Candidate c, CandidateOutcome outcome) => _engine!.Tell(c.Id, outcome);
+
+    private void CountRejection(CandidateOutcome.Rejected r) =>
+        _rejectedByStage[r.Stage] = _rejectedByStage.GetValueOrDefault(r.Stage) + 1;
+
+    /// <summary>A checkpoint at every generation boundary (the engine's state then has no unfinished generation).</summary>
+    private async Task SaveDueAsync()
+    {
+        if (!_generationEnded) return;
+        _generationEnded = false;
+        await store.SaveCheckpointAsync(JobId, _engine!.Generation, await CheckpointJsonAsync());
+        _job = _job! with { RunningTime = RunningTime() };
+        await store.SaveJobAsync(_job);
+        await NotifyAsync();
+    }
+
+    /// <summary>
+    /// The engine's state as JSON. Exported here (the engine is not thread-safe), written on the thread pool: the
+    /// state is immutable, and writing a large fingerprint cache would hold up this grain's scheduler.
+    /// </summary>
+    private Task<string> CheckpointJsonAsync()
+    {
+        var state = _engine!.ExportState();
+        return Task.Run(state.ToJson);
+    }
+
+    private async Task ChangeStateAsync(JobState state)
+    {
+        _ranBefore = RunningTime();
+        _runningSince = state == JobState.Running ? time.GetTimestamp() : 0;
+        _job = _job! with { State = state, RunningTime = _ranBefore };
+        await store.SaveJobAsync(_job);
+        LogState(JobId, state);
+        await NotifyAsync();
+    }
+
+    private async Task EndAsync(JobState state, string? error)
+    {
+        _ranBefore = RunningTime();
+        _runningSince = 0;
+        _job = _job! with { State = state, FinishedAt = time.GetUtcNow(), Error = error, RunningTime = _ranBefore };
+        _generationEnded = false;
+        if (_engine is not null) await store.SaveCheckpointAsync(JobId, _engine.Generation, await CheckpointJsonAsync());
+        await store.SaveJobAsync(_job);
+        _timer?.Dispose();
+        _timer = null;
+        LogState(JobId, state);
+        await NotifyAsync();
+    }
+
+    private async Task FailAsync(string error)
+    {
+        if (_job is null || IsFinal(_job.State)) return;
+        _engine?.Stop();
+        foreach (var d in _inFlight.Values.Where(d => d.Silo is not null)) _ = Worker(d).Cancel();
+        _inFlight.Clear();
+        await EndAsync(JobState.Failed, error);
+    }
+
+    private void StartTimer() => _timer ??= this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(_options.TickInterval, _options.TickInterval)
+    {
+        KeepAlive = true, // a running job stays active even when nobody calls it
+        Interleave = false,
+    });
+
+    private bool WallTimeSpent() => _engine!.Options.Budget.WallTime is { } limit && RunningTime() >= limit;
+
+    private TimeSpan RunningTime() =>
+        _ranBefore + (_runningSince != 0 ? time.GetElapsedTime(_runningSince) : TimeSpan.Zero);
+
+    private IEvaluationWorkerGrain Worker(Dispatch d) =>
+        GrainFactory.GetGrain<IEvaluationWorkerGrain>(EvaluationKey.For(JobId, d.Candidate.Id, d.Attempt));
+
+    private async Task NotifyAsync()
+    {
+        if (_observers is not { Count: > 0 }) return;
+        var status = Status();
+        await _observers.Notify(o => o.OnJobChanged(status));
+    }
+
+    private static bool IsFinal(JobState s) => s is JobState.Finished or JobState.Failed or JobState.Cancelled;
+
+    private JobStatus Status()
+    {
+        if (_job is null) return JobStatus.Unknown(JobId);
+        var spec = _job.Spec;
+        var e = _engine;
+        var stats = e?.Statistics ?? new EngineStatistics(0, 0, 0, 0, 0, 0, 0);
+        var front = e is null ? [] : e.Front.Select(Entry).ToImmutableArray();
+        var best = e is null
+            ? ImmutableDictionary<string, FrontEntry>.Empty
+            : e.BestPerObjective().ToImmutableDictionary(kv => kv.Key, kv => Entry(kv.Value), StringComparer.Ordinal);
+        return new JobStatus(
+            JobId, spec.Name, spec.Owner, _job.State, _space?.Seed ?? 0,
+            e?.Options.Budget.Evaluations, e?.Options.Budget.WallTime,
+            e?.Generation ?? 0, stats.Scored, stats.Evaluated, stats.Rejected, stats.Failed, stats.Cancelled, stats.CacheHits,
+            _inFlight.Count, _redispatched,
+            _rejectedByStage.ToImmutableDictionary(StringComparer.Ordinal),
+            e is null ? [] : [.. e.Options.Objectives.Select(o => o.Key)],
+            best, front, _job.StartedAt, _job.FinishedAt, RunningTime(), _job.Error);
+
+        static FrontEntry Entry(Member m) => new(
+            m.Candidate.Id, m.Candidate.Generation, m.Genome, m.Genome.ToString(),
+            m.Outcome is CandidateOutcome.Evaluated ev ? ev.Objectives : []);
+    }
+
+    /// <summary>A candidate at a worker: the attempt its worker key names, its deadline, the silo that accepted it.</summary>
+    private sealed class Dispatch(Candidate candidate)
+    {
+        public Candidate Candidate { get; } = candidate;
+
+        public int Attempt { get; set; }
+
+        public long Deadline { get; set; }
+
+        public SiloAddress? Silo { get; set; }
+
+        /// <summary>The last send failed; the same attempt goes out again at the deadline.</summary>
+        public bool Resend { get; set; }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} submitted: space {Space}, seed {Seed}.")]
+    private partial void LogSubmitted(Guid jobId, string space, ulong seed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} resumes at generation {Generation} with {Recovered} outcomes recorded after its checkpoint.")]
+    private partial void LogResuming(Guid jobId, int generation, int recovered);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} is now {State}.")]
+    private partial void LogState(Guid jobId, JobState state);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} spent its wall-time budget; finishing the candidates in flight.")]
+    private partial void LogWallTime(Guid jobId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId}: candidate {CandidateId} {Kind} on {Silo} (attempt {Attempt}).")]
+    private partial void LogOutcome(Guid jobId, long candidateId, string kind, SiloAddress silo, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: dispatching candidate {CandidateId} failed ({Reason}); retrying.")]
+    private partial void LogDispatchFailed(Guid jobId, long candidateId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: candidate {CandidateId} dispatched again (attempt {Attempt}): {Why}.")]
+    private partial void LogRedispatch(Guid jobId, long candidateId, int attempt, string why);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} failed.")]
+    private partial void LogJobFailed(Guid jobId, Exception error);
+}

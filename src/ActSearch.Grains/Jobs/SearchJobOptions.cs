@@ -1,0 +1,40 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace ActSearch.Grains;
+
+/// <summary>How search-job grains dispatch and watch their candidates (coordinator silos).</summary>
+public sealed class SearchJobOptions
+{
+    /// <summary>
+    /// How long a dispatched candidate may go unanswered before it is dispatched again (to a new activation,
+    /// placed afresh). Must exceed the longest evaluation plus its wait in a worker's queue; a dead worker silo
+    /// is noticed sooner, through cluster membership.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "365.00:00:00")]
+    public TimeSpan CandidateDeadline { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Dispatches per candidate before it ends Failed ("no worker answered").</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>How often a job checks deadlines, dead silos and its wall-time budget.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "365.00:00:00")]
+    public TimeSpan TickInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Wait before sending again a dispatch that failed (no worker silo, a lost message).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "365.00:00:00")]
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Candidates one job keeps at workers at once; 0: the worker slots of the cluster.</summary>
+    [Range(0, 100_000)]
+    public int MaxInFlight { get; set; }
+
+    /// <summary>How long a progress subscription lasts without being renewed.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "365.00:00:00")]
+    public TimeSpan ObserverExpiry { get; set; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>Checks <see cref="SearchJobOptions"/> at silo start (generated from the attributes).</summary>
+[OptionsValidator]
+internal sealed partial class SearchJobOptionsValidator : IValidateOptions<SearchJobOptions>;

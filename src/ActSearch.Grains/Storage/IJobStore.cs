@@ -1,0 +1,56 @@
+using ActSearch.Evolution;
+
+namespace ActSearch.Grains;
+
+/// <summary>
+/// A job as the store keeps it: what was submitted and where it stands. Saved on every change of state and with
+/// every checkpoint. Counters are not kept here: they come from the engine's checkpoint and the recorded outcomes.
+/// </summary>
+public sealed record JobRecord(
+    Guid JobId,
+    JobSpec Spec,
+    JobState State,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt = null,
+    DateTimeOffset? FinishedAt = null,
+    string? Error = null,
+    TimeSpan RunningTime = default);
+
+/// <summary>An engine checkpoint: <see cref="EngineState.ToJson"/> taken when generation <paramref name="Generation"/> began.</summary>
+public sealed record JobCheckpoint(Guid JobId, int Generation, string EngineStateJson, DateTimeOffset SavedAt);
+
+/// <summary>A candidate's one recorded outcome.</summary>
+public sealed record RecordedOutcome(Candidate Candidate, CandidateOutcome Outcome, DateTimeOffset RecordedAt);
+
+/// <summary>
+/// Where search jobs keep what must outlive their grain: the job record, generation checkpoints and every
+/// candidate's outcome. The contract every backend keeps (the in-memory one here, PostgreSQL in ActSearch.Storage;
+/// one test suite checks both):
+/// <list type="bullet">
+/// <item>Thread-safe: any silo may call at any time.</item>
+/// <item><see cref="RecordOutcomeAsync"/> is idempotent per (job, candidate id): the first outcome stays and later
+/// calls return false, so a retried or duplicated report can never give a candidate a second outcome.</item>
+/// <item><see cref="LoadLatestCheckpointAsync"/> returns the checkpoint of the highest generation.</item>
+/// <item>A job in a final state (Finished, Failed, Cancelled) is never changed back by <see cref="SaveJobAsync"/>.</item>
+/// </list>
+/// </summary>
+public interface IJobStore
+{
+    /// <summary>Creates or replaces the job's record (a final state is kept: see the contract).</summary>
+    Task SaveJobAsync(JobRecord job, CancellationToken cancellation = default);
+
+    Task<JobRecord?> LoadJobAsync(Guid jobId, CancellationToken cancellation = default);
+
+    /// <summary>Jobs that are Queued, Running or Paused: a coordinator that starts wakes them so they resume.</summary>
+    Task<IReadOnlyList<Guid>> ListUnfinishedJobsAsync(CancellationToken cancellation = default);
+
+    Task SaveCheckpointAsync(Guid jobId, int generation, string engineStateJson, CancellationToken cancellation = default);
+
+    Task<JobCheckpoint?> LoadLatestCheckpointAsync(Guid jobId, CancellationToken cancellation = default);
+
+    /// <summary>Records a candidate's outcome; false (and nothing changed) when the candidate already has one.</summary>
+    Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, CancellationToken cancellation = default);
+
+    /// <summary>The recorded outcomes of candidates with id at least <paramref name="fromCandidateId"/>, in id order.</summary>
+    Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesAsync(Guid jobId, long fromCandidateId = 0, CancellationToken cancellation = default);
+}

@@ -1,0 +1,89 @@
+using ActSearch.Evolution;
+
+namespace ActSearch.Grains;
+
+/// <summary>
+/// <see cref="IJobStore"/> in this process's memory: for tests and single-process runs without a database.
+/// Everything is lost with the process, so a coordinator that restarts cannot resume from it.
+/// </summary>
+public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<Guid, JobRecord> _jobs = [];
+    private readonly Dictionary<Guid, SortedDictionary<int, JobCheckpoint>> _checkpoints = [];
+    private readonly Dictionary<Guid, SortedDictionary<long, RecordedOutcome>> _outcomes = [];
+    private long _duplicateOutcomes;
+
+    /// <summary>Outcomes offered for a candidate that already had one (and refused). Tests expect none from a sound job grain.</summary>
+    public long DuplicateOutcomes => Interlocked.Read(ref _duplicateOutcomes);
+
+    public Task SaveJobAsync(JobRecord job, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        lock (_gate)
+        {
+            if (_jobs.TryGetValue(job.JobId, out var old) && IsFinal(old.State) && old.State != job.State) return Task.CompletedTask;
+            _jobs[job.JobId] = job;
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<JobRecord?> LoadJobAsync(Guid jobId, CancellationToken cancellation = default)
+    {
+        lock (_gate) return Task.FromResult(_jobs.GetValueOrDefault(jobId));
+    }
+
+    public Task<IReadOnlyList<Guid>> ListUnfinishedJobsAsync(CancellationToken cancellation = default)
+    {
+        lock (_gate)
+            return Task.FromResult<IReadOnlyList<Guid>>([.. _jobs.Values.Where(j => !IsFinal(j.State)).Select(j => j.JobId)]);
+    }
+
+    public Task SaveCheckpointAsync(Guid jobId, int generation, string engineStateJson, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(engineStateJson);
+        lock (_gate)
+        {
+            if (!_checkpoints.TryGetValue(jobId, out var list)) _checkpoints[jobId] = list = [];
+            list[generation] = new JobCheckpoint(jobId, generation, engineStateJson, _time.GetUtcNow());
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<JobCheckpoint?> LoadLatestCheckpointAsync(Guid jobId, CancellationToken cancellation = default)
+    {
+        lock (_gate)
+            return Task.FromResult(_checkpoints.TryGetValue(jobId, out var list) && list.Count > 0 ? list.Values.Last() : null);
+    }
+
+    public Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        ArgumentNullException.ThrowIfNull(outcome);
+        lock (_gate)
+        {
+            if (!_outcomes.TryGetValue(jobId, out var map)) _outcomes[jobId] = map = [];
+            if (map.ContainsKey(candidate.Id))
+            {
+                _duplicateOutcomes++;
+                return Task.FromResult(false);
+            }
+            map[candidate.Id] = new RecordedOutcome(candidate, outcome, _time.GetUtcNow());
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesAsync(Guid jobId, long fromCandidateId = 0, CancellationToken cancellation = default)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<RecordedOutcome> result = _outcomes.TryGetValue(jobId, out var map)
+                ? [.. map.Where(kv => kv.Key >= fromCandidateId).Select(kv => kv.Value)]
+                : [];
+            return Task.FromResult(result);
+        }
+    }
+
+    private static bool IsFinal(JobState s) => s is JobState.Finished or JobState.Failed or JobState.Cancelled;
+}

@@ -1,0 +1,36 @@
+using System.Collections;
+using System.Text;
+using Microsoft.Extensions.Configuration;
+
+namespace ActSearch.Hosting;
+
+/// <summary>
+/// Maps <c>ACTSEARCH_*</c> environment variables into the configuration section <c>ActSearch</c>, as DESIGN.md
+/// promises ("the same names in appsettings as ActSearch:Db"): <c>ACTSEARCH_DB</c> is <c>ActSearch:Db</c>,
+/// <c>ACTSEARCH_CLUSTER_ID</c> is <c>ActSearch:ClusterId</c>. Added last, so the environment wins over files.
+/// </summary>
+public static class ActSearchEnvironment
+{
+    public const string Prefix = "ACTSEARCH_";
+
+    public static IConfigurationBuilder AddActSearchEnvironment(this IConfigurationBuilder configuration, IDictionary? environment = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (DictionaryEntry e in environment ?? Environment.GetEnvironmentVariables())
+        {
+            if (e.Key is string key && key.StartsWith(Prefix, StringComparison.Ordinal) && key.Length > Prefix.Length)
+                values[$"{ActSearchOptions.Section}:{KeyOf(key[Prefix.Length..])}"] = e.Value as string;
+        }
+        return configuration.AddInMemoryCollection(values);
+    }
+
+    /// <summary>CLUSTER_ID -> ClusterId.</summary>
+    public static string KeyOf(string name)
+    {
+        var sb = new StringBuilder(name.Length);
+        foreach (var part in name.Split('_', StringSplitOptions.RemoveEmptyEntries))
+            sb.Append(char.ToUpperInvariant(part[0])).Append(part[1..].ToLowerInvariant());
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace ActSearch.Hosting;
+
+/// <summary>How silos of this cluster find each other.</summary>
+public enum ClusteringMode
+{
+    /// <summary>Development clustering on the loopback address: one process, or several on one machine that join a primary silo.</summary>
+    Localhost,
+
+    /// <summary>Orleans' ADO.NET membership table in PostgreSQL (ACTSEARCH_DB): several processes or hosts.</summary>
+    AdoNet,
+}
+
+/// <summary>
+/// ActSearch's settings: section <c>ActSearch</c> of the configuration, where every <c>ACTSEARCH_*</c> environment
+/// variable lands too (<c>ACTSEARCH_CLUSTER_ID</c> is <c>ActSearch:ClusterId</c>; see README.md in this folder).
+/// </summary>
+public sealed class ActSearchOptions
+{
+    public const string Section = "ActSearch";
+
+    /// <summary>ACTSEARCH_DB: the PostgreSQL connection string; unset, the embedded default.</summary>
+    public string? Db { get; set; }
+
+    /// <summary>ACTSEARCH_HOME: where ActSearch keeps local data.</summary>
+    public string Home { get; set; } = DefaultHome();
+
+    /// <summary>ACTSEARCH_DEVICE: auto, cpu or cuda.</summary>
+    public string Device { get; set; } = "auto";
+
+    /// <summary>ACTSEARCH_SLOTS: evaluation slots of a worker silo.</summary>
+    public int Slots { get; set; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>ACTSEARCH_CLUSTERING: localhost or adonet; unset, adonet when ACTSEARCH_DB is set, else localhost.</summary>
+    public ClusteringMode? Clustering { get; set; }
+
+    /// <summary>ACTSEARCH_CLUSTER_ID: silos with the same id form one cluster.</summary>
+    public string ClusterId { get; set; } = "actsearch";
+
+    /// <summary>ACTSEARCH_SERVICE_ID: stays the same across deployments of one service.</summary>
+    public string ServiceId { get; set; } = "actsearch";
+
+    /// <summary>ACTSEARCH_SILO_PORT: silo-to-silo port.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>ACTSEARCH_GATEWAY_PORT: the port clients (CLI, API) connect to.</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>ACTSEARCH_PRIMARY_SILO: host:port of the primary silo that localhost silos join; unset, this silo is the primary.</summary>
+    public string? PrimarySilo { get; set; }
+
+    /// <summary>ACTSEARCH_ADVERTISED_IP: the address other silos reach this one at (ADO.NET clustering; default: the machine's).</summary>
+    public string? AdvertisedIp { get; set; }
+
+    /// <summary>The clustering in force: the explicit one, else ADO.NET when a database is configured.</summary>
+    public ClusteringMode EffectiveClustering => Clustering ?? (string.IsNullOrWhiteSpace(Db) ? ClusteringMode.Localhost : ClusteringMode.AdoNet);
+
+    public IPEndPoint? PrimarySiloEndpoint => PrimarySilo is { Length: > 0 } p ? ParseEndpoint(p) : null;
+
+    internal static IPEndPoint? ParseEndpoint(string text)
+    {
+        int colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+            return null;
+        var host = text[..colon];
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)) return new IPEndPoint(IPAddress.Loopback, port);
+        return IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, port) : null;
+    }
+
+    private static string DefaultHome()
+    {
+        var data = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
+        if (string.IsNullOrEmpty(data)) data = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+        return Path.Combine(data, "actsearch");
+    }
+}
+
+/// <summary>Checks <see cref="ActSearchOptions"/>; every message names the environment variable to fix.</summary>
+public sealed class ActSearchOptionsValidator : IValidateOptions<ActSearchOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ActSearchOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        if (options.Device is not ("auto" or "cpu" or "cuda"))
+            errors.Add($"ACTSEARCH_DEVICE is '{options.Device}'; use auto, cpu or cuda.");
+        if (options.Slots is < 1 or > 1024)
+            errors.Add($"ACTSEARCH_SLOTS is {options.Slots}; use 1 to 1024.");
+        if (string.IsNullOrWhiteSpace(options.Home))
+            errors.Add("ACTSEARCH_HOME is empty.");
+        if (options.SiloPort is < 1 or > 65535)
+            errors.Add($"ACTSEARCH_SILO_PORT is {options.SiloPort}; use 1 to 65535.");
+        if (options.GatewayPort is < 0 or > 65535)
+            errors.Add($"ACTSEARCH_GATEWAY_PORT is {options.GatewayPort}; use 0 (no gateway) to 65535.");
+        if (options.SiloPort == options.GatewayPort)
+            errors.Add($"ACTSEARCH_SILO_PORT and ACTSEARCH_GATEWAY_PORT are both {options.SiloPort}.");
+        if (string.IsNullOrWhiteSpace(options.ClusterId))
+            errors.Add("ACTSEARCH_CLUSTER_ID is empty.");
+        if (string.IsNullOrWhiteSpace(options.ServiceId))
+            errors.Add("ACTSEARCH_SERVICE_ID is empty.");
+        if (options.PrimarySilo is { Length: > 0 } p && ActSearchOptions.ParseEndpoint(p) is null)
+            errors.Add($"ACTSEARCH_PRIMARY_SILO is '{p}'; write host:port with an IP address or localhost, e.g. 127.0.0.1:11111.");
+        if (options.AdvertisedIp is { Length: > 0 } ip && !IPAddress.TryParse(ip, out _))
+            errors.Add($"ACTSEARCH_ADVERTISED_IP is '{ip}', not an IP address.");
+        if (options.EffectiveClustering == ClusteringMode.AdoNet && string.IsNullOrWhiteSpace(options.Db))
+            errors.Add("ACTSEARCH_CLUSTERING is adonet but ACTSEARCH_DB (the PostgreSQL connection string) is not set.");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

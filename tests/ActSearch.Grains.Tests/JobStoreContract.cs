@@ -1,0 +1,94 @@
+using ActSearch.Evolution;
+using ActSearch.Expressions;
+
+namespace ActSearch.Grains.Tests;
+
+/// <summary>
+/// The <see cref="IJobStore"/> contract, as one suite every backend runs (Optuna's storage tests): subclass it
+/// with a fresh store. The PostgreSQL store in ActSearch.Storage gets a subclass in its own tests.
+/// </summary>
+public abstract class JobStoreContract
+{
+    protected abstract IJobStore CreateStore();
+
+    private static Candidate Candidate(long id)
+    {
+        var genome = ExprParser.Parse($"x * {id + 1}");
+        return new Candidate(id, genome, 0, [], "init", Fingerprint.Of(genome));
+    }
+
+    private static JobRecord Job(Guid id, JobState state) =>
+        new(id, TestSpaces.Spec(), state, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
+
+    [Fact]
+    public async Task A_job_record_round_trips_and_unfinished_jobs_are_listed()
+    {
+        var store = CreateStore();
+        Guid running = Guid.NewGuid(), done = Guid.NewGuid();
+        await store.SaveJobAsync(Job(running, JobState.Running));
+        await store.SaveJobAsync(Job(done, JobState.Finished));
+
+        Assert.Equal(Job(running, JobState.Running), await store.LoadJobAsync(running));
+        Assert.Null(await store.LoadJobAsync(Guid.NewGuid()));
+        var unfinished = await store.ListUnfinishedJobsAsync();
+        Assert.Contains(running, unfinished);
+        Assert.DoesNotContain(done, unfinished);
+    }
+
+    [Fact]
+    public async Task A_final_state_is_never_changed_back()
+    {
+        var store = CreateStore();
+        var id = Guid.NewGuid();
+        await store.SaveJobAsync(Job(id, JobState.Cancelled));
+        await store.SaveJobAsync(Job(id, JobState.Running));
+        Assert.Equal(JobState.Cancelled, (await store.LoadJobAsync(id))!.State);
+    }
+
+    [Fact]
+    public async Task The_latest_checkpoint_is_the_highest_generation()
+    {
+        var store = CreateStore();
+        var id = Guid.NewGuid();
+        Assert.Null(await store.LoadLatestCheckpointAsync(id));
+        await store.SaveCheckpointAsync(id, 2, "{\"g\":2}");
+        await store.SaveCheckpointAsync(id, 5, "{\"g\":5}");
+        await store.SaveCheckpointAsync(id, 3, "{\"g\":3}");
+        var latest = await store.LoadLatestCheckpointAsync(id);
+        Assert.Equal(5, latest!.Generation);
+        Assert.Equal("{\"g\":5}", latest.EngineStateJson);
+    }
+
+    [Fact]
+    public async Task The_first_outcome_of_a_candidate_stays_and_later_ones_are_refused()
+    {
+        var store = CreateStore();
+        var id = Guid.NewGuid();
+        Assert.True(await store.RecordOutcomeAsync(id, Candidate(1), new CandidateOutcome.Evaluated([0.5])));
+        Assert.False(await store.RecordOutcomeAsync(id, Candidate(1), new CandidateOutcome.Failed("again")));
+        Assert.True(await store.RecordOutcomeAsync(id, Candidate(0), new CandidateOutcome.Rejected("numeric", "NaN")));
+        Assert.True(await store.RecordOutcomeAsync(Guid.NewGuid(), Candidate(1), CandidateOutcome.Cancelled.Instance));
+
+        var all = await store.LoadOutcomesAsync(id);
+        Assert.Equal([0L, 1L], all.Select(o => o.Candidate.Id));
+        Assert.IsType<CandidateOutcome.Evaluated>(all[1].Outcome);
+        Assert.Equal(Candidate(1).Genome, all[1].Candidate.Genome);
+        Assert.Single(await store.LoadOutcomesAsync(id, fromCandidateId: 1));
+    }
+
+    [Fact]
+    public async Task Concurrent_reports_of_one_candidate_record_one_outcome()
+    {
+        var store = CreateStore();
+        var id = Guid.NewGuid();
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
+            Task.Run(() => store.RecordOutcomeAsync(id, Candidate(7), new CandidateOutcome.Evaluated([i])))));
+        Assert.Single(results, r => r);
+        Assert.Single(await store.LoadOutcomesAsync(id));
+    }
+}
+
+public sealed class InMemoryJobStoreTests : JobStoreContract
+{
+    protected override IJobStore CreateStore() => new InMemoryJobStore();
+}
