@@ -10,6 +10,7 @@ public static class CliApp
 
     private static readonly IReadOnlyList<ICommand> Commands =
     [
+        new RunCommand(),
         new ExprCommand(),
         new SpaceCommand(),
         new FitCommand(),

@@ -33,6 +33,8 @@ public static class KnownObjectives
         new("nodes", ObjectiveDirection.Minimize, false, "distinct nodes of the graph (EvoNorms' size)"),
         new("flops", ObjectiveDirection.Minimize, false, "nominal floating-point operations per element"),
         new("parameters", ObjectiveDirection.Minimize, false, "learnable parameters of the candidate"),
+        new("latency", ObjectiveDirection.Minimize, false, "measured forward time of the candidate on a fixed tensor, microseconds"),
+        new("sparsity", ObjectiveDirection.Maximize, true, "share of near-zero outputs of the candidate inside the trained network (ProSparse, CHESS)"),
     ];
 }
 

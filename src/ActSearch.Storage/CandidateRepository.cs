@@ -41,8 +41,95 @@ public sealed class CandidateRepository
         _db.QueryAsync($"{SelectCandidates} WHERE fingerprint = $1 ORDER BY job_id, id", ReadCandidate, cancellation, Db.Bits(fingerprint.Value));
 
     public Task<List<OutcomeRecord>> OutcomesAsync(Guid jobId, CancellationToken cancellation = default) =>
-        _db.QueryAsync("SELECT job_id, candidate_id, kind, stage, reason, seconds FROM outcomes WHERE job_id = $1 ORDER BY candidate_id",
-            ReadOutcome, cancellation, jobId);
+        _db.QueryAsync($"SELECT {OutcomeColumns} FROM outcomes WHERE job_id = $1 ORDER BY candidate_id",
+            r => ReadOutcome(r, 0), cancellation, jobId);
+
+    /// <summary>
+    /// Stores one candidate with its outcome, its scores and its catalog sighting, in one transaction, unless the
+    /// candidate already has an outcome: the first outcome stays, and then nothing is written and the answer is false.
+    /// Safe to call concurrently for one candidate (exactly one call gets true), and safe to retry: a call retried
+    /// after its commit's answer was lost still answers true (the row names the write that stored it). With
+    /// <paramref name="createMissingJob"/>, a job without a row gets a stub first (see <see cref="JobRepository"/>).
+    /// </summary>
+    public async Task<bool> RecordResultAsync(
+        CandidateRecord candidate, OutcomeRecord outcome, IReadOnlyCollection<ScoreRecord> scores, CatalogObservation? sighting,
+        bool createMissingJob = false, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        ArgumentNullException.ThrowIfNull(outcome);
+        ArgumentNullException.ThrowIfNull(scores);
+        if (outcome.JobId != candidate.JobId || outcome.CandidateId != candidate.Id)
+            throw new ArgumentException("The outcome is not the candidate's.", nameof(outcome));
+        if (scores.Any(s => s.JobId != candidate.JobId || s.CandidateId != candidate.Id))
+            throw new ArgumentException("A score is not the candidate's.", nameof(scores));
+        var writer = Guid.NewGuid(); // one per call, the same in every retried attempt
+        bool stored = false;
+        await _db.InTransactionAsync(async (c, tx, ct) =>
+        {
+            stored = false;
+            if (createMissingJob) await JobRepository.EnsureAsync(c, tx, candidate.JobId, ct).ConfigureAwait(false);
+            await Db.ExecuteAsync(c, tx, """
+                INSERT INTO candidates (job_id, id, generation, formula, genome, fingerprint, parent_ids, operator)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                ON CONFLICT (job_id, id) DO NOTHING
+                """, ct,
+                candidate.JobId, candidate.Id, candidate.Generation, candidate.Formula,
+                new NpgsqlParameter { Value = candidate.GenomeJson, NpgsqlDbType = NpgsqlDbType.Json },
+                Db.Bits(candidate.Fingerprint.Value),
+                new NpgsqlParameter { Value = candidate.ParentIds.IsDefault ? Array.Empty<long>() : candidate.ParentIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
+                candidate.Operator).ConfigureAwait(false);
+            var (stage, reason) = StageAndReason(outcome);
+            var evaluated = outcome as OutcomeRecord.Evaluated;
+            int rows = await Db.ExecuteAsync(c, tx, """
+                INSERT INTO outcomes (job_id, candidate_id, kind, stage, reason, seconds, objectives, refined, recorded_by)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                ON CONFLICT (job_id, candidate_id) DO NOTHING
+                """, ct,
+                outcome.JobId, outcome.CandidateId, outcome.Kind, Text(stage), Text(reason), outcome.Spent.TotalSeconds,
+                new NpgsqlParameter
+                {
+                    Value = evaluated is { Objectives.IsDefault: false } e ? e.Objectives.ToArray() : DBNull.Value,
+                    NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double,
+                },
+                new NpgsqlParameter { Value = (object?)evaluated?.RefinedGenomeJson ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Json },
+                writer).ConfigureAwait(false);
+            if (rows == 0)
+            {
+                // Taken already: by another report, or by an earlier attempt of this very call whose answer was lost.
+                await using var mine = Db.Command(c, tx, "SELECT recorded_by = $3 FROM outcomes WHERE job_id = $1 AND candidate_id = $2",
+                    outcome.JobId, outcome.CandidateId, writer);
+                stored = await mine.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
+                return;
+            }
+            if (scores.Count > 0)
+            {
+                var list = scores.ToList();
+                await Db.ExecuteAsync(c, tx, """
+                    INSERT INTO scores (job_id, candidate_id, objective, task, seed, value, device, wall_ms)
+                    SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::double precision[], $7::text[], $8::double precision[])
+                    ON CONFLICT DO NOTHING
+                    """, ct,
+                    list.Select(s => s.JobId).ToArray(), list.Select(s => s.CandidateId).ToArray(), list.Select(s => s.Objective).ToArray(),
+                    list.Select(s => s.Task ?? "").ToArray(), list.Select(s => s.Seed).ToArray(), list.Select(s => s.Value).ToArray(),
+                    list.Select(s => s.Device).ToArray(), list.Select(s => s.WallTimeMs).ToArray()).ConfigureAwait(false);
+            }
+            if (sighting is not null) await CatalogRepository.WriteAsync(c, tx, [sighting], ct).ConfigureAwait(false);
+            stored = true;
+        }, cancellation).ConfigureAwait(false);
+        return stored;
+    }
+
+    /// <summary>A job's candidates that have an outcome, with it, in id order from <paramref name="fromCandidateId"/>.</summary>
+    public Task<List<RecordedResult>> ResultsAsync(Guid jobId, long fromCandidateId = 0, CancellationToken cancellation = default) =>
+        _db.QueryAsync($"""
+            SELECT c.job_id, c.id, c.generation, c.formula, c.genome::text, c.fingerprint, c.parent_ids, c.operator,
+                   {string.Join(", ", OutcomeColumns.Split(", ").Select(col => "o." + col))}, o.recorded_at
+            FROM outcomes o JOIN candidates c ON c.job_id = o.job_id AND c.id = o.candidate_id
+            WHERE o.job_id = $1 AND o.candidate_id >= $2
+            ORDER BY o.candidate_id
+            """, r => new RecordedResult(ReadCandidate(r), ReadOutcome(r, 8), r.GetFieldValue<DateTimeOffset>(16)), cancellation, jobId, fromCandidateId);
+
+    private const string OutcomeColumns = "job_id, candidate_id, kind, stage, reason, seconds, objectives, refined::text";
 
     /// <summary>A job's scores (optionally of one candidate) by candidate, objective, task, seed.</summary>
     public Task<List<ScoreRecord>> ScoresAsync(Guid jobId, long? candidateId = null, CancellationToken cancellation = default) =>
@@ -76,22 +163,31 @@ public sealed class CandidateRepository
             }, ct);
 
     internal static Task WriteOutcomesAsync(NpgsqlConnection c, IReadOnlyCollection<OutcomeRecord> rows, CancellationToken ct) =>
-        CopyAsync(c, rows, "outcomes", "job_id, candidate_id, kind, stage, reason, seconds", "job_id, candidate_id",
+        CopyAsync(c, rows, "outcomes", "job_id, candidate_id, kind, stage, reason, seconds, objectives, refined", "job_id, candidate_id",
             rows.Select(o => (o.JobId, o.CandidateId)), async (w, o) =>
             {
-                var (stage, reason) = o switch
-                {
-                    OutcomeRecord.Rejected r => (r.Stage, r.Reason),
-                    OutcomeRecord.Failed f => (null, f.Error),
-                    _ => ((string?)null, (string?)null),
-                };
+                var (stage, reason) = StageAndReason(o);
+                var evaluated = o as OutcomeRecord.Evaluated;
                 await w.WriteAsync(o.JobId, NpgsqlDbType.Uuid, ct).ConfigureAwait(false);
                 await w.WriteAsync(o.CandidateId, NpgsqlDbType.Bigint, ct).ConfigureAwait(false);
                 await w.WriteAsync(o.Kind, NpgsqlDbType.Text, ct).ConfigureAwait(false);
                 await WriteNullableAsync(w, stage, ct).ConfigureAwait(false);
                 await WriteNullableAsync(w, reason, ct).ConfigureAwait(false);
                 await w.WriteAsync(o.Spent.TotalSeconds, NpgsqlDbType.Double, ct).ConfigureAwait(false);
+                if (evaluated is { Objectives.IsDefault: false }) await w.WriteAsync(evaluated.Objectives.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Double, ct).ConfigureAwait(false);
+                else await w.WriteNullAsync(ct).ConfigureAwait(false);
+                if (evaluated?.RefinedGenomeJson is { } refined) await w.WriteAsync(refined, NpgsqlDbType.Json, ct).ConfigureAwait(false);
+                else await w.WriteNullAsync(ct).ConfigureAwait(false);
             }, ct);
+
+    private static (string? Stage, string? Reason) StageAndReason(OutcomeRecord o) => o switch
+    {
+        OutcomeRecord.Rejected r => (r.Stage, r.Reason),
+        OutcomeRecord.Failed f => (null, f.Error),
+        _ => (null, null),
+    };
+
+    private static NpgsqlParameter Text(string? v) => new() { Value = (object?)v ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 
     internal static Task WriteScoresAsync(NpgsqlConnection c, IReadOnlyCollection<ScoreRecord> rows, CancellationToken ct) =>
         CopyAsync(c, rows, "scores", "job_id, candidate_id, objective, task, seed, value, device, wall_ms", "job_id, candidate_id, objective, task, seed",
@@ -141,7 +237,7 @@ public sealed class CandidateRepository
             }
         }
         string stage = "stage_" + table;
-        await Db.ExecuteAsync(c, null, $"CREATE TEMP TABLE {stage} (LIKE {table}) ON COMMIT DROP", ct).ConfigureAwait(false);
+        await Db.ExecuteAsync(c, null, $"CREATE TEMP TABLE {stage} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP", ct).ConfigureAwait(false);
         await CopyRowsAsync(c, stage, columns, rows, write, ct).ConfigureAwait(false);
         await Db.ExecuteAsync(c, null, $"""
             INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} ON CONFLICT ({key}) DO NOTHING;
@@ -167,16 +263,21 @@ public sealed class CandidateRepository
         r.GetGuid(0), r.GetInt64(1), r.GetInt32(2), r.GetString(3), r.GetString(4),
         new Fingerprint(Db.Unsigned(r.GetInt64(5))), [.. r.GetFieldValue<long[]>(6)], r.GetString(7));
 
-    private static OutcomeRecord ReadOutcome(NpgsqlDataReader r)
+    /// <summary>An outcome from the columns of <see cref="OutcomeColumns"/>, starting at column <paramref name="at"/>.</summary>
+    private static OutcomeRecord ReadOutcome(NpgsqlDataReader r, int at)
     {
-        Guid job = r.GetGuid(0);
-        long id = r.GetInt64(1);
-        var spent = TimeSpan.FromTicks((long)Math.Round(r.GetDouble(5) * TimeSpan.TicksPerSecond)); // exact for any tick count a run can reach
-        return r.GetString(2) switch
+        Guid job = r.GetGuid(at);
+        long id = r.GetInt64(at + 1);
+        var spent = TimeSpan.FromTicks((long)Math.Round(r.GetDouble(at + 5) * TimeSpan.TicksPerSecond)); // exact for any tick count a run can reach
+        return r.GetString(at + 2) switch
         {
-            "evaluated" => new OutcomeRecord.Evaluated(job, id, spent),
-            "rejected" => new OutcomeRecord.Rejected(job, id, r.GetString(3), r.GetString(4), spent),
-            "failed" => new OutcomeRecord.Failed(job, id, r.GetString(4), spent),
+            "evaluated" => new OutcomeRecord.Evaluated(job, id, spent)
+            {
+                Objectives = r.IsDBNull(at + 6) ? default : [.. r.GetFieldValue<double[]>(at + 6)],
+                RefinedGenomeJson = Db.NullableString(r, at + 7),
+            },
+            "rejected" => new OutcomeRecord.Rejected(job, id, r.GetString(at + 3), r.GetString(at + 4), spent),
+            "failed" => new OutcomeRecord.Failed(job, id, r.GetString(at + 4), spent),
             "cancelled" => new OutcomeRecord.Cancelled(job, id, spent),
             var k => throw new StorageException($"Unknown outcome kind '{k}' in the database."),
         };

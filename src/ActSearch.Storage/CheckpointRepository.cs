@@ -13,16 +13,32 @@ public sealed class CheckpointRepository
 
     internal CheckpointRepository(Db db) => _db = db;
 
-    public Task SaveAsync(Checkpoint checkpoint, CancellationToken cancellation = default) =>
-        _db.InTransactionAsync((c, tx, ct) => WriteAsync(c, tx, checkpoint, ct), cancellation);
+    /// <summary>Saves a checkpoint; with <paramref name="createMissingJob"/>, a job without a row gets a stub first (see <see cref="JobRepository"/>), in the same transaction.</summary>
+    public Task SaveAsync(Checkpoint checkpoint, bool createMissingJob = false, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        return _db.InTransactionAsync(async (c, tx, ct) =>
+        {
+            if (createMissingJob) await JobRepository.EnsureAsync(c, tx, checkpoint.JobId, ct).ConfigureAwait(false);
+            await WriteAsync(c, tx, checkpoint, ct).ConfigureAwait(false);
+        }, cancellation);
+    }
 
     /// <summary>The newest checkpoint of a job; null when it has none (start from scratch).</summary>
     public async Task<Checkpoint?> LatestAsync(Guid jobId, CancellationToken cancellation = default) =>
-        (await _db.QueryAsync($"{Select} WHERE job_id = $1 ORDER BY generation DESC LIMIT 1", Read, cancellation, jobId).ConfigureAwait(false))
+        (await _db.QueryAsync($"{Select} FROM checkpoints WHERE job_id = $1 ORDER BY generation DESC LIMIT 1", Read, cancellation, jobId).ConfigureAwait(false))
             .FirstOrDefault();
 
+    /// <summary>The newest checkpoint of a job with when it was saved; null when it has none.</summary>
+    public async Task<(Checkpoint Checkpoint, DateTimeOffset SavedAt)?> LatestSavedAsync(Guid jobId, CancellationToken cancellation = default)
+    {
+        var rows = await _db.QueryAsync($"{Select}, created_at FROM checkpoints WHERE job_id = $1 ORDER BY generation DESC LIMIT 1",
+            r => (Read(r), r.GetFieldValue<DateTimeOffset>(4)), cancellation, jobId).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
     public async Task<Checkpoint?> GetAsync(Guid jobId, int generation, CancellationToken cancellation = default) =>
-        (await _db.QueryAsync($"{Select} WHERE job_id = $1 AND generation = $2", Read, cancellation, jobId, generation).ConfigureAwait(false))
+        (await _db.QueryAsync($"{Select} FROM checkpoints WHERE job_id = $1 AND generation = $2", Read, cancellation, jobId, generation).ConfigureAwait(false))
             .FirstOrDefault();
 
     /// <summary>Deletes all but the newest <paramref name="keep"/> checkpoints of a job (states can be large); returns how many went.</summary>
@@ -37,7 +53,7 @@ public sealed class CheckpointRepository
         return deleted;
     }
 
-    private const string Select = "SELECT job_id, generation, state::text, rng FROM checkpoints";
+    private const string Select = "SELECT job_id, generation, state::text, rng";
 
     internal static Task WriteAsync(NpgsqlConnection c, NpgsqlTransaction? tx, Checkpoint k, CancellationToken ct)
     {

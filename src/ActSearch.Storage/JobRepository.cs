@@ -1,12 +1,22 @@
 using Npgsql;
+using NpgsqlTypes;
 
 namespace ActSearch.Storage;
 
-/// <summary>Jobs: create, read, list, and move through their statuses.</summary>
+/// <summary>
+/// Jobs: create, read, list, and move through their statuses. Outcomes and checkpoints written with
+/// <c>createMissingJob</c> make a <em>stub</em> for a job that has no row yet (status queued, empty name, space and
+/// owner, seed 0, no details), so they are never lost for want of it; saving the job with <see cref="SaveAsync"/>
+/// fills the stub in.
+/// </summary>
 public sealed class JobRepository
 {
     private const string Columns =
-        "id, name, space_name, space_yaml, seed, status, budget_evaluations, budget_wall_time, owner, created_at, started_at, finished_at, error";
+        "id, name, space_name, space_yaml, seed, status, budget_evaluations, budget_wall_time, owner, created_at, started_at, finished_at, error, details";
+
+    private const string Values = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14";
+
+    private const string Final = "('finished', 'failed', 'cancelled')";
 
     private readonly Db _db;
 
@@ -17,14 +27,51 @@ public sealed class JobRepository
     {
         ArgumentNullException.ThrowIfNull(job);
         return _db.InTransactionAsync((c, tx, ct) => Db.ExecuteAsync(c, tx, $"""
-            INSERT INTO jobs ({Columns})
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+            INSERT INTO jobs ({Columns}) VALUES ({Values})
             ON CONFLICT (id) DO NOTHING
-            """, ct,
-            job.Id, job.Name, job.SpaceName, job.SpaceYaml, Db.Bits(job.Seed), Name(job.Status),
-            job.Budget.Evaluations, job.Budget.WallTime, job.Owner, job.CreatedAt.ToUniversalTime(),
-            job.StartedAt?.ToUniversalTime(), job.FinishedAt?.ToUniversalTime(), job.Error), cancellation);
+            """, ct, Parameters(job)), cancellation);
     }
+
+    /// <summary>
+    /// Creates the job or replaces every field of its row (a stub's included). A job in a final status (finished,
+    /// failed, cancelled) keeps it: a record with another status changes nothing, and the answer is false.
+    /// </summary>
+    public async Task<bool> SaveAsync(JobRecord job, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        int rows = 0;
+        await _db.InTransactionAsync(async (c, tx, ct) => rows = await Db.ExecuteAsync(c, tx, $"""
+            INSERT INTO jobs AS j ({Columns}) VALUES ({Values})
+            ON CONFLICT (id) DO UPDATE SET
+                name = excluded.name, space_name = excluded.space_name, space_yaml = excluded.space_yaml, seed = excluded.seed,
+                status = excluded.status, budget_evaluations = excluded.budget_evaluations,
+                budget_wall_time = excluded.budget_wall_time, owner = excluded.owner, created_at = excluded.created_at,
+                started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error,
+                details = excluded.details
+            WHERE j.status NOT IN {Final} OR j.status = excluded.status
+            """, ct, Parameters(job)).ConfigureAwait(false), cancellation).ConfigureAwait(false);
+        return rows == 1;
+    }
+
+    /// <summary>Jobs that are queued, running or paused (stubs included), oldest first.</summary>
+    public Task<List<JobRecord>> ListUnfinishedAsync(CancellationToken cancellation = default) =>
+        _db.QueryAsync($"SELECT {Columns} FROM jobs WHERE status IN ('queued', 'running', 'paused') ORDER BY created_at, id", Read, cancellation);
+
+    /// <summary>Makes a stub row for a job that has none, inside the caller's transaction (see the class summary).</summary>
+    internal static Task EnsureAsync(NpgsqlConnection c, NpgsqlTransaction? tx, Guid id, CancellationToken ct) =>
+        Db.ExecuteAsync(c, tx, """
+            INSERT INTO jobs (id, name, space_name, space_yaml, seed, status, owner, created_at)
+            VALUES ($1, '', '', '', 0, 'queued', '', now())
+            ON CONFLICT (id) DO NOTHING
+            """, ct, id);
+
+    private static object?[] Parameters(JobRecord job) =>
+    [
+        job.Id, job.Name, job.SpaceName, job.SpaceYaml, Db.Bits(job.Seed), Name(job.Status),
+        job.Budget.Evaluations, job.Budget.WallTime, job.Owner, job.CreatedAt.ToUniversalTime(),
+        job.StartedAt?.ToUniversalTime(), job.FinishedAt?.ToUniversalTime(), job.Error,
+        new NpgsqlParameter { Value = (object?)job.Details ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Json },
+    ];
 
     public async Task<JobRecord?> GetAsync(Guid id, CancellationToken cancellation = default) =>
         (await _db.QueryAsync($"SELECT {Columns} FROM jobs WHERE id = $1", Read, cancellation, id).ConfigureAwait(false)).FirstOrDefault();
@@ -82,5 +129,8 @@ public sealed class JobRepository
         r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetString(3), Db.Unsigned(r.GetInt64(4)), Parse(r.GetString(5)),
         new JobBudget(Db.Nullable<long>(r, 6), Db.Nullable<TimeSpan>(r, 7)),
         r.GetString(8), r.GetFieldValue<DateTimeOffset>(9), Db.Nullable<DateTimeOffset>(r, 10), Db.Nullable<DateTimeOffset>(r, 11),
-        Db.NullableString(r, 12));
+        Db.NullableString(r, 12))
+    {
+        Details = Db.NullableString(r, 13),
+    };
 }

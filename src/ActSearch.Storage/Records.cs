@@ -25,7 +25,15 @@ public sealed record JobRecord(
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt = null,
     DateTimeOffset? FinishedAt = null,
-    string? Error = null);
+    string? Error = null)
+{
+    /// <summary>
+    /// The host's own fields of the job that the columns do not hold, as JSON kept verbatim (the job grains keep the
+    /// spec's overrides and the running time here); null when the host has none. A stub (see
+    /// <see cref="JobRepository"/>) has none.
+    /// </summary>
+    public string? Details { get; init; }
+}
 
 /// <summary>
 /// One proposed genome. <see cref="GenomeJson"/> is <see cref="GraphJson"/> text, so the exact graph comes back;
@@ -76,7 +84,24 @@ public abstract record OutcomeRecord
 
     public TimeSpan Spent { get; init; }
 
-    public sealed record Evaluated(Guid JobId, long CandidateId, TimeSpan Spent) : OutcomeRecord(JobId, CandidateId, Spent);
+    public sealed record Evaluated(Guid JobId, long CandidateId, TimeSpan Spent) : OutcomeRecord(JobId, CandidateId, Spent)
+    {
+        /// <summary>
+        /// The values the search was told, one per objective in the job's objective order (NaN and infinities
+        /// included); default when not recorded. <see cref="ScoreRecord"/>s hold them by name.
+        /// </summary>
+        public ImmutableArray<double> Objectives { get; init; }
+
+        /// <summary>The genome the scorer tuned (fitted constants), as <see cref="GraphJson"/> text; null when it did not.</summary>
+        public string? RefinedGenomeJson { get; init; }
+
+        // Records compare arrays by reference; a round trip must compare equal, so compare values by content.
+        public bool Equals(Evaluated? other) =>
+            other is not null && base.Equals(other) && RefinedGenomeJson == other.RefinedGenomeJson &&
+            Objectives.IsDefault == other.Objectives.IsDefault && (Objectives.IsDefault || Objectives.SequenceEqual(other.Objectives));
+
+        public override int GetHashCode() => HashCode.Combine(JobId, CandidateId);
+    }
 
     /// <summary>Thrown out by a rejection stage ("static", "numeric", "duplicate", "stability", "quality"), with why.</summary>
     public sealed record Rejected(Guid JobId, long CandidateId, string Stage, string Reason, TimeSpan Spent)
@@ -95,6 +120,9 @@ public abstract record OutcomeRecord
         _ => "cancelled",
     };
 }
+
+/// <summary>A candidate with its one outcome and when that was stored.</summary>
+public sealed record RecordedResult(CandidateRecord Candidate, OutcomeRecord Outcome, DateTimeOffset RecordedAt);
 
 /// <summary>
 /// One measured number: an objective (accuracy, loss, flops, ...) on a proxy task (null when the objective is not

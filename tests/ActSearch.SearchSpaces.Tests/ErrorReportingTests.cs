@@ -351,7 +351,7 @@ public sealed class ErrorReportingTests
     [InlineData("- accuracy", "objective 'accuracy' is measured per task: write it as 'accuracy@<task>', e.g. 'accuracy@fmnist-mlp'.")]
     [InlineData("- complexity@fmnist-mlp", "objective 'complexity' does not depend on a task; write it without '@fmnist-mlp'.")]
     [InlineData("- accuracy@fmnist-cnn", "objective 'accuracy@fmnist-cnn' needs task 'fmnist-cnn' in 'tasks' (the candidate is only trained on those).")]
-    [InlineData("- acuracy@fmnist-mlp", "unknown objective 'acuracy' (did you mean 'accuracy'?); the known objectives are: accuracy, loss, complexity, nodes, flops, parameters.")]
+    [InlineData("- acuracy@fmnist-mlp", "unknown objective 'acuracy' (did you mean 'accuracy'?); the known objectives are: accuracy, loss, complexity, nodes, flops, parameters, latency, sparsity.")]
     [InlineData("- {name: accuracy, task: fmnist-mlp, direction: up}", "'objectives item.direction' must be one of: maximize, minimize; found 'up'.")]
     public void Objectives_are_checked_against_the_known_objectives_and_the_tasks(string item, string message)
     {

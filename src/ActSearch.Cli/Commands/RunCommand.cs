@@ -1,0 +1,204 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using ActSearch.Evaluation.Torch;
+using ActSearch.Grains;
+using ActSearch.Hosting;
+using ActSearch.SearchSpaces;
+using ActSearch.Storage;
+using JobStatus = ActSearch.Grains.JobStatus;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ActSearch.Cli;
+
+/// <summary>
+/// `actsearch run`: a whole search in one process — an Orleans silo holding the coordinator and worker roles,
+/// PostgreSQL (ACTSEARCH_DB, or the private embedded server), the rejection chain and proxy training on the
+/// silo's slots — with progress as it goes and the final front as a table.
+/// </summary>
+public sealed class RunCommand : ICommand
+{
+    public string Name => "run";
+
+    public string Usage => """
+        run <space.yaml | built-in space> [--budget N] [--seed S] [--slots K] [--name NAME]   a whole search on this machine
+          --budget   most candidates to score (default: the space's budget)
+          --seed     random seed (default: the space's seed); the same seed gives the same front
+          --slots    training slots (default ACTSEARCH_SLOTS, else the number of cores)
+          --name     a name for the job in the catalog
+        Data goes to ACTSEARCH_DB, or to a private PostgreSQL under ACTSEARCH_HOME started from the machine's binaries.
+        Ctrl+C cancels the search and prints the front found so far.
+        """;
+
+    public async Task<int> RunAsync(ArgReader args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
+    {
+        int? budget = args.Int("--budget", 1, 100_000_000);
+        int? seed = args.Int("--seed", 0);
+        int? slots = args.Int("--slots", 1, 1024);
+        string? name = args.Option("--name");
+        string spaceArg = args.Positionals(1, 1, "the search space (a YAML file, or a built-in name: actsearch space list)")[0];
+
+        var (yaml, fileName) = ReadSpace(spaceArg);
+        if (!SearchSpaceLoader.TryLoadFromText(yaml, fileName, out var space, out var errors))
+        {
+            foreach (var e in errors.Skip(1)) stderr.WriteLine(e.ToString());
+            throw new UsageException(errors[0].ToString());
+        }
+
+        ActSearchStorage storage;
+        try
+        {
+            storage = await ActSearchStorage.OpenAsync(StorageOptions.FromEnvironment(), cancellation);
+        }
+        catch (StorageException e)
+        {
+            stderr.WriteLine($"actsearch run: {e.Message}");
+            return CliApp.Failure;
+        }
+        await using var _ = storage;
+        stdout.WriteLine($"storage: {storage.Description}");
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+            .AddFilter("Orleans.Runtime.Silo", LogLevel.Error); // its server-GC advice does not apply to a one-process run
+        // One process: the silo clusters with itself on free loopback ports, whatever ACTSEARCH_DB says.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ActSearch:Clustering"] = nameof(ClusteringMode.Localhost),
+            ["ActSearch:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["ActSearch:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["ActSearch:Slots"] = slots?.ToString(CultureInfo.InvariantCulture),
+        }.Where(kv => kv.Value is not null));
+        var settings = builder.Configuration.AddActSearchEnvironment().Build().GetActSearchOptions();
+        var device = DeviceSelector.Select(settings.Device);
+        builder.AddActSearchSilo(SiloRoles.Coordinator | SiloRoles.Worker, silo =>
+        {
+            silo.Services.AddSingleton<IJobStore>(new PostgresJobStore(storage));
+            silo.Services.AddSingleton<ICandidateScorer>(new TorchCandidateScorer(device));
+        });
+        using var host = builder.Build();
+        await host.StartAsync(cancellation);
+        try
+        {
+            return await RunJobAsync(host.Services.GetRequiredService<IGrainFactory>(), storage, space!, yaml, fileName, budget, seed, name, stdout, cancellation);
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task<int> RunJobAsync(IGrainFactory grains, ActSearchStorage storage, SearchSpace space, string yaml, string fileName,
+        int? budget, int? seed, string? name, TextWriter stdout, CancellationToken cancellation)
+    {
+        var jobId = Guid.NewGuid();
+        var job = grains.GetGrain<ISearchJobGrain>(jobId);
+        var spec = new JobSpec(yaml, fileName, name ?? space.Name, Environment.UserName, seed is { } s ? (ulong)s : null, budget);
+        var status = await job.Submit(spec);
+        stdout.WriteLine($"job {jobId}: {space.Name}, seed {status.Seed}, budget {Budget(status)}, tasks {string.Join(", ", space.Tasks)}");
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        bool cancelled = false;
+        string last = "";
+        while (!status.IsFinal)
+        {
+            try
+            {
+                await Task.Delay(500, cancellation);
+            }
+            catch (OperationCanceledException) when (!cancelled)
+            {
+                cancelled = true;
+                stdout.WriteLine("cancelling ...");
+                await job.Cancel();
+            }
+            status = await job.GetStatus();
+            string line = Progress(status);
+            if (line != last) stdout.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F0}s] {line}");
+            last = line;
+        }
+
+        stdout.WriteLine();
+        stdout.WriteLine($"{status.State.ToString().ToLowerInvariant()} after {clock.Elapsed.TotalSeconds:F1} s: " +
+            $"{status.Scored} scored, {status.Evaluated} evaluated, {status.Rejected} rejected, {status.Failed} failed, {status.CacheHits} answered from the duplicate cache");
+        if (status.Error is { } error) stdout.WriteLine($"error: {error}");
+        PrintFront(status, stdout);
+        await PrintCatalogAsync(storage, status, stdout, CancellationToken.None);
+        return status.State == JobState.Finished || (cancelled && status.State == JobState.Cancelled) ? CliApp.Ok : CliApp.Failure;
+    }
+
+    internal static string Progress(JobStatus s)
+    {
+        string stages = s.RejectedByStage.Count == 0 ? "" :
+            " (" + string.Join(", ", s.RejectedByStage.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}")) + ")";
+        string best = string.Join("  ", s.BestPerObjective.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => $"best {kv.Key} {Value(kv.Value.Objectives[s.Objectives.IndexOf(kv.Key)])}"));
+        return $"gen {s.Generation,3}  scored {s.Scored}{(s.BudgetEvaluations is { } b ? $"/{b}" : "")}  " +
+            $"evaluated {s.Evaluated}  rejected {s.Rejected}{stages}  {best}".TrimEnd();
+    }
+
+    private static void PrintFront(JobStatus s, TextWriter stdout)
+    {
+        if (s.Front.IsEmpty)
+        {
+            stdout.WriteLine("front: empty (no candidate was trained)");
+            return;
+        }
+        stdout.WriteLine();
+        stdout.WriteLine("front (non-dominated candidates):");
+        var headers = s.Objectives.Select(o => o.Length < 10 ? o.PadLeft(10) : o).ToList();
+        stdout.WriteLine($"  {string.Join("  ", headers)}  formula");
+        foreach (var f in s.Front.OrderBy(f => f.Objectives.Length > 1 ? f.Objectives[^1] : 0))
+            stdout.WriteLine($"  {string.Join("  ", f.Objectives.Select((v, i) => Value(v).PadLeft(headers[i].Length)))}  {f.Formula}");
+    }
+
+    private static async Task PrintCatalogAsync(ActSearchStorage storage, JobStatus s, TextWriter stdout, CancellationToken cancellation)
+    {
+        var all = await storage.Catalog.SearchAsync(null, new CatalogOrder.Recent(), 1, 1, cancellation);
+        int known = 0;
+        foreach (var f in s.Front)
+            if (await storage.Catalog.GetAsync(ActSearch.Expressions.Fingerprint.Of(f.Genome), cancellation) is { } entry && entry.FirstJob != s.JobId)
+                known++;
+        stdout.WriteLine();
+        stdout.WriteLine($"catalog: {all.Total} activations in {storage.Description}; {known} of this front were found by earlier jobs.");
+    }
+
+    private static string Value(double v) => double.IsNaN(v) ? "nan" : Math.Abs(v) >= 1e4 || (v != 0 && Math.Abs(v) < 1e-3)
+        ? v.ToString("E2", CultureInfo.InvariantCulture) : v.ToString("0.####", CultureInfo.InvariantCulture);
+
+    private static string Budget(JobStatus s) => (s.BudgetEvaluations, s.BudgetWallTime) switch
+    {
+        ({ } n, { } t) => $"{n} evaluations or {t}",
+        ({ } n, null) => $"{n} evaluations",
+        (null, { } t) => t.ToString(),
+        _ => "unlimited",
+    };
+
+    internal static (string Yaml, string FileName) ReadSpace(string arg)
+    {
+        if (File.Exists(arg))
+        {
+            try
+            {
+                return (File.ReadAllText(arg), arg);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"cannot read {arg}: {e.Message}");
+            }
+        }
+        if (SearchSpaceLoader.ListEmbedded().Contains(arg.EndsWith(".yaml", StringComparison.Ordinal) ? arg[..^5] : arg))
+            return (SearchSpaceLoader.GetEmbeddedText(arg), Path.GetFileName(arg.EndsWith(".yaml", StringComparison.Ordinal) ? arg : arg + ".yaml"));
+        throw new UsageException($"{arg}: no such file, and no built-in search space of that name ({string.Join(", ", SearchSpaceLoader.ListEmbedded())}).");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

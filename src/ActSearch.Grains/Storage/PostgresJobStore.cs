@@ -1,0 +1,201 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using ActSearch.Evolution;
+using ActSearch.Expressions;
+using ActSearch.SearchSpaces;
+using ActSearch.Storage;
+using Stored = ActSearch.Storage;
+
+namespace ActSearch.Grains;
+
+/// <summary>
+/// <see cref="IJobStore"/> in PostgreSQL through <see cref="ActSearchStorage"/>: jobs survive crashes of any silo,
+/// and the activation catalog fills as jobs run. Every call is one transaction (retried inside storage on
+/// transient failures) and the store holds no connection between calls, so any number of grains may call it at
+/// once. Open the storage once per process and share it: <c>new PostgresJobStore(storage)</c>.
+/// <para>How the grain's records land in the schema:</para>
+/// <list type="bullet">
+/// <item>A job is a <c>jobs</c> row: name, owner, space YAML, status, timestamps and error in their columns, the
+/// space's name, seed and budget as the job runs them (the spec's override, else the space's), and what the
+/// columns cannot say exactly (the spec's overrides as submitted, the space's file name, the running time,
+/// timestamps to the tick) in its <c>details</c> JSON (<see cref="JobDetails"/>). Rows without details (jobs other
+/// tools created, stubs) are not this store's: <see cref="LoadJobAsync"/> does not see them and
+/// <see cref="ListUnfinishedAsync"/> does not list them.</item>
+/// <item>An outcome is a <c>candidates</c> row (genome as GraphJson, exactly), an <c>outcomes</c> row (the objective
+/// values and the refined genome exactly), one <c>scores</c> row per objective named by the job's space (task
+/// <c>""</c> for objectives that are not per task; seed: the job's; device and wall time unknown here: <c>""</c>
+/// and 0), and, for an evaluated candidate, one catalog sighting of the function it became (the refined genome
+/// when the scorer tuned it) with its objective values as scores, each ranked by its objective's direction.</item>
+/// <item>A checkpoint is a <c>checkpoints</c> row (no generator words: the engine's state JSON carries them).</item>
+/// <item>Outcomes and checkpoints of a job not saved yet get a stub job row, filled in when the job is saved.</item>
+/// </list>
+/// </summary>
+public sealed class PostgresJobStore : IJobStore
+{
+    private readonly ActSearchStorage _storage;
+
+    // What recording an outcome needs from the job's space (objective names and directions, the seed), parsed once per job.
+    private readonly ConcurrentDictionary<Guid, JobInfo> _jobs = new();
+
+    public PostgresJobStore(ActSearchStorage storage)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        _storage = storage;
+    }
+
+    public async Task SaveJobAsync(JobRecord job, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var info = Info(job.JobId, job.Spec);
+        var space = info.Space;
+        var spec = job.Spec;
+        var budget = space?.Evolution.Budget;
+        int? evaluations = spec.BudgetEvaluations ?? budget?.Evaluations;
+        TimeSpan? wallTime = spec.BudgetWallTime ?? budget?.WallTime;
+        var row = new Stored.JobRecord(
+            job.JobId, spec.Name, space?.Name ?? spec.SpaceFileName, spec.SpaceYaml, info.Seed, ToStatus(job.State),
+            new JobBudget(evaluations is > 0 ? evaluations : null, wallTime is { } w && w > TimeSpan.Zero ? w : null),
+            spec.Owner, job.CreatedAt, job.StartedAt, job.FinishedAt, job.Error)
+        {
+            Details = JobDetails.Write(job),
+        };
+        bool saved = await _storage.Jobs.SaveAsync(row, cancellation).ConfigureAwait(false);
+        if (!saved || IsFinal(job.State)) _jobs.TryRemove(job.JobId, out _); // a finished job records little more
+    }
+
+    public async Task<JobRecord?> LoadJobAsync(Guid jobId, CancellationToken cancellation = default) =>
+        ToJob(await _storage.Jobs.GetAsync(jobId, cancellation).ConfigureAwait(false));
+
+    public async Task<IReadOnlyList<Guid>> ListUnfinishedJobsAsync(CancellationToken cancellation = default) =>
+        [.. (await _storage.Jobs.ListUnfinishedAsync(cancellation).ConfigureAwait(false)).Where(j => j.Details is not null).Select(j => j.Id)];
+
+    public Task SaveCheckpointAsync(Guid jobId, int generation, string engineStateJson, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(engineStateJson);
+        return _storage.Checkpoints.SaveAsync(new Checkpoint(jobId, generation, engineStateJson, []), createMissingJob: true, cancellation);
+    }
+
+    public async Task<JobCheckpoint?> LoadLatestCheckpointAsync(Guid jobId, CancellationToken cancellation = default) =>
+        await _storage.Checkpoints.LatestSavedAsync(jobId, cancellation).ConfigureAwait(false) is var (k, savedAt)
+            ? new JobCheckpoint(jobId, k.Generation, k.EngineStateJson, savedAt)
+            : null;
+
+    public async Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        ArgumentNullException.ThrowIfNull(outcome);
+        var record = new CandidateRecord(jobId, candidate.Id, candidate.Generation, TextPrinter.Print(candidate.Genome),
+            GraphJson.Serialize(candidate.Genome), candidate.Fingerprint, candidate.ParentIds.IsDefault ? [] : candidate.ParentIds, candidate.Operator);
+        var spent = TimeSpan.Zero; // the engine's outcomes carry no time
+        OutcomeRecord stored = outcome switch
+        {
+            CandidateOutcome.Evaluated e => new OutcomeRecord.Evaluated(jobId, candidate.Id, spent)
+            {
+                Objectives = e.Objectives,
+                RefinedGenomeJson = e.Refined is null ? null : GraphJson.Serialize(e.Refined),
+            },
+            CandidateOutcome.Rejected r => new OutcomeRecord.Rejected(jobId, candidate.Id, r.Stage ?? "", r.Reason ?? "", spent),
+            CandidateOutcome.Failed f => new OutcomeRecord.Failed(jobId, candidate.Id, f.Error ?? "", spent),
+            _ => new OutcomeRecord.Cancelled(jobId, candidate.Id, spent),
+        };
+        List<ScoreRecord> scores = [];
+        CatalogObservation? sighting = null;
+        if (outcome is CandidateOutcome.Evaluated evaluated)
+        {
+            var info = await InfoAsync(jobId, cancellation).ConfigureAwait(false);
+            var objectives = info is not null && !evaluated.Objectives.IsDefault && info.Objectives.Length == evaluated.Objectives.Length
+                ? info.Objectives
+                : [];
+            List<ObservedScore> observed = [];
+            for (int i = 0; i < objectives.Length; i++)
+            {
+                var o = objectives[i];
+                double v = evaluated.Objectives[i];
+                scores.Add(new ScoreRecord(jobId, candidate.Id, o.Name, o.Task, v, unchecked((long)info!.Seed), "", 0));
+                observed.Add(new ObservedScore(o.Name, o.Task, v, o.Direction == ObjectiveDirection.Maximize ? ScoreGoal.Maximize : ScoreGoal.Minimize));
+            }
+            // The catalog keeps the function the candidate became: the tuned genome when the scorer refined it.
+            var (fingerprint, genome) = evaluated.Refined is { } refined ? (Fingerprint.Of(refined), refined) : (candidate.Fingerprint, candidate.Genome);
+            sighting = new CatalogObservation(fingerprint, TextPrinter.Print(genome), jobId, candidate.Id, observed);
+        }
+        return await _storage.Candidates.RecordResultAsync(record, stored, scores, sighting, createMissingJob: true, cancellation).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesAsync(Guid jobId, long fromCandidateId = 0, CancellationToken cancellation = default) =>
+        [.. (await _storage.Candidates.ResultsAsync(jobId, fromCandidateId, cancellation).ConfigureAwait(false)).Select(ToOutcome)];
+
+    // ---- mapping ----
+
+    private static RecordedOutcome ToOutcome(RecordedResult r)
+    {
+        var c = r.Candidate;
+        var candidate = new Candidate(c.Id, c.Genome(), c.Generation, c.ParentIds, c.Operator, c.Fingerprint);
+        CandidateOutcome outcome = r.Outcome switch
+        {
+            OutcomeRecord.Evaluated e => new CandidateOutcome.Evaluated(
+                e.Objectives.IsDefault ? [] : e.Objectives,
+                e.RefinedGenomeJson is null ? null : GraphJson.Deserialize(e.RefinedGenomeJson)),
+            OutcomeRecord.Rejected j => new CandidateOutcome.Rejected(j.Stage, j.Reason),
+            OutcomeRecord.Failed f => new CandidateOutcome.Failed(f.Error),
+            _ => CandidateOutcome.Cancelled.Instance,
+        };
+        return new RecordedOutcome(candidate, outcome, r.RecordedAt);
+    }
+
+    private static JobRecord? ToJob(Stored.JobRecord? row)
+    {
+        if (row?.Details is not { } json) return null; // no job, a stub, or a job this store did not write
+        var d = JobDetails.Read(json);
+        var spec = new JobSpec(row.SpaceYaml, d.SpaceFileName, row.Name, row.Owner, d.Seed, d.BudgetEvaluations, d.BudgetWallTime);
+        return new JobRecord(row.Id, spec, ToState(row.Status), Exact(row.CreatedAt, d.CreatedAt)!.Value,
+            Exact(row.StartedAt, d.StartedAt), Exact(row.FinishedAt, d.FinishedAt), row.Error, d.RunningTime);
+    }
+
+    /// <summary>The column's time, or the tick-exact one in the details when that is the same time to PostgreSQL's microsecond.</summary>
+    private static DateTimeOffset? Exact(DateTimeOffset? column, DateTimeOffset? exact) =>
+        column is { } c && exact is { } e && Math.Abs(c.UtcTicks - e.UtcTicks) < TimeSpan.TicksPerMicrosecond ? e : column;
+
+    private static Stored.JobStatus ToStatus(JobState s) => s switch
+    {
+        JobState.Queued => Stored.JobStatus.Queued,
+        JobState.Running => Stored.JobStatus.Running,
+        JobState.Paused => Stored.JobStatus.Paused,
+        JobState.Finished => Stored.JobStatus.Finished,
+        JobState.Failed => Stored.JobStatus.Failed,
+        JobState.Cancelled => Stored.JobStatus.Cancelled,
+        _ => throw new ArgumentOutOfRangeException(nameof(s), s, "Unknown job state."),
+    };
+
+    private static JobState ToState(Stored.JobStatus s) => s switch
+    {
+        Stored.JobStatus.Queued => JobState.Queued,
+        Stored.JobStatus.Running => JobState.Running,
+        Stored.JobStatus.Paused => JobState.Paused,
+        Stored.JobStatus.Finished => JobState.Finished,
+        Stored.JobStatus.Failed => JobState.Failed,
+        _ => JobState.Cancelled,
+    };
+
+    private static bool IsFinal(JobState s) => s is JobState.Finished or JobState.Failed or JobState.Cancelled;
+
+    // ---- the job's space ----
+
+    private sealed record JobInfo(JobSpec Spec, SearchSpace? Space, ulong Seed, ImmutableArray<Objective> Objectives);
+
+    private JobInfo Info(Guid jobId, JobSpec spec)
+    {
+        if (_jobs.TryGetValue(jobId, out var known) && known.Spec == spec) return known;
+        // A spec that does not parse is still saved (the grain fails such a job); it just has no named objectives.
+        var space = SearchSpaceLoader.TryLoadFromText(spec.SpaceYaml, spec.SpaceFileName, out var s, out _) ? s : null;
+        var info = new JobInfo(spec, space, spec.Seed ?? space?.Seed ?? 0, space?.Evolution.Objectives ?? []);
+        _jobs[jobId] = info;
+        return info;
+    }
+
+    private async Task<JobInfo?> InfoAsync(Guid jobId, CancellationToken cancellation)
+    {
+        if (_jobs.TryGetValue(jobId, out var known)) return known;
+        var job = await LoadJobAsync(jobId, cancellation).ConfigureAwait(false);
+        return job is null ? null : Info(jobId, job.Spec);
+    }
+}
