@@ -30,7 +30,7 @@ public class EvaluateCommandTests
     public void Json_of_an_evaluated_candidate_carries_every_objective_per_task_and_seed()
     {
         var (code, output, error) = CliRunner.Run("evaluate", "x * sigmoid(x)", "--task", "tabular-mlp", "--seeds", "2", "--steps", "10", "--json");
-        Assert.True(code == 0, error);
+        Assert.True(code == 0, $"exit {code}: {error}{output}");
         var json = JsonNode.Parse(output)!;
         Assert.Equal("evaluated", (string?)json["outcome"]);
         Assert.Equal("x * sigmoid(x)", (string?)json["canonical"]);
@@ -83,7 +83,7 @@ public class EvaluateCommandTests
     public void Baselines_prints_mean_and_std_per_task()
     {
         var (code, output, error) = CliRunner.Run("baselines", "--task", "regression", "--seeds", "2", "--steps", "5", "--only", "relu", "--only", "gelu");
-        Assert.True(code == 0, error);
+        Assert.True(code == 0, $"exit {code}: {error}{output}");
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("mean ± std over 2 seed(s) on cpu", lines[0]);
         Assert.StartsWith("baseline", lines[1]);

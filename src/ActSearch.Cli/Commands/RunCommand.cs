@@ -41,7 +41,7 @@ public sealed class RunCommand : ICommand
         string? name = args.Option("--name");
         string spaceArg = args.Positionals(1, 1, "the search space (a YAML file, or a built-in name: actsearch space list)")[0];
 
-        var (yaml, fileName) = ReadSpace(spaceArg);
+        var (yaml, fileName) = SpaceArgument.Read(spaceArg);
         if (!SearchSpaceLoader.TryLoadFromText(yaml, fileName, out var space, out var errors))
         {
             foreach (var e in errors.Skip(1)) stderr.WriteLine(e.ToString());
@@ -98,7 +98,7 @@ public sealed class RunCommand : ICommand
         var job = grains.GetGrain<ISearchJobGrain>(jobId);
         var spec = new JobSpec(yaml, fileName, name ?? space.Name, Environment.UserName, seed is { } s ? (ulong)s : null, budget);
         var status = await job.Submit(spec);
-        stdout.WriteLine($"job {jobId}: {space.Name}, seed {status.Seed}, budget {Budget(status)}, tasks {string.Join(", ", space.Tasks)}");
+        stdout.WriteLine($"job {jobId}: {space.Name}, seed {status.Seed}, budget {SpaceArgument.Describe(status.BudgetEvaluations, status.BudgetWallTime)}, tasks {string.Join(", ", space.Tasks)}");
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         bool cancelled = false;
@@ -168,32 +168,6 @@ public sealed class RunCommand : ICommand
 
     private static string Value(double v) => double.IsNaN(v) ? "nan" : Math.Abs(v) >= 1e4 || (v != 0 && Math.Abs(v) < 1e-3)
         ? v.ToString("E2", CultureInfo.InvariantCulture) : v.ToString("0.####", CultureInfo.InvariantCulture);
-
-    private static string Budget(JobStatus s) => (s.BudgetEvaluations, s.BudgetWallTime) switch
-    {
-        ({ } n, { } t) => $"{n} evaluations or {t}",
-        ({ } n, null) => $"{n} evaluations",
-        (null, { } t) => t.ToString(),
-        _ => "unlimited",
-    };
-
-    internal static (string Yaml, string FileName) ReadSpace(string arg)
-    {
-        if (File.Exists(arg))
-        {
-            try
-            {
-                return (File.ReadAllText(arg), arg);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new UsageException($"cannot read {arg}: {e.Message}");
-            }
-        }
-        if (SearchSpaceLoader.ListEmbedded().Contains(arg.EndsWith(".yaml", StringComparison.Ordinal) ? arg[..^5] : arg))
-            return (SearchSpaceLoader.GetEmbeddedText(arg), Path.GetFileName(arg.EndsWith(".yaml", StringComparison.Ordinal) ? arg : arg + ".yaml"));
-        throw new UsageException($"{arg}: no such file, and no built-in search space of that name ({string.Join(", ", SearchSpaceLoader.ListEmbedded())}).");
-    }
 
     private static int FreePort()
     {

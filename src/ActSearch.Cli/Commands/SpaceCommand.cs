@@ -30,9 +30,16 @@ public sealed class SpaceCommand : ICommand
                 string path = positionals[1];
                 SearchSpace? space;
                 IReadOnlyList<SearchSpaceError> errors;
-                bool ok = File.Exists(path) || !SearchSpaceLoader.ListEmbedded().Contains(path)
-                    ? SearchSpaceLoader.TryLoad(path, out space, out errors)
-                    : SearchSpaceLoader.TryLoadFromText(SearchSpaceLoader.GetEmbeddedText(path), path + ".yaml", out space, out errors);
+                bool ok;
+                if (File.Exists(path) || !SearchSpaceLoader.ListEmbedded().Contains(path.EndsWith(".yaml", StringComparison.Ordinal) ? path[..^5] : path))
+                {
+                    ok = SearchSpaceLoader.TryLoad(path, out space, out errors); // a missing file is reported at file:1:1
+                }
+                else
+                {
+                    var (yaml, fileName) = SpaceArgument.Read(path);
+                    ok = SearchSpaceLoader.TryLoadFromText(yaml, fileName, out space, out errors);
+                }
                 if (!ok)
                 {
                     foreach (var e in errors) stderr.WriteLine(e.ToString());
@@ -42,7 +49,7 @@ public sealed class SpaceCommand : ICommand
                 stdout.WriteLine($"{path}: valid {s.Kind.ToString().ToLowerInvariant()} search space '{s.Name}': " +
                     $"{s.Evolution.Genome.Representation.ToString().ToLowerInvariant()} genomes, {s.Evolution.Selection.Strategy} selection, " +
                     $"objectives {string.Join(", ", s.Evolution.Objectives.Select(o => o.Key))}, tasks {string.Join(", ", s.Tasks)}, " +
-                    $"budget {Budget(s)}.");
+                    $"budget {SpaceArgument.Describe(s.Evolution.Budget.Evaluations, s.Evolution.Budget.WallTime)}.");
                 return Task.FromResult(CliApp.Ok);
             }
             default:
@@ -51,12 +58,4 @@ public sealed class SpaceCommand : ICommand
     }
 
     private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
-
-    private static string Budget(SearchSpace s) => (s.Evolution.Budget.Evaluations, s.Evolution.Budget.WallTime) switch
-    {
-        ({ } n, { } t) => $"{n} evaluations or {t}",
-        ({ } n, null) => $"{n} evaluations",
-        (null, { } t) => t.ToString(),
-        _ => "unlimited",
-    };
 }
