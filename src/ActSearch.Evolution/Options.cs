@@ -184,6 +184,12 @@ public sealed record EvolutionOptions
 
     public Budget Budget { get; init; } = new(Evaluations: 1000);
 
+    /// <summary>
+    /// Genomes that open the first generation before random ones (a search space's <c>seeds:</c>, such as Swish or
+    /// EvoNorm-S0): known reference points the search starts from and is measured against.
+    /// </summary>
+    public ImmutableArray<Expr> InitialGenomes { get; init; } = [];
+
     /// <summary>Size of the fingerprint cache (AutoML-Zero's functional-equivalence cache; LRU).</summary>
     public int FingerprintCacheSize { get; init; } = 100_000;
 }

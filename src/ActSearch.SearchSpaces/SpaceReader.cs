@@ -106,6 +106,7 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
                 Objectives = objectives,
                 Budget = budget,
                 FingerprintCacheSize = rejection.Duplicate.CacheSize,
+                InitialGenomes = [.. seeds.Select(s => s.Expr)],
             },
         };
     }

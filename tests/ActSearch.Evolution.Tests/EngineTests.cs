@@ -25,6 +25,18 @@ public class EngineTests
     }
 
     [Fact]
+    public void Initial_genomes_open_the_first_generation_in_order()
+    {
+        var swish = ExprParser.Parse("x * sigmoid(x)");
+        var tanh = ExprParser.Parse("tanh(x)");
+        var engine = new EvolutionEngine(TestSearches.Options() with { InitialGenomes = [swish, tanh] }, 3);
+        var first = engine.Ask(4);
+        Assert.Equal([swish, tanh], first.Take(2).Select(c => c.Genome));
+        Assert.All(first.Take(2), c => Assert.Equal("seed", c.Operator));
+        Assert.All(first.Skip(2), c => Assert.Equal("init", c.Operator));
+    }
+
+    [Fact]
     public void The_order_of_tells_does_not_change_the_search()
     {
         var a = new EvolutionEngine(TestSearches.Options(), 5);

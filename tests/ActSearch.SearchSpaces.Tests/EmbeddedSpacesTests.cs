@@ -121,6 +121,7 @@ public sealed class EmbeddedSpacesTests
         Assert.Equal("x * sigmoid(v1 * x) / sqrt(group_var(x, 32) + 1e-5)", s.Seeds.Single(x => x.Name == "evonorm-s0").Text);
         Assert.Contains(s0.Nodes(), n => n is Aggregate { Groups: 32 });
         Assert.All(s.Seeds, seed => Assert.DoesNotContain(seed.Expr.Nodes(), n => n is Aggregate a && a.Op.Axes == AggregateAxes.Batch));
+        Assert.Equal(s.Seeds.Select(x => x.Expr), s.Evolution.InitialGenomes); // the search starts from them
     }
 }
 

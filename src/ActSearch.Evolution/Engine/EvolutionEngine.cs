@@ -209,7 +209,13 @@ public sealed class EvolutionEngine
         {
             Offspring child;
             ImmutableArray<long> parents;
-            if (initial || !_strategy.Breeds)
+            if (_generation == 0 && i < Options.InitialGenomes.Length)
+            {
+                // Reference points the search space names (Swish, EvoNorm-S0, ...) start in the first population.
+                child = new Offspring(Options.InitialGenomes[i], "seed");
+                parents = [];
+            }
+            else if (initial || !_strategy.Breeds)
             {
                 child = new Offspring(GenomeFactory.Create(_rng, Options.Genome), initial ? "init" : "random");
                 parents = [];
