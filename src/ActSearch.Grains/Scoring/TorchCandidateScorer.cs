@@ -20,7 +20,11 @@ namespace ActSearch.Grains;
 /// </summary>
 public sealed class TorchCandidateScorer(torch.Device device) : ICandidateScorer
 {
+    /// <summary>Jobs whose evaluators (and duplicate caches) a worker keeps; older ones are dropped first.</summary>
+    public const int JobsKept = 8;
+
     private readonly ConcurrentDictionary<Guid, CandidateEvaluator> _evaluators = new();
+    private readonly ConcurrentQueue<Guid> _arrivals = new();
 
     public torch.Device Device { get; } = device;
 
@@ -28,7 +32,13 @@ public sealed class TorchCandidateScorer(torch.Device device) : ICandidateScorer
     {
         ArgumentNullException.ThrowIfNull(candidate);
         ArgumentNullException.ThrowIfNull(space);
-        var evaluator = _evaluators.GetOrAdd(jobId, _ => new CandidateEvaluator(Device, Settings(space), new ActSearch.Evaluation.Rejection.FingerprintCache(space.Rejection.Duplicate.CacheSize)));
+        var evaluator = _evaluators.GetOrAdd(jobId, id =>
+        {
+            // A long-lived worker serves job after job: keep the evaluators of the latest few only.
+            _arrivals.Enqueue(id);
+            while (_arrivals.Count > JobsKept && _arrivals.TryDequeue(out var oldest)) _evaluators.TryRemove(oldest, out _);
+            return new CandidateEvaluator(Device, Settings(space), new ActSearch.Evaluation.Rejection.FingerprintCache(space.Rejection.Duplicate.CacheSize));
+        });
         var plan = new EvaluationPlan { Tasks = space.Tasks, Seeds = 1, FirstSeed = space.Seed };
         bool layer = space.Kind == SearchSpaceKind.Layer;
         var result = evaluator.Evaluate(new EvalCandidate(candidate.Genome, layer), plan, cancellation);

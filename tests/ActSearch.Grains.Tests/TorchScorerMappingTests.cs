@@ -1,0 +1,60 @@
+using ActSearch.Evaluation.Tasks;
+using ActSearch.Evolution;
+using ActSearch.SearchSpaces;
+
+namespace ActSearch.Grains.Tests;
+
+/// <summary>How the TorchSharp scorer translates between a search space, the evaluation chain and the engine.</summary>
+public class TorchScorerMappingTests
+{
+    private static readonly SearchSpace Space = SearchSpaceLoader.LoadFromText("""
+        name: mapping
+        kind: activation
+        seed: 5
+        tasks: [fmnist-mlp, tabular-mlp]
+        objectives: [accuracy@fmnist-mlp, loss@tabular-mlp, sparsity@fmnist-mlp, complexity, flops, latency]
+        rejection:
+          numeric: { near_constant_std: 0.01, explosion_scale: 500 }
+          stability: { enabled: false }
+          quality: { task: tabular-mlp, steps: 30, min_accuracy: 0.3 }
+        """, "mapping.yaml");
+
+    private static ProxyTaskResult Run(string task, ulong seed, double accuracy, double loss, double sparsity) => new()
+    {
+        Task = task, Seed = seed, Device = "cpu", Metric = TaskMetric.Accuracy, Accuracy = accuracy, Loss = loss,
+        ActivationSparsity = sparsity, WallTime = TimeSpan.FromSeconds(1), ParameterCount = 100, Steps = 300,
+    };
+
+    [Fact]
+    public void Objectives_are_read_off_the_scores_in_the_spaces_order()
+    {
+        var scores = new CandidateScores
+        {
+            Canonical = "x * sigmoid(x)", Fingerprint = "0", Kind = "activation", Complexity = 4, NodeCount = 3,
+            FlopsPerElement = 13, FormulaParameters = 0, Device = "cpu",
+            Latency = new Latency(TimeSpan.FromMicroseconds(150), "(64, 32, 14, 14)", 401_408, 15),
+            Results = [Run("fmnist-mlp", 5, 0.8, 0.6, 0.1), Run("fmnist-mlp", 6, 0.7, 0.7, 0.3), Run("tabular-mlp", 5, 0.9, 0.25, 0.2)],
+        };
+        var outcome = Assert.IsType<CandidateOutcome.Evaluated>(TorchCandidateScorer.ToOutcome(new EvaluationOutcome.Evaluated(scores), Space.Evolution.Objectives));
+        Assert.Equal([0.75, 0.25, 0.2, 4, 13, 150], outcome.Objectives.Select(v => Math.Round(v, 6)));
+    }
+
+    [Fact]
+    public void Rejections_and_failures_keep_their_stage_and_reason()
+    {
+        var rejected = TorchCandidateScorer.ToOutcome(new EvaluationOutcome.Rejected("numeric", "output is constant", TimeSpan.Zero), Space.Evolution.Objectives);
+        Assert.Equal(new CandidateOutcome.Rejected("numeric", "output is constant"), rejected);
+        Assert.Equal(new CandidateOutcome.Failed("boom"), TorchCandidateScorer.ToOutcome(new EvaluationOutcome.Failed("boom"), Space.Evolution.Objectives));
+    }
+
+    [Fact]
+    public void The_spaces_rejection_settings_reach_the_chain()
+    {
+        var s = TorchCandidateScorer.Settings(Space);
+        Assert.Equal(0.01, s.Numeric.NearConstantStd);
+        Assert.Equal(500, s.Numeric.ExplosionScale);
+        Assert.False(s.Stability.Enabled);
+        Assert.Equal(("tabular-mlp", 30, 0.3), (s.Quality.Task, s.Quality.Steps, s.Quality.MinAccuracy));
+        Assert.Equal(5UL, s.Quality.Seed);
+    }
+}
