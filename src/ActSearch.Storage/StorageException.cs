@@ -44,7 +44,7 @@ public sealed class StorageException : Exception
     }
 
     /// <summary>"host:port/database as user", from a connection string, without the password.</summary>
-    internal static string Describe(string? connectionString)
+    public static string Describe(string? connectionString)
     {
         if (string.IsNullOrEmpty(connectionString)) return "(no connection string)";
         try

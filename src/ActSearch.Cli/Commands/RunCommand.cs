@@ -65,14 +65,14 @@ public sealed class RunCommand : ICommand
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
             .AddFilter("Orleans.Runtime.Silo", LogLevel.Error); // its server-GC advice does not apply to a one-process run
         // One process: the silo clusters with itself on free loopback ports, whatever ACTSEARCH_DB says.
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        builder.Configuration.AddActSearchEnvironment().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ActSearch:Clustering"] = nameof(ClusteringMode.Localhost),
             ["ActSearch:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
             ["ActSearch:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
             ["ActSearch:Slots"] = slots?.ToString(CultureInfo.InvariantCulture),
         }.Where(kv => kv.Value is not null));
-        var settings = builder.Configuration.AddActSearchEnvironment().Build().GetActSearchOptions();
+        var settings = builder.Configuration.GetActSearchOptions();
         var device = DeviceSelector.Select(settings.Device);
         builder.AddActSearchSilo(SiloRoles.Coordinator | SiloRoles.Worker, silo =>
         {
