@@ -26,6 +26,7 @@ public sealed class EvolutionEngine
     private List<Entry>? _current;
     private readonly Dictionary<long, Entry> _byId = [];
     private readonly Dictionary<CacheKey, Entry> _leaders = [];
+    private readonly List<(Candidate, CandidateOutcome)> _settled = [];
     private long _nextId;
     private int _generation;
     private int _inFlight;
@@ -66,6 +67,23 @@ public sealed class EvolutionEngine
     public EngineStatistics Statistics => new(_scored, _hits, _evaluated, _rejected, _failed, _cancelled, _completed);
 
     /// <summary>True once the evaluation budget is spent or <see cref="Stop"/> was called.</summary>
+    /// <summary>
+    /// When set, candidates that end without being asked — answered from the fingerprint cache or by an identical
+    /// candidate of their generation, or cancelled before they were handed out — are kept for
+    /// <see cref="TakeSettled"/>, so a host that records every candidate's outcome can record theirs too.
+    /// Off by default: a long in-process search would only accumulate them.
+    /// </summary>
+    public bool KeepSettled { get; set; }
+
+    /// <summary>The candidates settled without being asked since the last call (see <see cref="KeepSettled"/>), in the order they ended.</summary>
+    public IReadOnlyList<(Candidate Candidate, CandidateOutcome Outcome)> TakeSettled()
+    {
+        if (_settled.Count == 0) return [];
+        var taken = _settled.ToArray();
+        _settled.Clear();
+        return taken;
+    }
+
     public bool IsFinished => _stopped || (Options.Budget.Evaluations is { } b && _scored >= b);
 
     /// <summary>Raised after a generation's survivors are chosen.</summary>
@@ -258,6 +276,7 @@ public sealed class EvolutionEngine
 
     private void Finish(Entry e, CandidateOutcome outcome)
     {
+        if (KeepSettled && e.Status != Status.Asked) _settled.Add((e.Candidate, outcome));
         e.Status = Status.Done;
         e.Outcome = outcome;
         switch (outcome)

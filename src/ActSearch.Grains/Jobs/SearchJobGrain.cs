@@ -176,6 +176,7 @@ internal sealed partial class SearchJobGrain(
     {
         _space = space;
         _engine = state is null ? new EvolutionEngine(evolution, space.Seed) : EvolutionEngine.Resume(evolution, state);
+        _engine.KeepSettled = true; // every candidate's outcome is recorded, cache hits included
         _engine.GenerationCompleted += _ => _generationEnded = true;
     }
 
@@ -196,6 +197,7 @@ internal sealed partial class SearchJobGrain(
                 int room = (_options.MaxInFlight > 0 ? _options.MaxInFlight : workers.TotalSlots()) - _inFlight.Count;
                 if (room <= 0) break;
                 var batch = _engine.Ask(room);
+                await RecordSettledAsync();
                 if (batch.Count == 0) break;
                 var sends = new List<Dispatch>(batch.Count);
                 foreach (var c in batch)
@@ -294,9 +296,23 @@ internal sealed partial class SearchJobGrain(
             CountRejection(r);
         }
         Tell(c, outcome);
+        await RecordSettledAsync();
     }
 
     private void Tell(Candidate c, CandidateOutcome outcome) => _engine!.Tell(c.Id, outcome);
+
+    /// <summary>
+    /// Records the outcomes of candidates the engine settled itself (a known function answered from its cache, a
+    /// duplicate of its generation, one cancelled before it was handed out): every candidate has one outcome.
+    /// </summary>
+    private async Task RecordSettledAsync()
+    {
+        foreach (var (c, outcome) in _engine!.TakeSettled())
+        {
+            if (_recovered.Remove(c.Id, out var r) && r.Candidate.Fingerprint == c.Fingerprint) continue; // recorded before a restart
+            await store.RecordOutcomeAsync(JobId, c, outcome);
+        }
+    }
 
     private void CountRejection(CandidateOutcome.Rejected r) =>
         _rejectedByStage[r.Stage] = _rejectedByStage.GetValueOrDefault(r.Stage) + 1;
@@ -307,9 +323,17 @@ internal sealed partial class SearchJobGrain(
         if (!_generationEnded) return;
         _generationEnded = false;
         await store.SaveCheckpointAsync(JobId, _engine!.Generation, await CheckpointJsonAsync());
+        await SaveFrontAsync();
         _job = _job! with { RunningTime = RunningTime() };
         await store.SaveJobAsync(_job);
         await NotifyAsync();
+    }
+
+    /// <summary>The front as it stands after the engine's latest generation, kept per generation for its history.</summary>
+    private Task SaveFrontAsync()
+    {
+        var status = Status();
+        return store.SaveFrontAsync(JobId, _engine!.Generation, status.Objectives, status.Front);
     }
 
     /// <summary>
@@ -338,7 +362,12 @@ internal sealed partial class SearchJobGrain(
         _runningSince = 0;
         _job = _job! with { State = state, FinishedAt = time.GetUtcNow(), Error = error, RunningTime = _ranBefore };
         _generationEnded = false;
-        if (_engine is not null) await store.SaveCheckpointAsync(JobId, _engine.Generation, await CheckpointJsonAsync());
+        if (_engine is not null)
+        {
+            await RecordSettledAsync();
+            await store.SaveCheckpointAsync(JobId, _engine.Generation, await CheckpointJsonAsync());
+            await SaveFrontAsync();
+        }
         await store.SaveJobAsync(_job);
         _timer?.Dispose();
         _timer = null;

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using ActSearch.Evolution;
 
 namespace ActSearch.Grains;
@@ -47,6 +48,9 @@ public interface IJobStore
     Task SaveCheckpointAsync(Guid jobId, int generation, string engineStateJson, CancellationToken cancellation = default);
 
     Task<JobCheckpoint?> LoadLatestCheckpointAsync(Guid jobId, CancellationToken cancellation = default);
+
+    /// <summary>The job's front after <paramref name="generation"/> (objective values in <paramref name="objectives"/>' order); saving a generation again replaces it.</summary>
+    Task SaveFrontAsync(Guid jobId, int generation, ImmutableArray<string> objectives, ImmutableArray<FrontEntry> front, CancellationToken cancellation = default);
 
     /// <summary>Records a candidate's outcome; false (and nothing changed) when the candidate already has one.</summary>
     Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, CancellationToken cancellation = default);

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using ActSearch.Evolution;
 
 namespace ActSearch.Grains;
@@ -13,6 +14,7 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
     private readonly Dictionary<Guid, JobRecord> _jobs = [];
     private readonly Dictionary<Guid, SortedDictionary<int, JobCheckpoint>> _checkpoints = [];
     private readonly Dictionary<Guid, SortedDictionary<long, RecordedOutcome>> _outcomes = [];
+    private readonly Dictionary<(Guid, int), (ImmutableArray<string> Objectives, ImmutableArray<FrontEntry> Front)> _fronts = [];
     private long _duplicateOutcomes;
 
     /// <summary>Outcomes offered for a candidate that already had one (and refused). Tests expect none from a sound job grain.</summary>
@@ -49,6 +51,18 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
             list[generation] = new JobCheckpoint(jobId, generation, engineStateJson, _time.GetUtcNow());
         }
         return Task.CompletedTask;
+    }
+
+    public Task SaveFrontAsync(Guid jobId, int generation, ImmutableArray<string> objectives, ImmutableArray<FrontEntry> front, CancellationToken cancellation = default)
+    {
+        lock (_gate) _fronts[(jobId, generation)] = (objectives, front);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The front saved for a generation, or null.</summary>
+    public ImmutableArray<FrontEntry>? Front(Guid jobId, int generation)
+    {
+        lock (_gate) return _fronts.TryGetValue((jobId, generation), out var f) ? f.Front : null;
     }
 
     public Task<JobCheckpoint?> LoadLatestCheckpointAsync(Guid jobId, CancellationToken cancellation = default)

@@ -26,7 +26,8 @@ namespace ActSearch.Grains;
 /// <c>""</c> for objectives that are not per task; seed: the job's; device and wall time unknown here: <c>""</c>
 /// and 0), and, for an evaluated candidate, one catalog sighting of the function it became (the refined genome
 /// when the scorer tuned it) with its objective values as scores, each ranked by its objective's direction.</item>
-/// <item>A checkpoint is a <c>checkpoints</c> row (no generator words: the engine's state JSON carries them).</item>
+/// <item>A checkpoint is a <c>checkpoints</c> row (no generator words: the engine's state JSON carries them); the
+/// front after each generation is a <c>fronts</c> row.</item>
 /// <item>Outcomes and checkpoints of a job not saved yet get a stub job row, filled in when the job is saved.</item>
 /// </list>
 /// </summary>
@@ -74,6 +75,9 @@ public sealed class PostgresJobStore : IJobStore
         ArgumentNullException.ThrowIfNull(engineStateJson);
         return _storage.Checkpoints.SaveAsync(new Checkpoint(jobId, generation, engineStateJson, []), createMissingJob: true, cancellation);
     }
+
+    public Task SaveFrontAsync(Guid jobId, int generation, ImmutableArray<string> objectives, ImmutableArray<FrontEntry> front, CancellationToken cancellation = default) =>
+        _storage.Fronts.SaveAsync(new FrontSnapshot(jobId, generation, objectives, [.. front.Select(f => new FrontMember(f.CandidateId, f.Objectives))]), cancellation);
 
     public async Task<JobCheckpoint?> LoadLatestCheckpointAsync(Guid jobId, CancellationToken cancellation = default) =>
         await _storage.Checkpoints.LatestSavedAsync(jobId, cancellation).ConfigureAwait(false) is var (k, savedAt)
