@@ -13,6 +13,9 @@ public static class ModulePrinter
     public static string PyTorch(Expr expr, string className = "Activation")
     {
         var parameters = expr.Parameters();
+        // Attribute names: a parameter called "lambda" or "training" would not run as self.lambda / self.training.
+        var py = PythonNames.Assign(parameters, PythonNames.ModuleMembers);
+        string PyName(string name) => py[name];
         bool perChannel = parameters.Any(p => p.Shape == ParameterShape.PerChannel);
         var sb = new StringBuilder();
         sb.AppendLine("import torch");
@@ -172,11 +175,9 @@ public static class ModulePrinter
         return names[root];
     }
 
-    private static string PyName(string name) => name is "x" or "self" or "channel" ? name + "_" : name;
-
     private static string CsName(string name) => "p_" + name;
 
-    private static string PyNumber(double v) => double.IsNaN(v) ? "float('nan')" : double.IsInfinity(v)
+    internal static string PyNumber(double v) => double.IsNaN(v) ? "float('nan')" : double.IsInfinity(v)
         ? (v > 0 ? "float('inf')" : "float('-inf')") : EnsureDecimal(TextPrinter.FormatNumber(v));
 
     private static string CsNumber(double v) => double.IsNaN(v) ? "double.NaN" : double.IsInfinity(v)
