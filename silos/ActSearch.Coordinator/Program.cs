@@ -1,12 +1,16 @@
+using ActSearch.Api;
 using ActSearch.Grains;
 using ActSearch.Hosting;
 using ActSearch.Storage;
-using Microsoft.Extensions.Hosting;
+using Microsoft.AspNetCore.Builder;
 
-// The coordinator silo: search-job grains, their state in PostgreSQL (ACTSEARCH_DB, or the embedded server under
-// ACTSEARCH_HOME). It evaluates nothing; worker silos (silos/ActSearch.Worker) join its cluster.
-// Settings: ACTSEARCH_* (src/ActSearch.Hosting/README.md). The HTTP API joins it in a later issue.
+// The coordinator silo: search-job grains with their state in PostgreSQL (ACTSEARCH_DB, or the embedded server under
+// ACTSEARCH_HOME), and the HTTP API with the web UI on ACTSEARCH_URLS (default http://127.0.0.1:5080). It evaluates
+// nothing; worker silos (silos/ActSearch.Worker) join its cluster. Settings: src/ActSearch.Hosting/README.md.
 await using var storage = await ActSearchStorage.OpenAsync(StorageOptions.FromEnvironment());
-var builder = Host.CreateApplicationBuilder(args);
+var builder = WebApplication.CreateBuilder(args);
 builder.AddActSearchSilo(SiloRoles.Coordinator, silo => silo.AddPostgresJobStore(storage));
-await builder.Build().RunAsync();
+builder.AddActSearchApi(storage);
+var app = builder.Build();
+app.MapActSearchApi();
+await app.RunAsync();

@@ -55,6 +55,18 @@ public sealed class ActSearchOptions
     /// <summary>ACTSEARCH_ADVERTISED_IP: the address other silos reach this one at (ADO.NET clustering; default: the machine's).</summary>
     public string? AdvertisedIp { get; set; }
 
+    /// <summary>ACTSEARCH_URLS: where the HTTP API (and the worker's health routes) listen, semicolon-separated; unset, the host's default.</summary>
+    public string? Urls { get; set; }
+
+    /// <summary>ACTSEARCH_API_TOKENS: comma-separated bearer tokens allowed to write through the API.</summary>
+    public string? ApiTokens { get; set; }
+
+    /// <summary>ACTSEARCH_API_TOKENS_FILE: a file of bearer tokens, one per line (a mounted Kubernetes Secret); read again when it changes.</summary>
+    public string? ApiTokensFile { get; set; }
+
+    /// <summary>ACTSEARCH_API_READ_REQUIRES_TOKEN: reads need a token too.</summary>
+    public bool ApiReadRequiresToken { get; set; }
+
     /// <summary>The clustering in force: the explicit one, else ADO.NET when a database is configured.</summary>
     public ClusteringMode EffectiveClustering => Clustering ?? (string.IsNullOrWhiteSpace(Db) ? ClusteringMode.Localhost : ClusteringMode.AdoNet);
 
@@ -105,6 +117,11 @@ public sealed class ActSearchOptionsValidator : IValidateOptions<ActSearchOption
             errors.Add($"ACTSEARCH_PRIMARY_SILO is '{p}'; write host:port with an IP address or localhost, e.g. 127.0.0.1:11111.");
         if (options.AdvertisedIp is { Length: > 0 } ip && !IPAddress.TryParse(ip, out _))
             errors.Add($"ACTSEARCH_ADVERTISED_IP is '{ip}', not an IP address.");
+        if (options.ApiTokensFile is { Length: > 0 } tokens && !File.Exists(tokens))
+            errors.Add($"ACTSEARCH_API_TOKENS_FILE is '{tokens}', which is not a file.");
+        foreach (var url in (options.Urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            if (!Uri.TryCreate(url.Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal), UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https"))
+                errors.Add($"ACTSEARCH_URLS has '{url}'; write http://host:port, e.g. http://127.0.0.1:5080.");
         if (options.EffectiveClustering == ClusteringMode.AdoNet && string.IsNullOrWhiteSpace(options.Db))
             errors.Add("ACTSEARCH_CLUSTERING is adonet but ACTSEARCH_DB (the PostgreSQL connection string) is not set.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -95,7 +95,7 @@ public sealed class CatalogRepository
     }
 
     /// <summary>Entries with all their best scores, in the order of <paramref name="ids"/>.</summary>
-    private static async Task<List<CatalogEntry>> LoadAsync(NpgsqlConnection c, IReadOnlyList<long> ids, CancellationToken ct)
+    internal static async Task<List<CatalogEntry>> LoadAsync(NpgsqlConnection c, IReadOnlyList<long> ids, CancellationToken ct)
     {
         if (ids.Count == 0) return [];
         var array = ids.ToArray();

@@ -125,7 +125,7 @@ public sealed class JobRepository
         _ => throw new StorageException($"Unknown job status '{s}' in the database."),
     };
 
-    private static JobRecord Read(NpgsqlDataReader r) => new(
+    internal static JobRecord Read(NpgsqlDataReader r) => new(
         r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetString(3), Db.Unsigned(r.GetInt64(4)), Parse(r.GetString(5)),
         new JobBudget(Db.Nullable<long>(r, 6), Db.Nullable<TimeSpan>(r, 7)),
         r.GetString(8), r.GetFieldValue<DateTimeOffset>(9), Db.Nullable<DateTimeOffset>(r, 10), Db.Nullable<DateTimeOffset>(r, 11),

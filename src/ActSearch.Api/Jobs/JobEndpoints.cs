@@ -1,0 +1,240 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using ActSearch.Grains;
+using ActSearch.SearchSpaces;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.Http.Json;
+using StoredStatus = ActSearch.Storage.JobStatus;
+
+namespace ActSearch.Api;
+
+/// <summary>The <c>/api/jobs</c> routes (docs/http-api.md, "Jobs").</summary>
+internal static class JobEndpoints
+{
+    public const int MaxPageSize = 200;
+    private const int MaxNameLength = 200;
+    private static readonly string[] YamlTypes = ["application/yaml", "text/yaml", "application/x-yaml", "text/x-yaml", "text/plain"];
+
+    public static RouteGroupBuilder MapJobs(this IEndpointRouteBuilder app)
+    {
+        var jobs = app.MapGroup("/api/jobs").WithTags("Jobs");
+        jobs.MapPost("", SubmitAsync).WithName("SubmitJob")
+            .WithSummary("Submit a search (the search space as YAML, or JSON)")
+            // One Accepts: routing answers 415 for a type not listed here (and only the last Accepts counts).
+            .Accepts<SubmitRequest>("application/json", "application/yaml", "text/yaml", "application/x-yaml", "text/x-yaml", "text/plain")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        jobs.MapGet("", ListAsync).WithName("ListJobs").WithSummary("Jobs, newest first").ProducesProblem(StatusCodes.Status400BadRequest);
+        jobs.MapGet("/{id:guid}", GetAsync).WithName("GetJob").WithSummary("One job");
+        jobs.MapPost("/{id:guid}/cancel", CancelAsync).WithName("CancelJob").WithSummary("Cancel a job (a final job is returned as it is)")
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        jobs.MapGet("/{id:guid}/front", FrontAsync).WithName("GetJobFront").WithSummary("The Pareto front after a generation");
+        jobs.MapGet("/{id:guid}/funnel", FunnelAsync).WithName("GetJobFunnel").WithSummary("The rejection funnel");
+        jobs.MapGet("/{id:guid}/events", JobEvents.StreamAsync).WithName("JobEvents")
+            .WithSummary("Progress as server-sent events: 'job' on every change, 'end' when final")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream").ProducesProblem(StatusCodes.Status404NotFound);
+        return jobs;
+    }
+
+    /// <summary>The JSON form of a submission: the space as YAML text (or a JSON object) with overrides.</summary>
+    public sealed record SubmitRequest(JsonElement Space, string? FileName, string? Name, JsonElement? Seed, int? Budget, double? WallTime);
+
+    private static async Task<Results<Created<JobView>, ProblemHttpResult>> SubmitAsync(HttpRequest request, JobService jobs, CancellationToken cancellation)
+    {
+        string body;
+        try
+        {
+            body = await ReadBodyAsync(request, cancellation);
+        }
+        catch (DecoderFallbackException)
+        {
+            return Problems.BadRequest("The request body is not UTF-8 text.");
+        }
+        var q = request.Query;
+        string? mediaType = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
+        string space;
+        string? fileName = q["fileName"].FirstOrDefault();
+        string? name = q["name"].FirstOrDefault(), seedText = q["seed"].FirstOrDefault(), budgetText = q["budget"].FirstOrDefault(), wallText = q["wallTime"].FirstOrDefault();
+        if (mediaType is "application/json" or "text/json" || (mediaType?.EndsWith("+json", StringComparison.Ordinal) ?? false))
+        {
+            JsonDocument doc;
+            try
+            {
+                doc = JsonDocument.Parse(body);
+            }
+            catch (JsonException e)
+            {
+                return Problems.BadRequest($"The request body is not valid JSON: {e.Message}");
+            }
+            using (doc)
+            {
+                var root = doc.RootElement;
+                if (root.ValueKind != JsonValueKind.Object) return Problems.BadRequest("The JSON body must be an object: {\"space\": \"<YAML>\", ...} or the search space itself.");
+                if (root.TryGetProperty("space", out var s))
+                {
+                    // The envelope: the space as YAML text (or as a JSON object), overrides beside it.
+                    space = s.ValueKind switch
+                    {
+                        JsonValueKind.String => s.GetString()!,
+                        JsonValueKind.Object => JsonToYaml.Convert(s),
+                        _ => "",
+                    };
+                    if (space.Length == 0) return Problems.BadRequest("'space' must be the search space as YAML text (or a JSON object).");
+                    if (!TryText(root, "fileName", ref fileName, out var bad) || !TryText(root, "name", ref name, out bad)
+                        || !TryScalar(root, "seed", ref seedText, out bad) || !TryScalar(root, "budget", ref budgetText, out bad)
+                        || !TryScalar(root, "wallTime", ref wallText, out bad))
+                        return Problems.BadRequest(bad!);
+                }
+                else
+                {
+                    space = JsonToYaml.Convert(root); // the search space itself, as a JSON object
+                }
+            }
+        }
+        else if (mediaType is null || YamlTypes.Contains(mediaType))
+        {
+            space = body;
+        }
+        else
+        {
+            return Problems.Of(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
+                $"Content-Type '{mediaType}' is not accepted; send the space as application/yaml or application/json.");
+        }
+
+        var problems = new List<string>();
+        ulong? seed = null;
+        if (seedText is { Length: > 0 })
+        {
+            if (ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out var s)) seed = s;
+            else problems.Add($"seed: '{seedText}' is not a whole number from 0 to {ulong.MaxValue}.");
+        }
+        int? budget = null;
+        if (budgetText is { Length: > 0 })
+        {
+            if (int.TryParse(budgetText, NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b > 0) budget = b;
+            else problems.Add($"budget: '{budgetText}' is not a positive whole number of evaluations.");
+        }
+        TimeSpan? wallTime = null;
+        if (wallText is { Length: > 0 })
+        {
+            if (double.TryParse(wallText, NumberStyles.Float, CultureInfo.InvariantCulture, out var w) && w > 0 && w < TimeSpan.MaxValue.TotalSeconds) wallTime = TimeSpan.FromSeconds(w);
+            else problems.Add($"wallTime: '{wallText}' is not a positive number of seconds.");
+        }
+        fileName ??= "space.yaml";
+        if (name is { Length: > MaxNameLength }) problems.Add($"name: longer than {MaxNameLength} characters.");
+        if (fileName.Length is 0 or > MaxNameLength || fileName.Any(char.IsControl)) problems.Add($"fileName: give a file name of 1 to {MaxNameLength} printable characters.");
+        if (problems.Count > 0) return Problems.BadRequest(problems[0], problems);
+
+        if (!SearchSpaceLoader.TryLoadFromText(space, fileName, out var loaded, out var errors))
+        {
+            var messages = errors.Select(e => e.ToString()).ToList();
+            return Problems.Of(StatusCodes.Status400BadRequest, "Invalid search space", messages[0], messages);
+        }
+        var spec = new JobSpec(space, fileName, name is { Length: > 0 } ? name : loaded.Name, "api", seed, budget, wallTime);
+        JobView job;
+        try
+        {
+            job = await jobs.SubmitAsync(spec, cancellation);
+        }
+        catch (ArgumentException e)
+        {
+            var messages = e.Message.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+            return Problems.Of(StatusCodes.Status400BadRequest, "Invalid search space", messages[0], messages);
+        }
+        return TypedResults.Created($"/api/jobs/{job.Id}", job);
+    }
+
+    private static bool TryText(JsonElement root, string property, ref string? value, out string? problem) =>
+        TryProperty(root, property, ref value, out problem, allowNumber: false);
+
+    private static bool TryScalar(JsonElement root, string property, ref string? value, out string? problem) =>
+        TryProperty(root, property, ref value, out problem, allowNumber: true);
+
+    private static bool TryProperty(JsonElement root, string property, ref string? value, out string? problem, bool allowNumber)
+    {
+        problem = null;
+        if (!root.TryGetProperty(property, out var e) || e.ValueKind == JsonValueKind.Null) return true;
+        if (e.ValueKind == JsonValueKind.String || (allowNumber && e.ValueKind == JsonValueKind.Number))
+        {
+            value = e.ValueKind == JsonValueKind.String ? e.GetString() : e.GetRawText();
+            return true;
+        }
+        problem = $"{property}: expected {(allowNumber ? "a number" : "a string")}, got {e.ValueKind.ToString().ToLowerInvariant()}.";
+        return false;
+    }
+
+    /// <summary>The body as UTF-8 text, at most <see cref="ApiLimits.MaxBodyBytes"/> (413 beyond, through <see cref="BadHttpRequestException"/>).</summary>
+    private static async Task<string> ReadBodyAsync(HttpRequest request, CancellationToken cancellation)
+    {
+        if (request.ContentLength > ApiLimits.MaxBodyBytes) throw TooLarge();
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16384];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellation)) > 0)
+        {
+            if (buffer.Length + read > ApiLimits.MaxBodyBytes) throw TooLarge();
+            buffer.Write(chunk, 0, read);
+        }
+        return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    private static BadHttpRequestException TooLarge() =>
+        new($"The request body is larger than {ApiLimits.MaxBodyBytes / 1024} KiB.", StatusCodes.Status413PayloadTooLarge);
+
+    private static async Task<Results<Ok<Paged<JobView>>, ProblemHttpResult>> ListAsync(
+        JobService jobs, string? state, int? page, int? pageSize, CancellationToken cancellation)
+    {
+        StoredStatus? status = null;
+        if (state is { Length: > 0 })
+        {
+            if (!Enum.TryParse<StoredStatus>(state, ignoreCase: true, out var s) || !Enum.IsDefined(s) || int.TryParse(state, out _))
+                return Problems.BadRequest($"state: '{state}' is not one of queued, running, paused, finished, failed, cancelled.");
+            status = s;
+        }
+        if (Paging.Check(page, pageSize) is { } problem) return problem;
+        return TypedResults.Ok(await jobs.ListAsync(status, page ?? 1, pageSize ?? 50, cancellation));
+    }
+
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetAsync(Guid id, JobService jobs, CancellationToken cancellation) =>
+        await jobs.GetAsync(id, cancellation) is { } job ? TypedResults.Ok(job) : Problems.NotFound($"No job {id}.");
+
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> CancelAsync(Guid id, JobService jobs, CancellationToken cancellation) =>
+        await jobs.CancelAsync(id, cancellation) is { } job ? TypedResults.Ok(job) : Problems.NotFound($"No job {id}.");
+
+    private static async Task<Results<Ok<FrontView>, ProblemHttpResult>> FrontAsync(Guid id, int? generation, JobService jobs, CancellationToken cancellation)
+    {
+        try
+        {
+            return await jobs.FrontAsync(id, generation, cancellation) is { } front ? TypedResults.Ok(front) : Problems.NotFound($"No job {id}.");
+        }
+        catch (KeyNotFoundException e)
+        {
+            return Problems.NotFound(e.Message);
+        }
+    }
+
+    private static async Task<Results<Ok<FunnelView>, ProblemHttpResult>> FunnelAsync(Guid id, JobService jobs, CancellationToken cancellation) =>
+        await jobs.FunnelAsync(id, cancellation) is { } funnel ? TypedResults.Ok(funnel) : Problems.NotFound($"No job {id}.");
+}
+
+/// <summary>Limits on what a request may ask for.</summary>
+public static class ApiLimits
+{
+    /// <summary>Request bodies: 1 MiB (413 beyond).</summary>
+    public const long MaxBodyBytes = 1 << 20;
+}
+
+internal static class Paging
+{
+    public static ProblemHttpResult? Check(int? page, int? pageSize)
+    {
+        if (page is < 1) return Problems.BadRequest($"page: {page} is not 1 or more.");
+        if (pageSize is < 1 or > JobEndpoints.MaxPageSize) return Problems.BadRequest($"pageSize: {pageSize} is not from 1 to {JobEndpoints.MaxPageSize}.");
+        return null;
+    }
+}

@@ -1,0 +1,282 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text.Json;
+using ActSearch.Evolution;
+using ActSearch.Expressions;
+using ActSearch.Grains;
+using ActSearch.SearchSpaces;
+using ActSearch.Storage;
+using JobStatus = ActSearch.Grains.JobStatus;
+using StoredJob = ActSearch.Storage.JobRecord;
+using StoredStatus = ActSearch.Storage.JobStatus;
+
+namespace ActSearch.Api;
+
+/// <summary>
+/// Jobs for the API. A job that is still going is asked of its grain (live counts, what is in flight); a job in a
+/// final state is read from storage (its counts from the recorded outcomes and latest checkpoint, its front worked
+/// out from the evaluated candidates) so listing old jobs never wakes their grains, and its view is kept, since a
+/// final job never changes. Fronts per generation and the funnel always come from storage.
+/// </summary>
+public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, BrowseQueries browse)
+{
+    /// <summary>The rejection chain's stages in order (docs/http-api.md, the funnel).</summary>
+    public static readonly ImmutableArray<string> ChainStages = ["static", "numeric", "duplicate", "stability", "quality"];
+
+    private const int Kept = 4096;
+
+    private readonly ConcurrentDictionary<Guid, JobView> _finalViews = new();
+    private readonly ConcurrentDictionary<Guid, SpaceInfo> _spaces = new();
+    private readonly ConcurrentDictionary<(Guid Job, long Candidate), FrontEntryView> _entries = new();
+
+    /// <summary>Starts a job from a validated spec; its view right after the grain accepted it.</summary>
+    public async Task<JobView> SubmitAsync(JobSpec spec, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var id = Guid.NewGuid();
+        var status = await grains.GetGrain<ISearchJobGrain>(id).Submit(spec);
+        var row = await storage.Jobs.GetAsync(id, cancellation) ?? throw new InvalidOperationException($"Job {id} was submitted but is not in storage.");
+        return FromStatus(row, status);
+    }
+
+    /// <summary>The job, or null when no job host wrote one with this id.</summary>
+    public async Task<JobView?> GetAsync(Guid id, CancellationToken cancellation)
+    {
+        if (_finalViews.TryGetValue(id, out var known)) return known;
+        var row = await storage.Jobs.GetAsync(id, cancellation);
+        return row?.Details is null ? null : await ViewAsync(row, null, cancellation);
+    }
+
+    public async Task<Paged<JobView>> ListAsync(StoredStatus? state, int page, int pageSize, CancellationToken cancellation)
+    {
+        var (rows, total) = await browse.ListJobsAsync(state, page, pageSize, cancellation);
+        var needTally = rows.Where(r => IsFinal(r.Status) && !_finalViews.ContainsKey(r.Id)).Select(r => r.Id).ToList();
+        var tallies = needTally.Count == 0 ? [] : await browse.TallyAsync(needTally, cancellation);
+        var views = await Task.WhenAll(rows.Select(r => ViewAsync(r, tallies.GetValueOrDefault(r.Id), cancellation)));
+        return new Paged<JobView>(views, total, page, pageSize);
+    }
+
+    /// <summary>Cancels a job that is still going; a final job is returned as it is. Null for an unknown id.</summary>
+    public async Task<JobView?> CancelAsync(Guid id, CancellationToken cancellation)
+    {
+        var row = await storage.Jobs.GetAsync(id, cancellation);
+        if (row?.Details is null) return null;
+        if (IsFinal(row.Status)) return await ViewAsync(row, null, cancellation);
+        var status = await grains.GetGrain<ISearchJobGrain>(id).Cancel();
+        return status.Objectives.IsDefaultOrEmpty ? await FromStorageAsync(row, null, cancellation) : FromStatus(row, status);
+    }
+
+    /// <summary>
+    /// The job's view as it changes, for the event stream: the grain's status while the job goes on (read again
+    /// every <paramref name="poll"/>), storage's view once it is final. Yields the current view first.
+    /// </summary>
+    public async IAsyncEnumerable<JobView> WatchAsync(Guid id, TimeSpan poll, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation)
+    {
+        var row = await storage.Jobs.GetAsync(id, cancellation);
+        if (row?.Details is null) yield break;
+        var grain = grains.GetGrain<ISearchJobGrain>(id);
+        while (!cancellation.IsCancellationRequested)
+        {
+            JobView view;
+            if (IsFinal(row.Status) || _finalViews.ContainsKey(id))
+            {
+                view = await ViewAsync(row, null, cancellation);
+            }
+            else
+            {
+                var status = await grain.GetStatus();
+                if (status.IsFinal || status.Objectives.IsDefaultOrEmpty)
+                {
+                    // The final state is in storage once the grain says so; read the row again for its end time.
+                    row = await storage.Jobs.GetAsync(id, cancellation) ?? row;
+                    view = IsFinal(row.Status) ? await ViewAsync(row, null, cancellation) : FromStatus(row, status);
+                }
+                else
+                {
+                    view = FromStatus(row, status);
+                }
+            }
+            yield return view;
+            if (view.IsFinal) yield break;
+            await Task.Delay(poll, cancellation);
+        }
+    }
+
+    /// <summary>The front after <paramref name="generation"/> (default: the latest), or null for an unknown job.</summary>
+    /// <exception cref="KeyNotFoundException">The job has no such generation.</exception>
+    public async Task<FrontView?> FrontAsync(Guid id, int? generation, CancellationToken cancellation)
+    {
+        var row = await storage.Jobs.GetAsync(id, cancellation);
+        if (row?.Details is null) return null;
+        var space = Space(row);
+        var generations = await browse.GenerationsAsync(id, cancellation);
+        int g = generation ?? (generations.Count > 0 ? generations[^1] : 0);
+        if (generation is { } asked && (asked < 0 || asked > (generations.Count > 0 ? generations[^1] : 0)))
+            throw new KeyNotFoundException(
+                $"Job {id} has no generation {asked}; it has {(generations.Count == 0 ? "none yet" : $"0 to {generations[^1]}")}.");
+        var evaluated = await browse.EvaluatedAsync(id, cancellation);
+        var members = Front(id, [.. evaluated.Where(e => e.Generation <= g)], space);
+        return new FrontView(id, g, generations, space.Keys, members);
+    }
+
+    /// <summary>The rejection funnel from the recorded outcomes, or null for an unknown job.</summary>
+    public async Task<FunnelView?> FunnelAsync(Guid id, CancellationToken cancellation)
+    {
+        var row = await storage.Jobs.GetAsync(id, cancellation);
+        if (row?.Details is null) return null;
+        var tally = (await browse.TallyAsync([id], cancellation))[id];
+        long cacheHits = (await GetAsync(id, cancellation))?.CacheHits ?? 0;
+        var rejected = tally.Where(t => t.Kind == "rejected").GroupBy(t => t.Stage ?? "").ToDictionary(g => g.Key, g => (Count: g.Sum(t => t.Count), Seconds: g.Sum(t => t.Seconds)));
+        var stages = new List<FunnelStage>();
+        foreach (var stage in ChainStages.Concat(rejected.Keys.Where(k => !ChainStages.Contains(k)).Order(StringComparer.Ordinal)))
+        {
+            var (count, seconds) = rejected.GetValueOrDefault(stage);
+            stages.Add(new FunnelStage(stage, count, seconds));
+        }
+        stages.Add(new FunnelStage("trained", 0, tally.Where(t => t.Kind == "evaluated").Sum(t => t.Seconds)));
+        long Count(string kind) => tally.Where(t => t.Kind == kind).Sum(t => t.Count);
+        return new FunnelView(id, tally.Sum(t => t.Count) + cacheHits, stages, cacheHits, Count("failed"), Count("cancelled"), Count("evaluated"));
+    }
+
+    // ---- views ----
+
+    private async Task<JobView> ViewAsync(StoredJob row, List<OutcomeTally>? tally, CancellationToken cancellation)
+    {
+        if (_finalViews.TryGetValue(row.Id, out var known)) return known;
+        if (!IsFinal(row.Status))
+        {
+            var status = await grains.GetGrain<ISearchJobGrain>(row.Id).GetStatus();
+            if (!status.Objectives.IsDefaultOrEmpty) return FromStatus(row, status);
+        }
+        return await FromStorageAsync(row, tally, cancellation);
+    }
+
+    private JobView FromStatus(StoredJob row, JobStatus s)
+    {
+        var space = Space(row);
+        return new JobView(
+            row.Id, s.Name, s.Owner, row.SpaceName, State(s.State), s.Seed.ToString(CultureInfo.InvariantCulture),
+            s.BudgetEvaluations, s.BudgetWallTime?.TotalSeconds, s.Generation,
+            s.Scored, s.Evaluated, s.Rejected, s.Failed, s.Cancelled, s.CacheHits, s.InFlight,
+            Stages(s.RejectedByStage), s.Objectives,
+            s.BestPerObjective.ToDictionary(kv => kv.Key, kv => Entry(row.Id, kv.Value), StringComparer.Ordinal),
+            row.CreatedAt, s.StartedAt, s.FinishedAt, s.RunningTime.TotalSeconds, s.Error);
+    }
+
+    private async Task<JobView> FromStorageAsync(StoredJob row, List<OutcomeTally>? tally, CancellationToken cancellation)
+    {
+        tally ??= (await browse.TallyAsync([row.Id], cancellation))[row.Id];
+        var progress = await browse.LatestProgressAsync(row.Id, cancellation);
+        var space = Space(row);
+        var evaluated = await browse.EvaluatedAsync(row.Id, cancellation);
+        var front = Front(row.Id, evaluated, space);
+        long Count(string kind) => tally.Where(t => t.Kind == kind).Sum(t => t.Count);
+        var byStage = tally.Where(t => t.Kind == "rejected").GroupBy(t => t.Stage ?? "")
+            .ToDictionary(g => g.Key, g => g.Sum(t => t.Count), StringComparer.Ordinal);
+        var best = new Dictionary<string, FrontEntryView>(StringComparer.Ordinal);
+        for (int k = 0; k < space.Keys.Length; k++)
+        {
+            FrontEntryView? winner = null;
+            foreach (var m in front) // in id order: ties go to the oldest, as the engine's
+                if (winner is null || Cost(m.Objectives[k], space.Directions[k]) < Cost(winner.Objectives[k], space.Directions[k])) winner = m;
+            if (winner is not null) best[space.Keys[k]] = winner;
+        }
+        var view = new JobView(
+            row.Id, row.Name, row.Owner, row.SpaceName, StoredState(row.Status), row.Seed.ToString(CultureInfo.InvariantCulture),
+            row.Budget.Evaluations, row.Budget.WallTime?.TotalSeconds, progress?.Generation ?? 0,
+            progress?.Scored ?? Count("evaluated") + Count("rejected") + Count("failed"),
+            Count("evaluated"), Count("rejected"), Count("failed"), Count("cancelled"), progress?.CacheHits ?? 0, 0,
+            byStage, space.Keys, best, row.CreatedAt, row.StartedAt, row.FinishedAt, RunningTime(row.Details), row.Error);
+        if (IsFinal(row.Status))
+        {
+            if (_finalViews.Count >= Kept) _finalViews.Clear();
+            _finalViews[row.Id] = view;
+        }
+        return view;
+    }
+
+    /// <summary>The non-dominated evaluated candidates (equal objective vectors: the oldest), in id order.</summary>
+    private List<FrontEntryView> Front(Guid jobId, List<EvaluatedCandidate> evaluated, SpaceInfo space)
+    {
+        int width = space.Keys.Length;
+        var rows = evaluated.Where(e => e.Objectives.Length == width && width > 0).ToList();
+        var costs = rows.Select(e => Enumerable.Range(0, width).Select(k => Cost(e.Objectives[k], space.Directions[k])).ToArray()).ToList();
+        var front = new List<FrontEntryView>();
+        for (int i = 0; i < rows.Count; i++)
+        {
+            bool beaten = false;
+            for (int j = 0; j < rows.Count && !beaten; j++)
+                beaten = j != i && (Dominates(costs[j], costs[i]) || (j < i && costs[j].AsSpan().SequenceEqual(costs[i])));
+            if (!beaten) front.Add(Entry(jobId, rows[i]));
+        }
+        return front;
+    }
+
+    private static bool Dominates(double[] a, double[] b)
+    {
+        bool better = false;
+        for (int k = 0; k < a.Length; k++)
+        {
+            if (a[k] > b[k]) return false;
+            if (a[k] < b[k]) better = true;
+        }
+        return better;
+    }
+
+    /// <summary>An objective value as a cost to minimize; NaN is the worst.</summary>
+    private static double Cost(double value, ObjectiveDirection direction) =>
+        double.IsNaN(value) ? double.PositiveInfinity : direction == ObjectiveDirection.Maximize ? -value : value;
+
+    private FrontEntryView Entry(Guid jobId, EvaluatedCandidate e) => Cached(jobId, e.CandidateId, () =>
+    {
+        var genome = GraphJson.Deserialize(e.RefinedGenomeJson ?? e.GenomeJson);
+        var fingerprint = e.RefinedGenomeJson is null ? e.Fingerprint : Fingerprint.Of(genome);
+        return new FrontEntryView(e.CandidateId, e.Generation, fingerprint.ToString(), genome.ToString(), LatexPrinter.Print(genome), e.Objectives);
+    });
+
+    private FrontEntryView Entry(Guid jobId, FrontEntry f) => Cached(jobId, f.CandidateId, () =>
+        new FrontEntryView(f.CandidateId, f.Generation, Fingerprint.Of(f.Genome).ToString(), f.Formula, LatexPrinter.Print(f.Genome), f.Objectives));
+
+    private FrontEntryView Cached(Guid jobId, long candidateId, Func<FrontEntryView> make)
+    {
+        if (_entries.TryGetValue((jobId, candidateId), out var known)) return known;
+        if (_entries.Count >= Kept * 16) _entries.Clear();
+        return _entries[(jobId, candidateId)] = make();
+    }
+
+    private sealed record SpaceInfo(ImmutableArray<string> Keys, ImmutableArray<ObjectiveDirection> Directions);
+
+    /// <summary>The job's objectives (keys and directions) from its stored space; none when the space does not load.</summary>
+    private SpaceInfo Space(StoredJob row) => _spaces.GetOrAdd(row.Id, id =>
+    {
+        if (_spaces.Count >= Kept) _spaces.Clear();
+        return SearchSpaceLoader.TryLoadFromText(row.SpaceYaml, "space.yaml", out var space, out _)
+            ? new SpaceInfo([.. space.Evolution.Objectives.Select(o => o.Key)], [.. space.Evolution.Objectives.Select(o => o.Direction)])
+            : new SpaceInfo([], []);
+    });
+
+    private static Dictionary<string, long> Stages(ImmutableDictionary<string, long> byStage) => new(byStage, StringComparer.Ordinal);
+
+    private static double RunningTime(string? details)
+    {
+        if (details is null) return 0;
+        try
+        {
+            using var doc = JsonDocument.Parse(details);
+            return doc.RootElement.TryGetProperty("runningTimeTicks", out var t) && t.ValueKind == JsonValueKind.Number
+                ? TimeSpan.FromTicks(t.GetInt64()).TotalSeconds
+                : 0;
+        }
+        catch (JsonException)
+        {
+            return 0;
+        }
+    }
+
+    public static bool IsFinal(StoredStatus s) => s is StoredStatus.Finished or StoredStatus.Failed or StoredStatus.Cancelled;
+
+    public static string State(JobState s) => s.ToString().ToLowerInvariant();
+
+    public static string StoredState(StoredStatus s) => s.ToString().ToLowerInvariant();
+}

@@ -1,0 +1,46 @@
+namespace ActSearch.Api;
+
+/// <summary>A job as the API shows it (docs/http-api.md, "Job").</summary>
+public sealed record JobView(
+    Guid Id,
+    string Name,
+    string Owner,
+    string Space,
+    string State,
+    string Seed,
+    long? BudgetEvaluations,
+    double? BudgetWallTime,
+    int Generation,
+    long Scored,
+    long Evaluated,
+    long Rejected,
+    long Failed,
+    long Cancelled,
+    long CacheHits,
+    int InFlight,
+    IReadOnlyDictionary<string, long> RejectedByStage,
+    IReadOnlyList<string> Objectives,
+    IReadOnlyDictionary<string, FrontEntryView> Best,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    double RunningTime,
+    string? Error)
+{
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsFinal => State is "finished" or "failed" or "cancelled";
+}
+
+/// <summary>One non-dominated candidate; <see cref="Objectives"/> in the job's objective order.</summary>
+public sealed record FrontEntryView(long CandidateId, int Generation, string ActivationId, string Formula, string Latex, IReadOnlyList<double> Objectives);
+
+/// <summary>A page of a listing.</summary>
+public sealed record Paged<T>(IReadOnlyList<T> Items, long Total, int Page, int PageSize);
+
+/// <summary>The front after a generation.</summary>
+public sealed record FrontView(Guid JobId, int Generation, IReadOnlyList<int> Generations, IReadOnlyList<string> Objectives, IReadOnlyList<FrontEntryView> Members);
+
+/// <summary>The rejection funnel: stages in chain order, then the training of the survivors ("trained").</summary>
+public sealed record FunnelView(Guid JobId, long Proposed, IReadOnlyList<FunnelStage> Stages, long CacheHits, long Failed, long Cancelled, long Evaluated);
+
+public sealed record FunnelStage(string Stage, long Removed, double Seconds);

@@ -1,0 +1,315 @@
+// #/jobs/{id} — one job: live progress (server-sent events), the rejection funnel and the Pareto front by generation.
+import {h, replace, select, labelled, errorBox, activationHref} from '../dom.js';
+import {api, ApiError} from '../api.js';
+import {num, time, duration, progress, budgetText, objectiveValue, isMaximized, FINAL_STATES} from '../format.js';
+import {stateBadge, progressBar} from '../widgets.js';
+import {scatterPlot} from '../charts.js';
+import {bestList} from './jobs.js';
+
+const POLL_MS = 2000;
+
+/** What each stage of the rejection chain checks (DESIGN.md, "rejection chain"). */
+const STAGES = {
+  static: 'graph limits: size, depth, parameters',
+  numeric: 'NaN or infinite, constant or exploding outputs on probe inputs',
+  duplicate: 'the same function as an earlier candidate (fingerprint)',
+  stability: 'gradient norm at initialization too large',
+  quality: 'too weak after a short training run',
+  trained: 'full training of the survivors on the proxy tasks',
+};
+
+export async function jobPage(ctx, id) {
+  ctx.setTitle('Job');
+  let job;
+  try {
+    job = await api.job(id, {signal: ctx.signal});
+  } catch (e) {
+    if (e?.name === 'AbortError') return;
+    ctx.main.append(h('h1', {tabindex: -1}, e instanceof ApiError && e.status === 404 ? 'Job not found' : 'Job'), errorBox(e),
+      h('p', {}, h('a', {href: '#/jobs'}, '← All jobs')));
+    return;
+  }
+
+  const title = h('h1', {tabindex: -1, id: 'job-name'});
+  const badge = h('span', {id: 'job-state-badge', role: 'status'});
+  const live = h('span', {id: 'job-live', class: 'live'});
+  const cancelButton = h('button', {type: 'button', class: 'danger', onclick: cancel}, 'Cancel job');
+  const actionStatus = h('div', {id: 'job-action-status'});
+  const summary = h('div', {id: 'job-summary'});
+  const best = h('div', {id: 'job-best'});
+  const funnelBody = h('div', {id: 'job-funnel'}, h('p', {class: 'muted'}, 'Loading…'));
+  const frontControls = h('div', {class: 'toolbar front-controls'});
+  const frontPlot = h('div', {id: 'front-plot', class: 'plot'});
+  const frontTable = h('div', {id: 'front-members', class: 'table-wrap'});
+
+  ctx.main.append(
+    h('p', {class: 'crumbs'}, h('a', {href: '#/jobs'}, '← All jobs')),
+    h('div', {class: 'page-head'}, h('div', {class: 'title-row'}, title, badge, live), cancelButton),
+    actionStatus,
+    h('div', {class: 'grid two'},
+      h('section', {class: 'card', 'aria-labelledby': 'progress-h'}, h('h2', {id: 'progress-h'}, 'Progress'), summary,
+        h('h3', {}, 'Best so far'), best),
+      h('section', {class: 'card', 'aria-labelledby': 'funnel-h'}, h('h2', {id: 'funnel-h'}, 'Rejection funnel'),
+        h('p', {class: 'muted small'}, 'How many candidates each stage of the rejection chain removed, and the time it took.'),
+        funnelBody)),
+    h('section', {class: 'card', 'aria-labelledby': 'front-h'},
+      h('h2', {id: 'front-h'}, 'Pareto front'), frontControls,
+      h('div', {class: 'grid front-grid'}, frontPlot, frontTable)));
+
+  // ---- summary -------------------------------------------------------------------------------------------
+  function renderJob() {
+    title.textContent = job.name || job.id;
+    ctx.setTitle(`${job.name || job.id} · ${job.state}`);
+    if (badge.textContent !== job.state) {  // a live region: speak only when the state changes
+      replace(badge, stateBadge(job.state));
+      badge.querySelector('.badge').id = 'job-state';
+    }
+    cancelButton.hidden = FINAL_STATES.has(job.state);
+    const counts = [
+      ['Generation', job.generation], ['Scored', job.scored], ['Evaluated', job.evaluated], ['Rejected', job.rejected],
+      ['Failed', job.failed], ['Cancelled', job.cancelled], ['Cache hits', job.cacheHits], ['In flight', job.inFlight],
+    ];
+    const facts = [
+      ['Job id', job.id], ['Search space', job.space], ['Owner', job.owner || '—'], ['Seed', job.seed],
+      ['Budget', budgetText(job)], ['Objectives', (job.objectives ?? []).join(', ')],
+      ['Created', time(job.createdAt)], ['Started', time(job.startedAt)], ['Finished', time(job.finishedAt)],
+      ['Running time', duration(job.runningTime)],
+    ];
+    replace(summary,
+      progressBar(progress(job), 'Job progress'),
+      h('p', {class: 'small muted'}, `${num(job.scored)} of ${job.budgetEvaluations ? num(job.budgetEvaluations) : '—'} candidates scored`),
+      job.error ? h('div', {class: 'error', role: 'alert', id: 'job-error'}, h('strong', {}, 'The job failed: '), job.error) : null,
+      h('dl', {class: 'counts'}, counts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {'data-count': k.toLowerCase().replace(' ', '-')}, num(v))))),
+      h('dl', {class: 'facts'}, facts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v)))));
+    replace(best, bestList(job));
+  }
+
+  function setLive(mode) {
+    const text = {live: '● live', reconnecting: '○ reconnecting…', polling: '● updating every 2 s', final: ''}[mode];
+    live.textContent = text;
+    live.className = `live ${mode}`;
+  }
+
+  async function cancel() {
+    cancelButton.disabled = true;
+    try {
+      onJob(await api.cancelJob(id, {signal: ctx.signal}));
+      replace(actionStatus);
+    } catch (e) {
+      if (e?.name === 'AbortError') return;
+      if (e instanceof ApiError && e.status === 401) e.detail = `${e.detail ? e.detail + ' ' : ''}Set an API token (button "API token" at the top) to cancel jobs.`;
+      replace(actionStatus, errorBox(e));
+    } finally {
+      cancelButton.disabled = false;
+    }
+  }
+
+  // ---- funnel --------------------------------------------------------------------------------------------
+  let funnelBusy = false;
+  async function refreshFunnel() {
+    if (funnelBusy) return;
+    funnelBusy = true;
+    try {
+      renderFunnel(await api.funnel(id, {signal: ctx.signal}));
+    } catch (e) {
+      if (e?.name !== 'AbortError') replace(funnelBody, errorBox(e));
+    } finally {
+      funnelBusy = false;
+    }
+  }
+
+  function renderFunnel(funnel) {
+    // Candidates flow down the chain; duplicates of a function already scored are answered from the cache (their
+    // scores are reused, nothing is trained), the rest reach full training. "Left" is what goes on to the next row.
+    let remaining = funnel.proposed;
+    const proposed = Math.max(1, funnel.proposed);
+    const barCell = left => {
+      const bar = h('div', {class: 'bar'});
+      bar.style.width = `${Math.max(0, (left / proposed) * 100)}%`;
+      return h('td', {class: 'bar-cell', 'aria-hidden': 'true'}, bar);
+    };
+    const rows = [];
+    for (const stage of funnel.stages) {
+      if (stage.stage === 'trained' && funnel.cacheHits) {
+        remaining -= funnel.cacheHits;
+        rows.push(h('tr', {'data-row': 'cache', class: 'reused'},
+          h('th', {scope: 'row'}, 'answered from the cache', h('div', {class: 'muted small'}, 'the same function as one already scored: scores reused, no training')),
+          h('td', {class: 'num'}, num(funnel.cacheHits)), h('td', {class: 'num'}, num(Math.max(0, remaining))), barCell(remaining), h('td', {})));
+      }
+      const unfinished = (funnel.failed ?? 0) + (funnel.cancelled ?? 0);
+      if (stage.stage === 'trained' && unfinished) {
+        remaining -= unfinished;
+        rows.push(h('tr', {'data-row': 'unfinished', class: 'reused'},
+          h('th', {scope: 'row'}, 'failed or cancelled', h('div', {class: 'muted small'}, 'training stopped by an error, or the job was cancelled first')),
+          h('td', {class: 'num'}, num(unfinished)), h('td', {class: 'num'}, num(Math.max(0, remaining))), barCell(remaining), h('td', {})));
+      }
+      remaining -= stage.removed;
+      rows.push(h('tr', {'data-stage': stage.stage},
+        h('th', {scope: 'row', title: STAGES[stage.stage] ?? ''}, stage.stage,
+          STAGES[stage.stage] ? h('div', {class: 'muted small'}, STAGES[stage.stage]) : null),
+        h('td', {class: 'num removed'}, num(stage.removed)),
+        h('td', {class: 'num'}, num(Math.max(0, remaining))),
+        barCell(remaining),
+        h('td', {class: 'num'}, duration(stage.seconds))));
+    }
+    const outcome = [`evaluated: ${num(funnel.evaluated ?? job.evaluated)}`, `failed: ${num(funnel.failed)}`];
+    if (funnel.cancelled) outcome.push(`cancelled: ${num(funnel.cancelled)}`);
+    outcome.push(`cache hits: ${num(funnel.cacheHits)}`);
+    replace(funnelBody,
+      h('table', {class: 'data funnel'},
+        h('caption', {class: 'visually-hidden'}, 'Rejection funnel'),
+        h('thead', {}, h('tr', {}, ['Stage', 'Removed', 'Left', '', 'Time'].map(t => h('th', {scope: 'col'}, t)))),
+        h('tbody', {},
+          h('tr', {class: 'proposed'}, h('th', {scope: 'row'}, 'proposed'), h('td', {}), h('td', {class: 'num'}, num(funnel.proposed)),
+            barCell(funnel.proposed), h('td', {})),
+          rows)),
+      h('p', {class: 'small', id: 'funnel-outcome'}, outcome.join(' · ')));
+  }
+
+  // ---- front ---------------------------------------------------------------------------------------------
+  const front = {choice: 'latest', x: null, y: null, data: null, busy: false, again: false};
+  const xSelect = select({id: 'front-x', onchange: () => { front.x = xSelect.value; renderFront(); }}, []);
+  const ySelect = select({id: 'front-y', onchange: () => { front.y = ySelect.value; renderFront(); }}, []);
+  const genSelect = select({id: 'front-generation', onchange: () => { front.choice = genSelect.value; loadFront(); }}, []);
+  const genSlider = h('input', {type: 'range', id: 'front-generation-slider', min: 0, max: 0, step: 1, value: 0, 'aria-label': 'Generation (slider)',
+    oninput: () => {
+      const gens = front.data?.generations ?? [];
+      const g = gens[Number(genSlider.value)];
+      if (g === undefined) return;
+      front.choice = Number(genSlider.value) === gens.length - 1 ? 'latest' : String(g);
+      loadFront();
+    }});
+  replace(frontControls, labelled('x axis', xSelect), labelled('y axis', ySelect), labelled('Generation', genSelect),
+    h('div', {class: 'field slider'}, genSlider));
+
+  async function loadFront() {
+    if (front.busy) { front.again = true; return; }
+    front.busy = true;
+    try {
+      do {
+        front.again = false;
+        const generation = front.choice === 'latest' ? undefined : front.choice;
+        front.data = await api.front(id, generation, {signal: ctx.signal});
+      } while (front.again);
+      renderFront();
+    } catch (e) {
+      if (e?.name !== 'AbortError') replace(frontPlot, errorBox(e));
+    } finally {
+      front.busy = false;
+    }
+  }
+
+  function renderFront() {
+    const data = front.data;
+    if (!data) return;
+    const axes = [...data.objectives, 'generation'];
+    if (!axes.includes(front.x)) front.x = data.objectives.length > 1 ? data.objectives[data.objectives.length - 1] : 'generation';
+    if (!axes.includes(front.y)) front.y = data.objectives[0] ?? 'generation';
+    fillSelect(xSelect, axes.map(a => [a, a]), front.x);
+    fillSelect(ySelect, axes.map(a => [a, a]), front.y);
+    const gens = data.generations ?? [];
+    fillSelect(genSelect, [['latest', `latest${gens.length ? ` (${gens[gens.length - 1]})` : ''}`], ...gens.map(g => [String(g), String(g)])], front.choice);
+    genSlider.max = String(Math.max(0, gens.length - 1));
+    const index = front.choice === 'latest' ? gens.length - 1 : gens.indexOf(Number(front.choice));
+    genSlider.value = String(Math.max(0, index));
+    genSlider.disabled = gens.length < 2;
+    genSlider.setAttribute('aria-valuetext', `generation ${data.generation}`);
+
+    const value = (m, axis) => (axis === 'generation' ? m.generation : objectiveValue(m, data.objectives, axis));
+    const members = data.members ?? [];
+    if (members.length === 0) {
+      replace(frontPlot, h('p', {class: 'empty'}, gens.length ? `No front members in generation ${data.generation}.` : 'No generation has finished yet.'));
+      replace(frontTable);
+      return;
+    }
+    const points = members.map(m => ({
+      x: value(m, front.x), y: value(m, front.y), href: activationHref(m.activationId),
+      label: `${m.formula} — ${data.objectives.map((o, i) => `${o} ${num(m.objectives[i])}`).join(', ')}`,
+    }));
+    const missing = points.filter(p => !Number.isFinite(p.x) || !Number.isFinite(p.y)).length;
+    const axisLabel = a => (a === 'generation' ? 'generation found' : `${a} (${isMaximized(a) ? 'higher' : 'lower'} is better)`);
+    replace(frontPlot,
+      scatterPlot({points, xLabel: axisLabel(front.x), yLabel: axisLabel(front.y),
+        xMax: front.x === 'generation' ? false : isMaximized(front.x), yMax: front.y === 'generation' ? false : isMaximized(front.y),
+        title: `Pareto front after generation ${data.generation}: ${front.y} against ${front.x}`}),
+      h('p', {class: 'small muted'}, `Generation ${data.generation} · ${members.length} ${members.length === 1 ? 'member' : 'members'}`,
+        missing ? ` · ${missing} without a value on these axes (not drawn)` : '',
+        ' · filled points: best on the two axes shown; click a point to open its activation.'));
+    const sorted = [...members].sort((a, b) => (value(a, front.x) ?? Infinity) - (value(b, front.x) ?? Infinity));
+    replace(frontTable, h('table', {class: 'data front-table'},
+      h('caption', {class: 'visually-hidden'}, `Front members after generation ${data.generation}`),
+      h('thead', {}, h('tr', {}, h('th', {scope: 'col'}, 'Formula'), h('th', {scope: 'col'}, 'Gen.'),
+        data.objectives.map(o => h('th', {scope: 'col', class: 'num'}, o)))),
+      h('tbody', {}, sorted.map(m => h('tr', {'data-activation-id': m.activationId},
+        h('td', {}, h('a', {href: activationHref(m.activationId), class: 'formula'}, m.formula)),
+        h('td', {class: 'num'}, num(m.generation)),
+        data.objectives.map((o, i) => h('td', {class: 'num'}, num(m.objectives[i]))))))));
+  }
+
+  // ---- live updates --------------------------------------------------------------------------------------
+  let lastGeneration = job.generation, lastScored = job.scored, finished = false, source = null, polling = false;
+
+  function onJob(next) {
+    job = next;
+    renderJob();
+    if (job.scored !== lastScored) { lastScored = job.scored; refreshFunnel(); }
+    if (job.generation !== lastGeneration) { lastGeneration = job.generation; loadFront(); }
+    if (FINAL_STATES.has(job.state)) finish();
+  }
+
+  function finish() {
+    if (finished) return;
+    finished = true;
+    source?.close();
+    setLive('final');
+    // The stream may end before this page saw the final Job (a reconnect, a missed event): read it once more.
+    api.job(id, {signal: ctx.signal}).then(j => { job = j; renderJob(); }, () => {});
+    refreshFunnel();
+    loadFront();
+  }
+
+  function startPolling() {
+    if (polling || finished) return;
+    polling = true;
+    setLive('polling');
+    ctx.every(POLL_MS, async () => {
+      if (finished) return;
+      let next;
+      try { next = await api.job(id, {signal: ctx.signal}); } catch { return; /* the next tick tries again */ }
+      onJob(next);
+    });
+  }
+
+  renderJob();
+  refreshFunnel();
+  loadFront();
+  if (FINAL_STATES.has(job.state)) {
+    finished = true;
+    setLive('final');
+    return;
+  }
+  if (typeof EventSource === 'undefined') { startPolling(); return; }
+  source = new EventSource(api.eventsUrl(id));
+  ctx.onCleanup(() => source.close());
+  source.addEventListener('open', () => { if (!finished) setLive('live'); });
+  source.addEventListener('job', ev => {
+    let next;
+    try { next = JSON.parse(ev.data); } catch { return; /* a malformed event: the next one replaces it */ }
+    onJob(next);
+  });
+  source.addEventListener('end', () => finish());
+  source.addEventListener('error', () => {
+    if (finished) return;
+    // CLOSED: the server refused the stream (a token is required, or no stream support): poll instead.
+    if (source.readyState === EventSource.CLOSED) startPolling();
+    else setLive('reconnecting');
+  });
+}
+
+function fillSelect(el, options, selected) {
+  const same = el.options.length === options.length && options.every(([v, l], i) => el.options[i].value === v && el.options[i].text === l);
+  if (!same) {
+    el.replaceChildren(...options.map(([v, l]) => h('option', {value: v}, l)));
+  }
+  el.value = String(selected);
+}
