@@ -11,11 +11,18 @@ public static class CliApp
     private static readonly IReadOnlyList<ICommand> Commands =
     [
         new RunCommand(),
+        new ServeCommand(),
         new ExprCommand(),
         new SpaceCommand(),
         new FitCommand(),
         new EvaluateCommand(),
         new BaselinesCommand(),
+        new WorkerCommand(),
+        new SubmitCommand(),
+        new JobsCommand(),
+        new WatchCommand(),
+        new ActivationsCommand(),
+        new ExportCommand(),
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
