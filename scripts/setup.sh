@@ -18,7 +18,23 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
   need+=(postgresql)
 fi
 
+# Debian's PyTorch and SymPy: the export tests run the exported code with /usr/bin/python3.
+for pkg in python3-torch python3-sympy; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+
+# Debian's Chromium: the web UI's browser tests (tests/ActSearch.Web.Tests) drive /usr/bin/chromium with Playwright.
+[ -x /usr/bin/chromium ] || need+=(chromium)
+
 if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# kubectl (with its built-in kustomize): tests/ActSearch.Deploy.Tests renders k8s/ offline. The kubectl package is
+# not in every apt source (Debian's own is kubernetes-client 1.20, too old for kustomize components), so a failed
+# install only warns here and those tests fail with the same advice.
+if ! command -v kubectl >/dev/null; then
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq kubectl >/dev/null; } \
+    || echo "setup: could not install kubectl; the Kubernetes manifest tests need it on PATH" >&2
 fi
