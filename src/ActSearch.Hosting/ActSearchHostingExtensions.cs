@@ -73,6 +73,12 @@ public static class ActSearchHostingExtensions
             o.Invariant = "Npgsql";
             o.ConnectionString = settings.Db;
         });
+        // The directory that recovers its ranges from the surviving silos when one dies: with the classic one, a worker
+        // silo's death lost the directory entries it held, and coordinators' job grains were re-activated (they resumed
+        // from their checkpoints, but re-ran their generation's candidates).
+#pragma warning disable ORLEANSEXP003 // experimental in Orleans 10
+        silo.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
         if (InKubernetes())
         {
             silo.UseKubernetesHosting(); // endpoints from POD_IP, silo name from POD_NAME

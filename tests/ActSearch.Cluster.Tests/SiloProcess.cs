@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace ActSearch.Cluster.Tests;
+
+/// <summary>
+/// One silo as a real child process (`dotnet the.dll`), with its environment, its output kept for failure messages,
+/// and a hard kill (SIGKILL, as `kill -9`) that gives it no chance to leave the cluster politely.
+/// </summary>
+public sealed class SiloProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly Queue<string> _tail = new();
+
+    private SiloProcess(string name, Process process)
+    {
+        Name = name;
+        _process = process;
+    }
+
+    public string Name { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The last lines the process wrote (stdout and stderr).</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_tail) return $"--- {Name} ---\n{string.Join('\n', _tail)}";
+        }
+    }
+
+    public static SiloProcess Start(string name, string dll, IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        if (!File.Exists(dll)) throw new FileNotFoundException($"{dll} is not built; build the solution first.", dll);
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(dll);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("ACTSEARCH_", StringComparison.Ordinal)).ToList())
+            info.Environment.Remove(key); // only what the test says
+        foreach (var (key, value) in environment) info.Environment[key] = value;
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        info.Environment["Logging__LogLevel__ActSearch"] = Environment.GetEnvironmentVariable("ACTSEARCH_CLUSTER_LOG_LEVEL") ?? "Information";
+
+        var process = new Process { StartInfo = info };
+        var silo = new SiloProcess(name, process);
+        process.OutputDataReceived += (_, e) => silo.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => silo.Keep(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return silo;
+    }
+
+    /// <summary>kill -9: the process ends at once, in the middle of whatever it was doing.</summary>
+    public void KillHard()
+    {
+        if (_process.HasExited) return;
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(10_000);
+    }
+
+    /// <summary>Waits until GET <paramref name="url"/>/readyz answers 200 (the silo is an active cluster member).</summary>
+    public async Task WaitReadyAsync(string url, TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var until = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < until)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"{Name} exited with {_process.ExitCode} before it was ready.\n{Output}");
+            try
+            {
+                using var response = await http.GetAsync($"{url}/readyz");
+                if (response.StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"{Name} was not ready at {url}/readyz within {timeout.TotalSeconds:F0} s.\n{Output}");
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        KillHard();
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null) return;
+        lock (_tail)
+        {
+            _tail.Enqueue($"{DateTime.UtcNow:HH:mm:ss.f} {line}");
+            while (_tail.Count > 300) _tail.Dequeue();
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
