@@ -150,6 +150,19 @@ public sealed class PostgresJobStoreMappingTests(PostgresServer server) : Databa
     }
 
     [Fact]
+    public async Task An_outcome_keeps_what_it_cost_so_the_funnel_can_say_where_the_time_went()
+    {
+        var (store, job) = await NewJobAsync();
+        Assert.True(await store.RecordOutcomeAsync(job, Candidate(0, "x * sigmoid(x)"), new CandidateOutcome.Evaluated([0.9, 0.3, 4]), TimeSpan.FromSeconds(12.5)));
+        Assert.True(await store.RecordOutcomeAsync(job, Candidate(1, "log(x)"), new CandidateOutcome.Rejected("numeric", "NaN"), TimeSpan.FromMilliseconds(40)));
+        Assert.True(await store.RecordOutcomeAsync(job, Candidate(2, "tanh(x)"), new CandidateOutcome.Evaluated([0.8, 0.4, 2]))); // from the cache: no cost
+
+        var spent = (await Storage.Candidates.OutcomesAsync(job)).OrderBy(o => o.CandidateId).Select(o => o.Spent.TotalSeconds);
+
+        Assert.Equal([12.5, 0.04, 0.0], spent);
+    }
+
+    [Fact]
     public async Task The_catalog_stores_the_refined_genome_when_the_scorer_tuned_one()
     {
         var (store, job) = await NewJobAsync();

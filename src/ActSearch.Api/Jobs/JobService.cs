@@ -136,7 +136,8 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
         }
         stages.Add(new FunnelStage("trained", 0, tally.Where(t => t.Kind == "evaluated").Sum(t => t.Seconds)));
         long Count(string kind) => tally.Where(t => t.Kind == kind).Sum(t => t.Count);
-        return new FunnelView(id, tally.Sum(t => t.Count) + cacheHits, stages, cacheHits, Count("failed"), Count("cancelled"), Count("evaluated"));
+        // Every candidate has one stored outcome (those answered from the cache too, at no cost), so the tally is all of them.
+        return new FunnelView(id, tally.Sum(t => t.Count), stages, cacheHits, Count("failed"), Count("cancelled"), Count("evaluated"));
     }
 
     // ---- views ----

@@ -152,7 +152,7 @@ internal sealed partial class SearchJobGrain(
         }
         _inFlight.Remove(report.CandidateId);
         LogOutcome(JobId, report.CandidateId, report.Outcome.Kind, report.Silo, report.Attempt);
-        await ApplyAsync(d.Candidate, report.Outcome);
+        await ApplyAsync(d.Candidate, report.Outcome, report.Elapsed);
         await PumpAsync();
     }
 
@@ -282,11 +282,11 @@ internal sealed partial class SearchJobGrain(
     }
 
     /// <summary>Records the candidate's one outcome, then tells the engine. A recorded outcome wins over a new one.</summary>
-    private async Task ApplyAsync(Candidate c, CandidateOutcome outcome)
+    private async Task ApplyAsync(Candidate c, CandidateOutcome outcome, TimeSpan spent = default)
     {
         if (outcome is CandidateOutcome.Evaluated ev && ev.Objectives.Length != _engine!.Options.Objectives.Length)
             outcome = new CandidateOutcome.Failed($"The scorer returned {ev.Objectives.Length} objective values; the search has {_engine.Options.Objectives.Length}.");
-        if (!await store.RecordOutcomeAsync(JobId, c, outcome))
+        if (!await store.RecordOutcomeAsync(JobId, c, outcome, spent))
         {
             var recorded = await store.LoadOutcomesAsync(JobId, c.Id);
             if (recorded.Count > 0 && recorded[0].Candidate.Id == c.Id) outcome = recorded[0].Outcome;

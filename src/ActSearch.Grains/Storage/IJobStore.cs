@@ -52,8 +52,11 @@ public interface IJobStore
     /// <summary>The job's front after <paramref name="generation"/> (objective values in <paramref name="objectives"/>' order); saving a generation again replaces it.</summary>
     Task SaveFrontAsync(Guid jobId, int generation, ImmutableArray<string> objectives, ImmutableArray<FrontEntry> front, CancellationToken cancellation = default);
 
-    /// <summary>Records a candidate's outcome; false (and nothing changed) when the candidate already has one.</summary>
-    Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, CancellationToken cancellation = default);
+    /// <summary>
+    /// Records a candidate's outcome and what it cost (<paramref name="spent"/>: the worker's time on it; zero for an
+    /// outcome settled without a worker); false (and nothing changed) when the candidate already has one.
+    /// </summary>
+    Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, TimeSpan spent = default, CancellationToken cancellation = default);
 
     /// <summary>The recorded outcomes of candidates with id at least <paramref name="fromCandidateId"/>, in id order.</summary>
     Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesAsync(Guid jobId, long fromCandidateId = 0, CancellationToken cancellation = default);

@@ -84,13 +84,13 @@ public sealed class PostgresJobStore : IJobStore
             ? new JobCheckpoint(jobId, k.Generation, k.EngineStateJson, savedAt)
             : null;
 
-    public async Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, CancellationToken cancellation = default)
+    public async Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, TimeSpan spent = default, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(candidate);
         ArgumentNullException.ThrowIfNull(outcome);
         var record = new CandidateRecord(jobId, candidate.Id, candidate.Generation, TextPrinter.Print(candidate.Genome),
             GraphJson.Serialize(candidate.Genome), candidate.Fingerprint, candidate.ParentIds.IsDefault ? [] : candidate.ParentIds, candidate.Operator);
-        var spent = TimeSpan.Zero; // the engine's outcomes carry no time
+        if (spent < TimeSpan.Zero) spent = TimeSpan.Zero;
         OutcomeRecord stored = outcome switch
         {
             CandidateOutcome.Evaluated e => new OutcomeRecord.Evaluated(jobId, candidate.Id, spent)
