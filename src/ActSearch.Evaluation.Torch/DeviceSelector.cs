@@ -15,6 +15,13 @@ public static class DeviceSelector
     /// </summary>
     public static torch.Device Select(string? setting)
     {
+        TorchProcess.Prepare(); // before anything below loads libtorch
+        return Resolve(setting);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static torch.Device Resolve(string? setting)
+    {
         string s = (setting ?? "").Trim().ToLowerInvariant();
         switch (s)
         {

@@ -72,6 +72,7 @@ public sealed class FaultToleranceTests(PostgresServer server)
         Assert.Equal(status.Failed, outcomes.Count(o => o is OutcomeRecord.Failed));
         Assert.Equal(status.Cancelled, outcomes.Count(o => o is OutcomeRecord.Cancelled));
         Assert.Equal(status.Scored + status.CacheHits, status.Evaluated + status.Rejected + status.Failed);
+        Assert.True(outcomes.OfType<OutcomeRecord.Evaluated>().Sum(o => o.Spent.TotalSeconds) > 0, "trained candidates record what they cost");
     }
 
     [Fact]

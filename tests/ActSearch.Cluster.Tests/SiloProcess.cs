@@ -23,6 +23,8 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ProcessId => _process.Id;
+
     /// <summary>The last lines the process wrote (stdout and stderr).</summary>
     public string Output
     {
