@@ -44,6 +44,22 @@ public sealed class ClusterFixture : IAsyncLifetime
         Cluster = builder.Build();
         await Cluster.DeployAsync();
         await Cluster.WaitForLivenessToStabilizeAsync();
+        // The client learns which silo hosts which grain class from the cluster's manifest, which reaches it a moment
+        // after the silos start (on a loaded machine, more than a moment).
+        await Waiting.Until(KnowsJobGrains, "the client knows the job grain class from the cluster manifest");
+    }
+
+    private bool KnowsJobGrains()
+    {
+        try
+        {
+            Client.GetGrain<ISearchJobGrain>(Guid.Empty);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
