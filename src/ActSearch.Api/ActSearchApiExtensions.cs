@@ -22,6 +22,9 @@ public static class ActSearchApiExtensions
     /// <summary>Where a coordinator listens when ACTSEARCH_URLS is unset.</summary>
     public const string DefaultUrls = "http://127.0.0.1:5080";
 
+    /// <summary>The output-cache policy of the catalog's read routes.</summary>
+    internal const string CatalogCache = "catalog";
+
     /// <summary>
     /// Registers the API's services over <paramref name="storage"/> (one per process, opened by the host), listens
     /// on ACTSEARCH_URLS (default <see cref="DefaultUrls"/>) with 1 MiB request bodies, and adds problem details,
@@ -52,6 +55,10 @@ public static class ActSearchApiExtensions
             return Task.CompletedTask;
         }));
         services.AddActSearchHealth().AddCheck<DatabaseCheck>("database", tags: [ActSearchHealth.ReadyTag]);
+        // Catalog reads are the hot path (many viewers, one page each): the same query is answered from memory for a
+        // moment. The catalog changes only as jobs report, so a page up to 2 s old is fine. Requests with a token
+        // (reads protected by ACTSEARCH_API_READ_REQUIRES_TOKEN) are never served from the cache.
+        services.AddOutputCache(o => o.AddPolicy(CatalogCache, b => b.Expire(TimeSpan.FromSeconds(2)).SetVaryByQuery("*")));
         return builder;
     }
 
@@ -66,6 +73,7 @@ public static class ActSearchApiExtensions
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = HandleErrorAsync });
         app.UseStatusCodePages();
         app.UseMiddleware<TokenGate>();
+        app.UseOutputCache(); // after the token gate: a refused request never reaches the cache
         var ui = WebUiFiles();
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = ui });
         app.UseStaticFiles(new StaticFileOptions

@@ -54,6 +54,14 @@ public sealed class ProtectedReadsTests(ProtectedServer fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task A_catalog_page_read_with_a_token_is_not_served_from_the_cache_to_a_request_without_one()
+    {
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(HttpMethod.Get, "/api/activations?q=cache", "file-token-1"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(HttpMethod.Get, "/api/activations?q=cache", null));
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(HttpMethod.Get, "/api/activations?q=cache", "wrong"));
+    }
+
+    [Fact]
     public async Task Tokens_come_from_the_file_and_a_rewritten_file_takes_effect()
     {
         Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(HttpMethod.Post, "/api/jobs", ApiServer.Token, ApiServer.Yaml(TestSpaces.Regression(4))));

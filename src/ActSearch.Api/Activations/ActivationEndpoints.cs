@@ -2,6 +2,7 @@ using ActSearch.Expressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Routing;
 
 namespace ActSearch.Api;
@@ -11,7 +12,7 @@ internal static class ActivationEndpoints
 {
     public static RouteGroupBuilder MapActivations(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/activations").WithTags("Activations");
+        var group = app.MapGroup("/api/activations").WithTags("Activations").CacheOutput(ActSearchApiExtensions.CatalogCache);
         group.MapGet("", ListAsync).WithName("ListActivations").WithSummary("The activation catalog, by score or most recent");
         group.MapGet("/{id}", GetAsync).WithName("GetActivation").WithSummary("One activation: curves, scores, jobs, exports");
         group.MapGet("/{id}/export", ExportAsync).WithName("ExportActivation").WithSummary("The activation as code (text/plain)")
