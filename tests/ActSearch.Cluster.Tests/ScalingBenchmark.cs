@@ -29,9 +29,9 @@ public sealed class ScalingBenchmark(PostgresServer server, ITestOutputHelper ou
           binary: [add, sub, mul, div, max, min]
         evolution:
           strategy: regularized
-          population: 8
-          tournament: 3
-          offspring_per_generation: 4
+          population: 16
+          tournament: 4
+          offspring_per_generation: 8         # as swish-core-unit.yaml: a generation is several candidates per slot
         rejection:
           quality: { steps: 20, min_accuracy: 0.15 }
         seeds:

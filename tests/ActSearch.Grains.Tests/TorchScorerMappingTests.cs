@@ -56,5 +56,6 @@ public class TorchScorerMappingTests
         Assert.False(s.Stability.Enabled);
         Assert.Equal(("tabular-mlp", 30, 0.3), (s.Quality.Task, s.Quality.Steps, s.Quality.MinAccuracy));
         Assert.Equal(5UL, s.Quality.Seed);
+        Assert.False(s.Duplicate.Enabled); // the job's engine dedupes; a worker's own memory would make results depend on placement
     }
 }

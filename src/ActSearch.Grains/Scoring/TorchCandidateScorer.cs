@@ -69,7 +69,10 @@ public sealed class TorchCandidateScorer(torch.Device device) : ICandidateScorer
                 ExplosionScale = r.Numeric.ExplosionScale,
                 MaxNonFiniteFraction = r.Numeric.MaxNonFiniteFraction,
             },
-            Duplicate = new DuplicateSettings { Enabled = r.Duplicate.Enabled, CacheSize = r.Duplicate.CacheSize },
+            // A job's engine answers functional duplicates from its own fingerprint cache before dispatch (the space's
+            // rejection.duplicate settings size that cache; they show as cache hits). A worker's memory would depend
+            // on which candidates that worker happened to get: with two workers one seed gave two searches.
+            Duplicate = new DuplicateSettings { Enabled = false, CacheSize = r.Duplicate.CacheSize },
             // The search space's max_gradient_norm bounds how far gradient (and activation) scale may drift
             // through the probe network's depth: a ratio, as the stability probe documents.
             Stability = new StabilityProbeSettings { Enabled = r.Stability.Enabled, MaxGradientNorm = r.Stability.MaxGradientNorm },
