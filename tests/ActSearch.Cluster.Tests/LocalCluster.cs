@@ -101,6 +101,7 @@ public sealed class LocalCluster : IAsyncDisposable
                 o.Invariant = "Npgsql";
                 o.ConnectionString = ConnectionString;
             });
+            client.Configure<TypeManagementOptions>(o => o.TypeMapRefreshInterval = TimeSpan.FromSeconds(1)); // see which silo hosts which grain class soon
             client.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = ClusterId;

@@ -1,3 +1,4 @@
+using Orleans.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 
@@ -41,11 +42,13 @@ public sealed class ClusterFixture : IAsyncLifetime
                 o.RetryDelay = TimeSpan.FromMilliseconds(200);
             });
         });
+        // A client refreshes its copy of the cluster's manifest (which silo hosts which grain class) once a minute by
+        // default; one taken before every silo was in it would leave the job grain unknown to the tests for that long.
+        builder.ConfigureClient(client => client.Configure<TypeManagementOptions>(o => o.TypeMapRefreshInterval = TimeSpan.FromMilliseconds(200)));
         Cluster = builder.Build();
         await Cluster.DeployAsync();
         await Cluster.WaitForLivenessToStabilizeAsync();
-        // The client learns which silo hosts which grain class from the cluster's manifest, which reaches it a moment
-        // after the silos start (on a loaded machine, more than a moment).
+        // The manifest reaches the client a moment after the silos start (on a loaded machine, more than a moment).
         await Waiting.Until(KnowsJobGrains, "the client knows the job grain class from the cluster manifest");
     }
 
