@@ -23,6 +23,7 @@ public static class CliApp
         new WatchCommand(),
         new ActivationsCommand(),
         new ExportCommand(),
+        new ReportCommand(),
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The experiments of issue 8, one function each: `bash scripts/experiments.sh <name>` (or `all`, or `list`).
+# Not run in CI: they take CPU hours. Each writes its logs, job ids and reports under $OUT/<name>/ and prints
+# where; the numbers go into search-spaces/README.md ("Experiments") by hand, the disappointing ones included.
+#
+#   BUDGET=...   candidates per search run (each experiment has its own default, below)
+#   SEEDS=...    held-out seeds per function and task (default 5)
+#   OUT=...      results folder (default ./experiments-out)
+#   ACTSEARCH_DB / ACTSEARCH_HOME / ACTSEARCH_DEVICE / ACTSEARCH_SLOTS as for `actsearch run`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OUT=${OUT:-experiments-out}
+SEEDS=${SEEDS:-5}
+CLI=src/ActSearch.Cli/bin/Release/net10.0/actsearch.dll
+
+build() { [ -f "$CLI" ] && [ -z "${REBUILD:-}" ] || dotnet build src/ActSearch.Cli/ActSearch.Cli.csproj -c Release -nologo -v q; }
+actsearch() { dotnet "$CLI" "$@"; }
+
+# run <experiment> <label> <space.yaml> <actsearch run options...>: one search; appends "<label> <job id>" to jobs.txt.
+run() {
+  local exp=$1 label=$2 space=$3; shift 3
+  local dir="$OUT/$exp"; mkdir -p "$dir"
+  echo "== $exp/$label: actsearch run $space $*"
+  local start=$SECONDS
+  actsearch run "$space" "$@" --name "$exp-$label" | tee "$dir/$label.log"
+  local job; job=$(sed -n 's/^job \([0-9a-f-]\{36\}\):.*/\1/p' "$dir/$label.log" | head -1)
+  echo "$label $job $((SECONDS - start))s" >> "$dir/jobs.txt"
+}
+
+# report <experiment> <label> <report options...>: the HTML and Markdown report of a job listed in jobs.txt.
+report() {
+  local exp=$1 label=$2; shift 2
+  local dir="$OUT/$exp" job
+  job=$(awk -v l="$label" '$1 == l { id = $2 } END { print id }' "$dir/jobs.txt")
+  actsearch report "$job" --format md --out "$dir/$label.md" "$@" | tee "$dir/$label.report.log"
+  actsearch report "$job" --format html --out "$dir/$label.html" --no-heldout
+}
+
+# 1. Swish's core-unit space: evolution vs random search at the same budget, 3 seeds each. Does it find Swish-like
+#    functions (x * sigmoid(b x) and kin)? The best formulas of each run are collected in swish-like.txt.
+swish() {
+  local budget=${BUDGET:-100} random=/tmp/actsearch-swish-random.yaml
+  sed 's/^\(  strategy: \)regularized/\1random/' search-spaces/swish-core-unit.yaml > "$random"
+  for seed in 1 2 3; do
+    run swish "evolution-$seed" search-spaces/swish-core-unit.yaml --budget "$budget" --seed "$seed"
+    run swish "random-$seed" "$random" --budget "$budget" --seed "$seed"
+  done
+  for label in evolution-1 random-1 evolution-2 random-2 evolution-3 random-3; do
+    report swish "$label" --top 5 --no-heldout
+  done
+  report swish evolution-1 --top 3 --seeds "$SEEDS"
+  grep -H '^| #' "$OUT"/swish/*.md | grep -i 'sigmoid\|tanh(softplus' > "$OUT/swish/swish-like.txt" || true
+  echo "swish: $OUT/swish (jobs.txt, *.md, *.html, swish-like.txt)"
+}
+
+# 2. GP trees (NSGA-II) and PANGAEA: the best found vs relu, gelu, silu, mish, elu, selu, tanh on held-out tasks.
+gp() {
+  run gp search search-spaces/gp-activation.yaml --budget "${BUDGET:-200}"
+  report gp search --top 3 --seeds "$SEEDS"            # held out: fmnist-cnn, deep-mlp
+  echo "gp: $OUT/gp"
+}
+
+pangaea() {
+  run pangaea search search-spaces/pangaea.yaml --budget "${BUDGET:-150}"
+  report pangaea search --top 3 --seeds "$SEEDS"       # held out: fmnist-mlp, tabular-mlp
+  echo "pangaea: $OUT/pangaea"
+}
+
+# 3. EvoNorm-S0 and -B0 as reference points against BN-ReLU on fmnist-resnet, and what the layer searches find.
+#    Layers run on fmnist-resnet only, so this is a re-training with fresh seeds, not a held-out task (the report says so).
+evonorm() {
+  mkdir -p "$OUT/evonorm"
+  actsearch baselines --task fmnist-resnet --only bn_relu --only evonorm_s0 --only evonorm_b0 --seeds "$SEEDS" | tee "$OUT/evonorm/references.txt"
+  run evonorm s search-spaces/evonorm-s.yaml --budget "${BUDGET:-60}"
+  report evonorm s --top 3 --seeds "$SEEDS"
+  run evonorm b search-spaces/evonorm-b.yaml --budget "${BUDGET:-60}"
+  report evonorm b --top 3 --seeds "$SEEDS"
+  echo "evonorm: $OUT/evonorm"
+}
+
+# 4. The rejection funnel of every run above: share removed per stage, seconds spent and saved (from the reports).
+funnel() {
+  local f
+  shopt -s nullglob
+  for f in "$OUT"/*/*.md; do
+    echo "## $f"
+    sed -n '/^## Rejection funnel/,/^## Generation history/p' "$f" | sed '$d'
+  done | tee "$OUT/funnels.md"
+}
+
+all() { swish; gp; pangaea; evonorm; funnel; }
+
+list() { echo "experiments: swish gp pangaea evonorm funnel all"; }
+
+case "${1:-list}" in
+  swish|gp|pangaea|evonorm|funnel|all) build; "$1" ;;
+  list) list ;;
+  *) echo "unknown experiment '$1'"; list; exit 2 ;;
+esac

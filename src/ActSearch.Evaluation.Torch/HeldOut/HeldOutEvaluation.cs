@@ -1,0 +1,153 @@
+using ActSearch.Evaluation.Tasks;
+using ActSearch.Evaluation.Torch.Evaluation;
+using ActSearch.Evaluation.Torch.Scheduling;
+using ActSearch.Evaluation.Torch.Tasks;
+using ActSearch.Expressions;
+
+namespace ActSearch.Evaluation.Torch.HeldOut;
+
+/// <summary>A function a search found, to be re-trained on held-out tasks: a short name (e.g. <c>#17</c>) and its graph.</summary>
+public sealed record HeldOutCandidate(string Name, Expr Genome)
+{
+    public string Formula => Genome.ToString();
+
+    public bool IsLayer => Genome.HasAggregates();
+}
+
+/// <summary>How the found function compares with the best baseline on a task, at the significance level.</summary>
+public enum HeldOutVerdict
+{
+    /// <summary>Better on average and p &lt; alpha.</summary>
+    SignificantlyBetter,
+
+    /// <summary>Better on average, but p &gt;= alpha.</summary>
+    BetterNotSignificant,
+
+    /// <summary>Exactly the same mean (e.g. the search found a baseline itself).</summary>
+    NoDifference,
+
+    /// <summary>Worse on average, but p &gt;= alpha.</summary>
+    WorseNotSignificant,
+
+    /// <summary>Worse on average and p &lt; alpha.</summary>
+    SignificantlyWorse,
+
+    /// <summary>No test possible (one seed, identical constant results, diverged runs).</summary>
+    Untestable,
+}
+
+/// <summary>One function's results on one task: mean ± std over the seeds.</summary>
+public sealed record HeldOutRow(string Name, string Formula, bool IsBaseline, TaskSummary Summary);
+
+/// <summary>A found function against the task's best baseline: the difference of means (positive = the found one is better) and Welch's test.</summary>
+public sealed record HeldOutComparison(string Candidate, string Baseline, double Difference, WelchResult Test, HeldOutVerdict Verdict);
+
+/// <summary>One held-out task: every row (best first), the best baseline, and each found function compared with it.</summary>
+public sealed record HeldOutTaskResult(string Task, TaskMetric Metric, IReadOnlyList<HeldOutRow> Rows, string BestBaseline,
+    IReadOnlyList<HeldOutComparison> Comparisons)
+{
+    /// <summary>The comparison of the found function with the best mean on this task.</summary>
+    public HeldOutComparison? Best => Comparisons.Count == 0 ? null : Comparisons[0];
+}
+
+/// <summary>The whole held-out evaluation.</summary>
+public sealed record HeldOutResult(IReadOnlyList<HeldOutTaskResult> Tasks, int Seeds, int? Steps, string Device, double Alpha);
+
+/// <summary>
+/// Re-trains a job's best functions and the standard baselines on proxy tasks the search did not use, several seeds
+/// each, and tests the best found function against the best baseline per task (Welch's t-test, two-sided). Training
+/// goes through <see cref="Baselines.RunAsync"/>, exactly as <c>actsearch baselines</c> trains.
+/// </summary>
+public static class HeldOutEvaluation
+{
+    public const double DefaultAlpha = 0.05;
+
+    /// <summary>The baselines scalar activations are compared with.</summary>
+    public static IReadOnlyList<string> ActivationBaselines { get; } = ["relu", "gelu", "silu", "mish", "elu", "selu", "tanh"];
+
+    /// <summary>The standard baselines for a kind of function: the activations above, or every layer baseline (BN+ReLU, EvoNorm-S0, -B0).</summary>
+    public static IReadOnlyList<Baseline> StandardBaselines(bool layer) => layer
+        ? Baselines.Layers
+        : [.. ActivationBaselines.Select(n => Baselines.Activations.Single(b => b.Name == n))];
+
+    /// <summary>
+    /// The held-out tasks by default: every proxy task taking this kind of function, minus the search's tasks, minus
+    /// <c>regression</c> for activations (a curve fit, not a network benchmark). Empty when none is left (layers run
+    /// on <c>fmnist-resnet</c> only).
+    /// </summary>
+    public static IReadOnlyList<string> DefaultTasks(IEnumerable<string> searchTasks, bool layer)
+    {
+        var used = searchTasks.ToHashSet(StringComparer.Ordinal);
+        return [.. ProxyTasks.All.Values
+            .Where(t => t.Spec.NormActivationSlots == layer && !used.Contains(t.Spec.Name) && (layer || t.Spec.Name != "regression"))
+            .Select(t => t.Spec.Name)
+            .Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>Whether a task takes this kind of function (layers replace BN+ReLU; activations go elsewhere).</summary>
+    public static bool Accepts(string task, bool layer) => ProxyTasks.Get(task).Spec.NormActivationSlots == layer;
+
+    /// <summary>Trains candidates and baselines on every task with seeds 1..<paramref name="seeds"/> and compares them.</summary>
+    public static async Task<HeldOutResult> RunAsync(IReadOnlyList<HeldOutCandidate> candidates, IReadOnlyList<Baseline> baselines,
+        IReadOnlyList<string> tasks, int seeds, int? steps, DeviceSlots slots, double alpha = DefaultAlpha, CancellationToken cancellation = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(seeds, 1);
+        var found = candidates.Select(c => new Baseline(c.Name, c.Formula, c.IsLayer, Slots.For(c.Genome), "found by the search")).ToList();
+        var rows = await Baselines.RunAsync([.. found, .. baselines], tasks, Enumerable.Range(1, seeds).Select(s => (ulong)s), steps, slots, cancellation);
+        var foundNames = found.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+        var results = new List<HeldOutTaskResult>();
+        foreach (string task in tasks)
+        {
+            var taskRows = rows.SelectMany(r => r.Summaries.Where(s => s.Task == task)
+                .Select(s => new HeldOutRow(r.Baseline.Name, r.Baseline.Formula, !foundNames.Contains(r.Baseline.Name), s))).ToList();
+            if (taskRows.Count == 0) continue;
+            results.Add(Compare(task, taskRows, alpha));
+        }
+        return new HeldOutResult(results, seeds, steps, slots.Device.ToString(), alpha);
+    }
+
+    /// <summary>Ranks a task's rows (best mean first) and tests every found function against the best baseline.</summary>
+    public static HeldOutTaskResult Compare(string task, IReadOnlyList<HeldOutRow> rows, double alpha = DefaultAlpha)
+    {
+        var metric = rows[0].Summary.Metric;
+        double Goodness(HeldOutRow r) => Goodness1(r.Summary.Mean, metric);
+        var ranked = rows.OrderByDescending(Goodness).ThenBy(r => r.Name, StringComparer.Ordinal).ToList();
+        var bestBaseline = ranked.FirstOrDefault(r => r.IsBaseline);
+        var comparisons = new List<HeldOutComparison>();
+        if (bestBaseline is not null)
+            foreach (var r in ranked.Where(r => !r.IsBaseline))
+            {
+                var test = WelchTest.Compare(r.Summary.Mean, r.Summary.Std, r.Summary.Seeds, bestBaseline.Summary.Mean, bestBaseline.Summary.Std, bestBaseline.Summary.Seeds);
+                double difference = Goodness(r) - Goodness(bestBaseline);
+                comparisons.Add(new HeldOutComparison(r.Name, bestBaseline.Name, difference, test, VerdictOf(difference, test, alpha)));
+            }
+        return new HeldOutTaskResult(task, metric, ranked, bestBaseline?.Name ?? "", comparisons);
+    }
+
+    public static HeldOutVerdict VerdictOf(double difference, WelchResult test, double alpha = DefaultAlpha)
+    {
+        if (difference == 0 && test.Defined) return HeldOutVerdict.NoDifference;
+        if (!test.Defined || double.IsNaN(difference)) return HeldOutVerdict.Untestable;
+        bool significant = test.PValue < alpha;
+        return difference > 0
+            ? significant ? HeldOutVerdict.SignificantlyBetter : HeldOutVerdict.BetterNotSignificant
+            : significant ? HeldOutVerdict.SignificantlyWorse : HeldOutVerdict.WorseNotSignificant;
+    }
+
+    /// <summary>One plain sentence for a verdict, as the report prints it.</summary>
+    public static string Describe(HeldOutComparison c, double alpha = DefaultAlpha) => c.Verdict switch
+    {
+        HeldOutVerdict.SignificantlyBetter => $"{c.Candidate} is significantly better than the best baseline {c.Baseline} (p = {P(c.Test.PValue)} < {alpha}).",
+        HeldOutVerdict.BetterNotSignificant => $"{c.Candidate} is NOT significantly better than the best baseline {c.Baseline}: higher on average, but p = {P(c.Test.PValue)} >= {alpha}.",
+        HeldOutVerdict.NoDifference => $"{c.Candidate} is NOT better than the best baseline {c.Baseline}: exactly the same mean (p = {P(c.Test.PValue)}).",
+        HeldOutVerdict.WorseNotSignificant => $"{c.Candidate} is NOT better than the best baseline {c.Baseline}: worse on average (p = {P(c.Test.PValue)}, not significant).",
+        HeldOutVerdict.SignificantlyWorse => $"{c.Candidate} is significantly WORSE than the best baseline {c.Baseline} (p = {P(c.Test.PValue)} < {alpha}).",
+        _ => $"{c.Candidate} against {c.Baseline}: no test possible (needs at least 2 seeds with finite, varying results); it is NOT shown to be better.",
+    };
+
+    /// <summary>A p-value for people: three significant digits, "&lt; 0.0001" below that.</summary>
+    public static string P(double p) => double.IsNaN(p) ? "n/a" : p < 1e-4 ? "< 0.0001" : p.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static double Goodness1(double mean, TaskMetric metric) =>
+        double.IsNaN(mean) ? double.NegativeInfinity : metric == TaskMetric.Accuracy ? mean : -mean;
+}

@@ -1,0 +1,110 @@
+using ActSearch.Evaluation.Tasks;
+using ActSearch.Evaluation.Torch.HeldOut;
+using ActSearch.Evaluation.Torch.Scheduling;
+using ActSearch.Expressions;
+using TorchSharp;
+
+namespace ActSearch.Evaluation.Torch.Tests;
+
+/// <summary>The held-out evaluation: which tasks count as held out, how rows are ranked, and what the verdicts say.</summary>
+public class HeldOutEvaluationTests
+{
+    private static HeldOutRow Row(string name, bool baseline, double mean, double std, int seeds = 5, TaskMetric metric = TaskMetric.Accuracy) =>
+        new(name, name, baseline, new TaskSummary("t", metric, seeds, mean, std, double.NaN, 1000, TimeSpan.FromSeconds(1)));
+
+    [Fact]
+    public void Default_held_out_tasks_leave_out_the_search_tasks_regression_and_the_other_kind()
+    {
+        Assert.Equal(["deep-mlp", "fmnist-cnn", "tabular-mlp"], HeldOutEvaluation.DefaultTasks(["fmnist-mlp"], layer: false));
+        Assert.Equal(["deep-mlp", "fmnist-mlp", "tabular-mlp"], HeldOutEvaluation.DefaultTasks(["fmnist-cnn", "regression"], layer: false));
+        Assert.Empty(HeldOutEvaluation.DefaultTasks(["fmnist-resnet"], layer: true));
+        Assert.True(HeldOutEvaluation.Accepts("fmnist-resnet", layer: true));
+        Assert.False(HeldOutEvaluation.Accepts("tabular-mlp", layer: true));
+    }
+
+    [Fact]
+    public void Standard_baselines_are_the_seven_usual_activations_or_the_layer_references()
+    {
+        Assert.Equal(["relu", "gelu", "silu", "mish", "elu", "selu", "tanh"], HeldOutEvaluation.StandardBaselines(false).Select(b => b.Name));
+        Assert.Equal(["bn_relu", "evonorm_s0", "evonorm_b0"], HeldOutEvaluation.StandardBaselines(true).Select(b => b.Name));
+    }
+
+    [Fact]
+    public void A_found_function_clearly_above_the_best_baseline_is_significantly_better()
+    {
+        var t = HeldOutEvaluation.Compare("t", [Row("relu", true, 0.80, 0.005), Row("gelu", true, 0.81, 0.005), Row("#4", false, 0.85, 0.005)]);
+        Assert.Equal(["#4", "gelu", "relu"], t.Rows.Select(r => r.Name));
+        Assert.Equal("gelu", t.BestBaseline);
+        Assert.Equal(HeldOutVerdict.SignificantlyBetter, t.Best!.Verdict);
+        Assert.Equal(0.04, t.Best.Difference, 12);
+        Assert.True(t.Best.Test.PValue < 1e-4);
+        Assert.Contains("significantly better than the best baseline gelu", HeldOutEvaluation.Describe(t.Best));
+    }
+
+    [Fact]
+    public void A_small_gain_inside_the_noise_is_reported_as_not_significantly_better()
+    {
+        var t = HeldOutEvaluation.Compare("t", [Row("relu", true, 0.80, 0.02), Row("#4", false, 0.805, 0.02)]);
+        Assert.Equal(HeldOutVerdict.BetterNotSignificant, t.Best!.Verdict);
+        Assert.True(t.Best.Test.PValue >= 0.05);
+        Assert.Contains("NOT significantly better", HeldOutEvaluation.Describe(t.Best));
+    }
+
+    [Fact]
+    public void A_found_function_below_the_best_baseline_is_reported_as_worse()
+    {
+        var t = HeldOutEvaluation.Compare("t", [Row("relu", true, 0.80, 0.002), Row("#4", false, 0.70, 0.002), Row("#9", false, 0.79, 0.05)]);
+        Assert.Equal("#9", t.Best!.Candidate);   // the best found one first
+        Assert.Equal(HeldOutVerdict.WorseNotSignificant, t.Best.Verdict);
+        Assert.Equal(HeldOutVerdict.SignificantlyWorse, t.Comparisons.Single(c => c.Candidate == "#4").Verdict);
+        Assert.Contains("significantly WORSE", HeldOutEvaluation.Describe(t.Comparisons[1]));
+    }
+
+    [Fact]
+    public void The_same_mean_as_the_best_baseline_is_no_difference_not_a_gain_or_a_loss()
+    {
+        // What happens when a layer search re-finds EvoNorm-S0 and both train identically on the same seeds.
+        var t = HeldOutEvaluation.Compare("t", [Row("evonorm_s0", true, 0.22, 0.13, seeds: 2), Row("#0", false, 0.22, 0.13, seeds: 2)]);
+        Assert.Equal(HeldOutVerdict.NoDifference, t.Best!.Verdict);
+        Assert.Equal(1, t.Best.Test.PValue, 12);
+        Assert.Contains("NOT better than the best baseline evonorm_s0: exactly the same mean", HeldOutEvaluation.Describe(t.Best));
+    }
+
+    [Fact]
+    public void For_a_loss_task_lower_is_better()
+    {
+        var t = HeldOutEvaluation.Compare("t", [Row("relu", true, 0.30, 0.01, metric: TaskMetric.Loss), Row("#2", false, 0.10, 0.01, metric: TaskMetric.Loss)]);
+        Assert.Equal("#2", t.Rows[0].Name);
+        Assert.Equal(HeldOutVerdict.SignificantlyBetter, t.Best!.Verdict);
+        Assert.Equal(0.2, t.Best.Difference, 12);
+    }
+
+    [Fact]
+    public void One_seed_gives_no_test_and_says_so()
+    {
+        var t = HeldOutEvaluation.Compare("t", [Row("relu", true, 0.80, 0, seeds: 1), Row("#4", false, 0.9, 0, seeds: 1)]);
+        Assert.Equal(HeldOutVerdict.Untestable, t.Best!.Verdict);
+        Assert.Contains("NOT shown to be better", HeldOutEvaluation.Describe(t.Best));
+    }
+
+    [Fact]
+    public async Task A_found_function_and_baselines_are_really_trained_on_a_held_out_task_over_seeds()
+    {
+        TestTorch.Init();
+        using var slots = new DeviceSlots(torch.CPU, slots: 2);
+        var found = new HeldOutCandidate("#1", ExprParser.Parse("x * sigmoid(x) + 0.1 * x"));
+        var baselines = HeldOutEvaluation.StandardBaselines(false).Where(b => b.Name is "relu" or "tanh").ToList();
+        var result = await HeldOutEvaluation.RunAsync([found], baselines, ["tabular-mlp"], seeds: 2, steps: 15, slots);
+
+        var task = Assert.Single(result.Tasks);
+        Assert.Equal("tabular-mlp", task.Task);
+        Assert.Equal(3, task.Rows.Count);
+        Assert.All(task.Rows, r => Assert.Equal(2, r.Summary.Seeds));
+        Assert.All(task.Rows, r => Assert.InRange(r.Summary.Mean, 0.3, 1.0));
+        Assert.Contains(task.BestBaseline, new[] { "relu", "tanh" });
+        var c = Assert.Single(task.Comparisons);
+        Assert.Equal("#1", c.Candidate);
+        Assert.Equal(2, result.Seeds);
+        Assert.Equal(15, result.Steps);
+    }
+}
