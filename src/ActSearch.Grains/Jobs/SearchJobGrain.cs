@@ -236,11 +236,14 @@ internal sealed partial class SearchJobGrain(
             int attempt = d.Attempt;
             try
             {
-                var accepted = await Worker(d).Evaluate(new EvaluationRequest(JobId, attempt, d.Candidate, request.SpaceYaml, request.SpaceFileName, _space!.Seed));
+                // Bounded here too: while the cluster recovers from a dead silo, placing the worker's activation can
+                // wait on the grain directory, and this grain must not wait with it (its timer would stop).
+                var accepted = await Worker(d).Evaluate(new EvaluationRequest(JobId, attempt, d.Candidate, request.SpaceYaml, request.SpaceFileName, _space!.Seed))
+                    .WaitAsync(_options.DispatchTimeout);
                 board.Accepted(accepted.Silo, accepted.Load);
                 if (d.Attempt == attempt) d.Silo = accepted.Silo;
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) // no worker silo, a lost message, placement cancelled or timed out: none is the job's own cancellation
             {
                 // No worker silo, a lost message: send the same attempt again soon (idempotent per key).
                 LogDispatchFailed(JobId, d.Candidate.Id, e.Message);

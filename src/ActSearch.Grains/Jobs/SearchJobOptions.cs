@@ -26,6 +26,10 @@ public sealed class SearchJobOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "365.00:00:00")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long handing a candidate to a worker may take before the dispatch counts as failed and is sent again.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan DispatchTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Candidates one job keeps at workers at once; 0: the worker slots of the cluster.</summary>
     [Range(0, 100_000)]
     public int MaxInFlight { get; set; }
