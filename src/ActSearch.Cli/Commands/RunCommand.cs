@@ -62,24 +62,7 @@ public sealed class RunCommand : ICommand
         stdout.WriteLine($"storage: {storage.Description}");
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
-            .AddFilter("Orleans.Runtime.Silo", LogLevel.Error) // its server-GC advice does not apply to a one-process run
-            .AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error); // its first check reports the machine's uptime as a stall
-        // One process: the silo clusters with itself on free loopback ports, whatever ACTSEARCH_DB says.
-        builder.Configuration.AddActSearchEnvironment().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ActSearch:Clustering"] = nameof(ClusteringMode.Localhost),
-            ["ActSearch:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-            ["ActSearch:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-            ["ActSearch:Slots"] = slots?.ToString(CultureInfo.InvariantCulture),
-        }.Where(kv => kv.Value is not null));
-        var settings = builder.Configuration.GetActSearchOptions();
-        var device = DeviceSelector.Select(settings.Device);
-        builder.AddActSearchSilo(SiloRoles.Coordinator | SiloRoles.Worker, silo =>
-        {
-            silo.Services.AddSingleton<IJobStore>(new PostgresJobStore(storage));
-            silo.Services.AddSingleton<ICandidateScorer>(new TorchCandidateScorer(device));
-        });
+        OneProcessSilo.AddSilo(builder, OneProcessSilo.Configure(builder, slots), storage);
         using var host = builder.Build();
         await host.StartAsync(cancellation);
         try
@@ -169,11 +152,4 @@ public sealed class RunCommand : ICommand
 
     private static string Value(double v) => double.IsNaN(v) ? "nan" : Math.Abs(v) >= 1e4 || (v != 0 && Math.Abs(v) < 1e-3)
         ? v.ToString("E2", CultureInfo.InvariantCulture) : v.ToString("0.####", CultureInfo.InvariantCulture);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -41,30 +41,7 @@ public sealed class ServeCommand : ICommand
         args.Positionals(0, 0, "");
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], EnvironmentName = Environments.Production });
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
-            .AddFilter("Orleans.Runtime.Silo", LogLevel.Error) // its server-GC advice does not apply to a one-process server
-            .AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error); // its first check reports the machine's uptime as a stall
-        builder.Configuration.AddActSearchEnvironment();
-        // One process: the silo clusters with itself on free loopback ports, whatever ACTSEARCH_DB says.
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ActSearch:Clustering"] = nameof(ClusteringMode.Localhost),
-            ["ActSearch:PrimarySilo"] = "",
-            ["ActSearch:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-            ["ActSearch:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-            ["ActSearch:Slots"] = slots?.ToString(CultureInfo.InvariantCulture),
-            ["ActSearch:Urls"] = urls,
-        }.Where(kv => kv.Value is not null));
-        ActSearchOptions settings;
-        try
-        {
-            settings = builder.Configuration.GetActSearchOptions();
-        }
-        catch (Microsoft.Extensions.Options.OptionsValidationException e)
-        {
-            throw new UsageException(string.Join(" ", e.Failures));
-        }
+        var settings = OneProcessSilo.Configure(builder, slots, new Dictionary<string, string?> { ["ActSearch:Urls"] = urls });
 
         ActSearchStorage storage;
         try
@@ -78,12 +55,7 @@ public sealed class ServeCommand : ICommand
         }
         await using var _ = storage;
 
-        var device = DeviceSelector.Select(settings.Device);
-        builder.AddActSearchSilo(SiloRoles.Coordinator | SiloRoles.Worker, silo =>
-        {
-            silo.Services.AddSingleton<IJobStore>(new PostgresJobStore(storage));
-            silo.Services.AddSingleton<ICandidateScorer>(new TorchCandidateScorer(device));
-        });
+        OneProcessSilo.AddSilo(builder, settings, storage);
         builder.AddActSearchApi(storage);
         await using var app = builder.Build();
         app.MapActSearchApi();
@@ -115,12 +87,5 @@ public sealed class ServeCommand : ICommand
         }
         await app.StopAsync(CancellationToken.None);
         return CliApp.Ok;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
