@@ -6,6 +6,8 @@
 #   BUDGET=...   candidates per search run (each experiment has its own default, below)
 #   SEEDS=...    held-out seeds per function and task (default 5)
 #   OUT=...      results folder (default ./experiments-out)
+#   ACTSEARCH_CLI=...  the actsearch.dll to run (a path to the file, links resolved) (default: this tree's Release build). Point it at a copy of the build
+#                      to keep editing and rebuilding the tree while experiments run; it is resolved at every call.
 #   ACTSEARCH_DB / ACTSEARCH_HOME / ACTSEARCH_DEVICE / ACTSEARCH_SLOTS as for `actsearch run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +16,8 @@ OUT=${OUT:-experiments-out}
 SEEDS=${SEEDS:-5}
 CLI=src/ActSearch.Cli/bin/Release/net10.0/actsearch.dll
 
-build() { [ -f "$CLI" ] && [ -z "${REBUILD:-}" ] || dotnet build src/ActSearch.Cli/ActSearch.Cli.csproj -c Release -nologo -v q; }
-actsearch() { dotnet "$CLI" "$@"; }
+build() { [ -n "${ACTSEARCH_CLI:-}" ] || [ -f "$CLI" ] && [ -z "${REBUILD:-}" ] || dotnet build src/ActSearch.Cli/ActSearch.Cli.csproj -c Release -nologo -v q; }
+actsearch() { dotnet "$(realpath "${ACTSEARCH_CLI:-$CLI}")" "$@"; }
 
 # run <experiment> <label> <space.yaml> <actsearch run options...>: one search; appends "<label> <job id>" to jobs.txt.
 run() {
