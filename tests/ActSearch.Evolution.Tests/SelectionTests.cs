@@ -74,6 +74,32 @@ public class SelectionTests
     }
 
     [Fact]
+    public void Nsga2_survival_gives_a_copy_of_a_member_no_place_while_distinct_functions_are_left()
+    {
+        var best = MemberWith(0, 0, 4) with { Candidate = new Candidate(0, Expr.X, 0, [], "init", new Fingerprint(7)) };
+        var other = MemberWith(1, 5, 5) with { Candidate = new Candidate(1, Expr.X, 0, [], "init", new Fingerprint(8)) };
+        var copy = best with { Candidate = best.Candidate with { Id = 2 } }; // the cache's answer for the same function
+        var strategy = new Nsga2Selection();
+
+        Assert.Equal([0L, 1L], strategy.Survive([best, other], [copy], 2).Select(m => m.Candidate.Id));
+        // With too few distinct members the copies fill the population (best first).
+        Assert.Equal([0L, 1L, 2L], strategy.Survive([best, other], [copy], 3).Select(m => m.Candidate.Id));
+        // The same fingerprint with other objective values (another seed, a refined genome) is not a copy.
+        var rescored = MemberWith(3, 0, 3) with { Candidate = best.Candidate with { Id = 3 } };
+        Assert.Equal([0L, 3L], strategy.Survive([best, other], [rescored], 2).Select(m => m.Candidate.Id));
+    }
+
+    [Fact]
+    public void Nsga2_in_the_engine_keeps_its_population_distinct()
+    {
+        var engine = new EvolutionEngine(TestSearches.Options(SelectionStrategy.Nsga2, budget: 300), 13);
+        TestSearches.Drive(engine, TestSearches.Scorer());
+
+        var population = engine.Population;
+        Assert.Equal(population.Count, population.Select(m => (m.Candidate.Fingerprint, string.Join(",", m.Fitness))).Distinct().Count());
+    }
+
+    [Fact]
     public void The_fingerprint_cache_forgets_the_least_recently_used()
     {
         var cache = new FingerprintCache(2);
