@@ -17,7 +17,7 @@ public sealed record CatalogQuery(CatalogOrder Order, string? Text = null, strin
 public sealed record CatalogRanking(string Objective, string? Task, ScoreGoal Goal, long Count);
 
 /// <summary>How many of a job's candidates ended one way (kind, and stage for rejections), and the seconds they cost.</summary>
-public sealed record OutcomeTally(string Kind, string? Stage, long Count, double Seconds);
+public sealed record OutcomeTally(string Kind, string? Stage, long Count, double Seconds, bool Cached = false);
 
 /// <summary>What a job's latest checkpoint says about its progress (the engine's counters).</summary>
 public sealed record CheckpointProgress(int Generation, long Scored, long CacheHits);
@@ -84,9 +84,9 @@ public sealed class BrowseQueries
         var result = jobIds.Distinct().ToDictionary(id => id, _ => new List<OutcomeTally>());
         if (result.Count == 0) return result;
         var rows = await _db.QueryAsync("""
-            SELECT job_id, kind, stage, count(*), coalesce(sum(seconds), 0) FROM outcomes WHERE job_id = ANY($1)
-            GROUP BY job_id, kind, stage ORDER BY job_id, kind, stage
-            """, r => (r.GetGuid(0), new OutcomeTally(r.GetString(1), Db.NullableString(r, 2), r.GetInt64(3), r.GetDouble(4))),
+            SELECT job_id, kind, stage, count(*), coalesce(sum(seconds), 0), cached FROM outcomes WHERE job_id = ANY($1)
+            GROUP BY job_id, kind, stage, cached ORDER BY job_id, kind, stage, cached
+            """, r => (r.GetGuid(0), new OutcomeTally(r.GetString(1), Db.NullableString(r, 2), r.GetInt64(3), r.GetDouble(4), r.GetBoolean(5))),
             cancellation, result.Keys.ToArray()).ConfigureAwait(false);
         foreach (var (job, tally) in rows) result[job].Add(tally);
         return result;

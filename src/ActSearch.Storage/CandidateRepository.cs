@@ -81,8 +81,8 @@ public sealed class CandidateRepository
             var (stage, reason) = StageAndReason(outcome);
             var evaluated = outcome as OutcomeRecord.Evaluated;
             int rows = await Db.ExecuteAsync(c, tx, """
-                INSERT INTO outcomes (job_id, candidate_id, kind, stage, reason, seconds, objectives, refined, recorded_by)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                INSERT INTO outcomes (job_id, candidate_id, kind, stage, reason, seconds, objectives, refined, recorded_by, cached)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                 ON CONFLICT (job_id, candidate_id) DO NOTHING
                 """, ct,
                 outcome.JobId, outcome.CandidateId, outcome.Kind, Text(stage), Text(reason), outcome.Spent.TotalSeconds,
@@ -92,7 +92,7 @@ public sealed class CandidateRepository
                     NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double,
                 },
                 new NpgsqlParameter { Value = (object?)evaluated?.RefinedGenomeJson ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Json },
-                writer).ConfigureAwait(false);
+                writer, outcome.Cached).ConfigureAwait(false);
             if (rows == 0)
             {
                 // Taken already: by another report, or by an earlier attempt of this very call whose answer was lost.
@@ -127,9 +127,9 @@ public sealed class CandidateRepository
             FROM outcomes o JOIN candidates c ON c.job_id = o.job_id AND c.id = o.candidate_id
             WHERE o.job_id = $1 AND o.candidate_id >= $2
             ORDER BY o.candidate_id
-            """, r => new RecordedResult(ReadCandidate(r), ReadOutcome(r, 8), r.GetFieldValue<DateTimeOffset>(16)), cancellation, jobId, fromCandidateId);
+            """, r => new RecordedResult(ReadCandidate(r), ReadOutcome(r, 8), r.GetFieldValue<DateTimeOffset>(17)), cancellation, jobId, fromCandidateId);
 
-    private const string OutcomeColumns = "job_id, candidate_id, kind, stage, reason, seconds, objectives, refined::text";
+    private const string OutcomeColumns = "job_id, candidate_id, kind, stage, reason, seconds, objectives, refined::text, cached";
 
     /// <summary>A job's scores (optionally of one candidate) by candidate, objective, task, seed.</summary>
     public Task<List<ScoreRecord>> ScoresAsync(Guid jobId, long? candidateId = null, CancellationToken cancellation = default) =>
@@ -163,7 +163,7 @@ public sealed class CandidateRepository
             }, ct);
 
     internal static Task WriteOutcomesAsync(NpgsqlConnection c, IReadOnlyCollection<OutcomeRecord> rows, CancellationToken ct) =>
-        CopyAsync(c, rows, "outcomes", "job_id, candidate_id, kind, stage, reason, seconds, objectives, refined", "job_id, candidate_id",
+        CopyAsync(c, rows, "outcomes", "job_id, candidate_id, kind, stage, reason, seconds, objectives, refined, cached", "job_id, candidate_id",
             rows.Select(o => (o.JobId, o.CandidateId)), async (w, o) =>
             {
                 var (stage, reason) = StageAndReason(o);
@@ -178,6 +178,7 @@ public sealed class CandidateRepository
                 else await w.WriteNullAsync(ct).ConfigureAwait(false);
                 if (evaluated?.RefinedGenomeJson is { } refined) await w.WriteAsync(refined, NpgsqlDbType.Json, ct).ConfigureAwait(false);
                 else await w.WriteNullAsync(ct).ConfigureAwait(false);
+                await w.WriteAsync(o.Cached, NpgsqlDbType.Boolean, ct).ConfigureAwait(false);
             }, ct);
 
     private static (string? Stage, string? Reason) StageAndReason(OutcomeRecord o) => o switch
@@ -269,7 +270,7 @@ public sealed class CandidateRepository
         Guid job = r.GetGuid(at);
         long id = r.GetInt64(at + 1);
         var spent = TimeSpan.FromTicks((long)Math.Round(r.GetDouble(at + 5) * TimeSpan.TicksPerSecond)); // exact for any tick count a run can reach
-        return r.GetString(at + 2) switch
+        OutcomeRecord outcome = r.GetString(at + 2) switch
         {
             "evaluated" => new OutcomeRecord.Evaluated(job, id, spent)
             {
@@ -281,6 +282,7 @@ public sealed class CandidateRepository
             "cancelled" => new OutcomeRecord.Cancelled(job, id, spent),
             var k => throw new StorageException($"Unknown outcome kind '{k}' in the database."),
         };
+        return outcome with { Cached = r.GetBoolean(at + 8) };
     }
 
     private static ScoreRecord ReadScore(NpgsqlDataReader r)

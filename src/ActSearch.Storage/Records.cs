@@ -51,7 +51,7 @@ public sealed record CandidateRecord(
 {
     /// <summary>A record of a genome, with its printed formula, graph JSON and fingerprint worked out here.</summary>
     public static CandidateRecord Of(Guid jobId, long id, int generation, Expr genome, IEnumerable<long> parentIds, string op) =>
-        new(jobId, id, generation, TextPrinter.Print(genome), GraphJson.Serialize(genome), Fingerprint.Of(genome), [.. parentIds], op);
+        new(jobId, id, generation, TextPrinter.PrintCanonical(genome), GraphJson.Serialize(genome), Fingerprint.Of(genome), [.. parentIds], op);
 
     /// <summary>The genome, read back from its graph JSON.</summary>
     public Expr Genome() => GraphJson.Deserialize(GenomeJson);
@@ -83,6 +83,13 @@ public abstract record OutcomeRecord
     public long CandidateId { get; init; }
 
     public TimeSpan Spent { get; init; }
+
+    /// <summary>
+    /// True when no worker produced the outcome: it was copied from an earlier candidate with the same fingerprint
+    /// (the engine's functional-equivalence cache, or an identical candidate of its generation). Never true for
+    /// <see cref="Cancelled"/>.
+    /// </summary>
+    public bool Cached { get; init; }
 
     public sealed record Evaluated(Guid JobId, long CandidateId, TimeSpan Spent) : OutcomeRecord(JobId, CandidateId, Spent)
     {

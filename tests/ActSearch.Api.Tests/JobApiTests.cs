@@ -169,14 +169,16 @@ public sealed partial class JobApiTests(JobsServer fixture) : IClassFixture<Jobs
         Assert.Equal(["static", "numeric", "duplicate", "stability", "quality"], stages.Take(5).Select(s => s.GetProperty("stage").GetString()));
         Assert.Equal("trained", stages[^1].GetProperty("stage").GetString());
         long removed = stages.Sum(s => s.GetProperty("removed").GetInt64());
-        Assert.Equal(final.GetProperty("rejected").GetInt64(), removed);
+        long L(JsonElement e, string name) => e.GetProperty(name).GetInt64();
+        // Outcomes copied from a twin (cache hits) are the duplicate stage's, not trained, failed or rejected by a later stage.
+        Assert.Equal(L(final, "cacheHits"), L(funnel, "cacheHits"));
+        Assert.True(L(stages[2], "removed") >= L(funnel, "cacheHits"));
+        Assert.Equal(L(final, "evaluated") + L(final, "rejected") + L(final, "failed"), removed + L(funnel, "evaluated") + L(funnel, "failed"));
         // Every candidate has one stored outcome (cache hits too), so the kinds add up to all proposed.
         Assert.Equal(
             removed + funnel.GetProperty("evaluated").GetInt64() + funnel.GetProperty("failed").GetInt64() + funnel.GetProperty("cancelled").GetInt64(),
             funnel.GetProperty("proposed").GetInt64());
         Assert.True(stages[^1].GetProperty("seconds").GetDouble() > 0, "training time is recorded");
-        Assert.Equal(final.GetProperty("evaluated").GetInt64(), funnel.GetProperty("evaluated").GetInt64());
-        Assert.Equal(final.GetProperty("cacheHits").GetInt64(), funnel.GetProperty("cacheHits").GetInt64());
         Assert.All(stages, s => Assert.True(s.GetProperty("seconds").GetDouble() >= 0));
     }
 

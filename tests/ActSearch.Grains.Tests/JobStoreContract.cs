@@ -60,6 +60,21 @@ public abstract class JobStoreContract
     }
 
     [Fact]
+    public async Task An_outcome_copied_from_a_twin_stays_marked_and_a_cancellation_never_is()
+    {
+        var store = CreateStore();
+        var id = Guid.NewGuid();
+        Assert.True(await store.RecordOutcomeAsync(id, Candidate(0), new CandidateOutcome.Evaluated([0.5]), TimeSpan.FromSeconds(3)));
+        Assert.True(await store.RecordOutcomeAsync(id, Candidate(1), new CandidateOutcome.Evaluated([0.5]), cached: true));
+        Assert.True(await store.RecordOutcomeAsync(id, Candidate(2), new CandidateOutcome.Rejected("numeric", "NaN"), cached: true));
+        Assert.True(await store.RecordOutcomeAsync(id, Candidate(3), CandidateOutcome.Cancelled.Instance, cached: true));
+
+        var all = await store.LoadOutcomesAsync(id);
+
+        Assert.Equal([false, true, true, false], all.Select(o => o.Cached));
+    }
+
+    [Fact]
     public async Task The_first_outcome_of_a_candidate_stays_and_later_ones_are_refused()
     {
         var store = CreateStore();

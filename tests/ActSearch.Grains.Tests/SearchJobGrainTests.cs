@@ -36,6 +36,9 @@ public sealed class SearchJobGrainTests(ClusterFixture fixture)
         var scoredIds = ScriptedScorer.Calls[id].Select(c => c.Candidate).Distinct().ToHashSet();
         Assert.Subset(outcomes.Select(o => o.Candidate.Id).ToHashSet(), scoredIds);
         Assert.Equal(done.Scored, scoredIds.Count);
+        // Outcomes copied from a twin are marked, and exactly those never reached a scorer.
+        Assert.Equal(done.CacheHits, outcomes.Count(o => o.Cached));
+        Assert.Equal(scoredIds, outcomes.Where(o => !o.Cached && o.Outcome is not CandidateOutcome.Cancelled).Select(o => o.Candidate.Id).ToHashSet());
 
         Assert.Equal(["loss@regression", "complexity"], done.Objectives.AsEnumerable());
         Assert.NotEmpty(done.Front);

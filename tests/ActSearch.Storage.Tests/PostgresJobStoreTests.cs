@@ -163,6 +163,20 @@ public sealed class PostgresJobStoreMappingTests(PostgresServer server) : Databa
     }
 
     [Fact]
+    public async Task Formulas_are_stored_in_canonical_form_and_genomes_exactly_as_bred()
+    {
+        var (store, job) = await NewJobAsync();
+        var bred = Candidate(0, "min(erf(x) - 0, sin(sqrt(0.25)) * 2)");
+        Assert.True(await store.RecordOutcomeAsync(job, bred, new CandidateOutcome.Evaluated([0.9, 0.3, 4])));
+
+        var stored = Assert.Single(await Storage.Candidates.ResultsAsync(job)).Candidate;
+
+        Assert.Equal("min(erf(x), 0.958851077208406)", stored.Formula);
+        Assert.Equal(bred.Genome, stored.Genome());
+        Assert.Equal(stored.Formula, (await Storage.Catalog.GetAsync(bred.Fingerprint))!.Formula);
+    }
+
+    [Fact]
     public async Task The_catalog_stores_the_refined_genome_when_the_scorer_tuned_one()
     {
         var (store, job) = await NewJobAsync();

@@ -81,13 +81,14 @@ public sealed class RoundTripTests(PostgresServer server) : DatabaseTest(server)
     public async Task Every_outcome_kind_and_scores_round_trip()
     {
         var job = await Samples.NewJobAsync(Storage);
-        await Storage.Candidates.AddAsync([.. Enumerable.Range(0, 4).Select(i => Samples.Candidate(job, i, $"x + {i}"))]);
+        await Storage.Candidates.AddAsync([.. Enumerable.Range(0, 5).Select(i => Samples.Candidate(job, i, $"x + {i}"))]);
         OutcomeRecord[] outcomes =
         [
             new OutcomeRecord.Evaluated(job, 0, TimeSpan.FromSeconds(12.3456789)),
             new OutcomeRecord.Rejected(job, 1, "quality", "accuracy 0.12 < 0.20 after 100 steps", TimeSpan.FromMilliseconds(830)),
             new OutcomeRecord.Failed(job, 2, "CUDA out of memory", TimeSpan.FromSeconds(1)),
             new OutcomeRecord.Cancelled(job, 3, TimeSpan.Zero),
+            new OutcomeRecord.Rejected(job, 4, "numeric", "NaN at x = 0", TimeSpan.Zero) { Cached = true }, // copied from a twin
         ];
         ScoreRecord[] scores =
         [
@@ -101,7 +102,7 @@ public sealed class RoundTripTests(PostgresServer server) : DatabaseTest(server)
         var back = await Storage.Candidates.ScoresAsync(job, 0);
         Assert.Equal(scores.OrderBy(s => s.Objective, StringComparer.Ordinal), back);
         Assert.Equal(
-            [("cancelled", null, 1L), ("evaluated", null, 1L), ("failed", null, 1L), ("rejected", "quality", 1L)],
+            [("cancelled", null, 1L), ("evaluated", null, 1L), ("failed", null, 1L), ("rejected", "numeric", 1L), ("rejected", "quality", 1L)],
             await Storage.Candidates.FunnelAsync(job));
     }
 

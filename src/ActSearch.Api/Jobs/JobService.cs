@@ -21,9 +21,6 @@ namespace ActSearch.Api;
 /// </summary>
 public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, BrowseQueries browse)
 {
-    /// <summary>The rejection chain's stages in order (docs/http-api.md, the funnel).</summary>
-    public static readonly ImmutableArray<string> ChainStages = ["static", "numeric", "duplicate", "stability", "quality"];
-
     private const int Kept = 4096;
 
     private readonly ConcurrentDictionary<Guid, JobView> _finalViews = new();
@@ -125,19 +122,7 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
     {
         var row = await storage.Jobs.GetAsync(id, cancellation);
         if (row?.Details is null) return null;
-        var tally = (await browse.TallyAsync([id], cancellation))[id];
-        long cacheHits = (await GetAsync(id, cancellation))?.CacheHits ?? 0;
-        var rejected = tally.Where(t => t.Kind == "rejected").GroupBy(t => t.Stage ?? "").ToDictionary(g => g.Key, g => (Count: g.Sum(t => t.Count), Seconds: g.Sum(t => t.Seconds)));
-        var stages = new List<FunnelStage>();
-        foreach (var stage in ChainStages.Concat(rejected.Keys.Where(k => !ChainStages.Contains(k)).Order(StringComparer.Ordinal)))
-        {
-            var (count, seconds) = rejected.GetValueOrDefault(stage);
-            stages.Add(new FunnelStage(stage, count, seconds));
-        }
-        stages.Add(new FunnelStage("trained", 0, tally.Where(t => t.Kind == "evaluated").Sum(t => t.Seconds)));
-        long Count(string kind) => tally.Where(t => t.Kind == kind).Sum(t => t.Count);
-        // Every candidate has one stored outcome (those answered from the cache too, at no cost), so the tally is all of them.
-        return new FunnelView(id, tally.Sum(t => t.Count), stages, cacheHits, Count("failed"), Count("cancelled"), Count("evaluated"));
+        return JobFunnel.Of(id, (await browse.TallyAsync([id], cancellation))[id]);
     }
 
     // ---- views ----
@@ -233,11 +218,18 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
     {
         var genome = GraphJson.Deserialize(e.RefinedGenomeJson ?? e.GenomeJson);
         var fingerprint = e.RefinedGenomeJson is null ? e.Fingerprint : Fingerprint.Of(genome);
-        return new FrontEntryView(e.CandidateId, e.Generation, fingerprint.ToString(), genome.ToString(), LatexPrinter.Print(genome), e.Objectives);
+        return View(e.CandidateId, e.Generation, fingerprint, genome, e.Objectives);
     });
 
     private FrontEntryView Entry(Guid jobId, FrontEntry f) => Cached(jobId, f.CandidateId, () =>
-        new FrontEntryView(f.CandidateId, f.Generation, Fingerprint.Of(f.Genome).ToString(), f.Formula, LatexPrinter.Print(f.Genome), f.Objectives));
+        View(f.CandidateId, f.Generation, Fingerprint.Of(f.Genome), f.Genome, f.Objectives));
+
+    /// <summary>A front entry as people read it: the genome's canonical form, as text and typeset.</summary>
+    private static FrontEntryView View(long candidateId, int generation, Fingerprint fingerprint, Expr genome, ImmutableArray<double> objectives)
+    {
+        var canonical = Canonicalizer.Canonicalize(genome);
+        return new FrontEntryView(candidateId, generation, fingerprint.ToString(), TextPrinter.Print(canonical), LatexPrinter.Print(canonical), objectives);
+    }
 
     private FrontEntryView Cached(Guid jobId, long candidateId, Func<FrontEntryView> make)
     {

@@ -133,12 +133,7 @@ public sealed class ReportCommand : ICommand
             .DistinctBy(c => Fingerprint.Of(c.Genome)).Take(top).ToList();
 
         var tally = (await browse.TallyAsync([job.Id], cancellation))[job.Id];
-        var rejected = tally.Where(t => t.Kind == "rejected").GroupBy(t => t.Stage ?? "")
-            .ToDictionary(g => g.Key, g => (Count: g.Sum(t => t.Count), Seconds: g.Sum(t => t.Seconds)));
-        var funnel = JobService.ChainStages.Concat(rejected.Keys.Where(k => !JobService.ChainStages.Contains(k)).Order(StringComparer.Ordinal))
-            .Select(s => new ReportStage(s, rejected.GetValueOrDefault(s).Count, rejected.GetValueOrDefault(s).Seconds)).ToList();
-        funnel.Add(new ReportStage("trained", 0, tally.Where(t => t.Kind == "evaluated").Sum(t => t.Seconds)));
-        long Count(string kind) => tally.Where(t => t.Kind == kind).Sum(t => t.Count);
+        var funnel = JobFunnel.Of(job.Id, tally);
 
         var history = new List<ReportGeneration>();
         foreach (int g in await browse.GenerationsAsync(job.Id, cancellation))
@@ -160,11 +155,12 @@ public sealed class ReportCommand : ICommand
             Primary = primary,
             Evaluated = evaluated,
             Top = best,
-            Proposed = tally.Sum(t => t.Count),
-            Funnel = funnel,
-            EvaluatedCount = Count("evaluated"),
-            Failed = Count("failed"),
-            Cancelled = Count("cancelled"),
+            Proposed = funnel.Proposed,
+            Funnel = [.. funnel.Stages.Select(s => new ReportStage(s.Stage, s.Removed, s.Seconds))],
+            EvaluatedCount = funnel.Evaluated,
+            CacheHits = funnel.CacheHits,
+            Failed = funnel.Failed,
+            Cancelled = funnel.Cancelled,
             History = history,
             GeneratedAt = DateTimeOffset.UtcNow,
         };

@@ -10,7 +10,7 @@ public sealed record ReportCandidate(long Id, int Generation, Expr Genome, IRead
 {
     public string Name => $"#{Id}";
 
-    public string Formula => Genome.ToString();
+    public string Formula => TextPrinter.PrintCanonical(Genome);
 }
 
 /// <summary>A stage of the rejection funnel: candidates it removed and the workers' seconds spent on them.</summary>
@@ -45,7 +45,11 @@ public sealed record JobReport
     /// <summary>The chain's stages in order, then "trained" (the survivors' full training: Removed 0).</summary>
     public required IReadOnlyList<ReportStage> Funnel { get; init; }
 
+    /// <summary>Candidates a worker trained (outcomes copied from an earlier twin are not counted: see <see cref="CacheHits"/>).</summary>
     public required long EvaluatedCount { get; init; }
+
+    /// <summary>Candidates whose outcome was copied from an earlier candidate with the same fingerprint (in the funnel's duplicate stage).</summary>
+    public long CacheHits { get; init; }
 
     public required long Failed { get; init; }
 

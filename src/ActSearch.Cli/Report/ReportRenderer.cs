@@ -176,7 +176,7 @@ public static class ReportRenderer
         yield return new("seed", j.Seed.ToString(Inv));
         yield return new("search tasks", r.SearchTasks.Count == 0 ? "-" : string.Join(", ", r.SearchTasks));
         yield return new("objectives", string.Join(", ", r.Objectives.Select((o, i) => $"{o} ({(r.Maximize(i) ? "max" : "min")})")));
-        yield return new("candidates", string.Create(Inv, $"{r.Proposed} proposed, {r.EvaluatedCount} trained, {r.Failed} failed, {r.Cancelled} cancelled"));
+        yield return new("candidates", string.Create(Inv, $"{r.Proposed} proposed, {r.EvaluatedCount} trained, {r.CacheHits} answered from the fingerprint cache, {r.Failed} failed, {r.Cancelled} cancelled"));
         yield return new("created", j.CreatedAt.ToString("u", Inv) + (j.FinishedAt is { } f ? $", finished {f.ToString("u", Inv)}" : ""));
     }
 
@@ -247,7 +247,8 @@ public static class ReportRenderer
             ? string.Create(Inv, $"; training the removed ones as well would have cost about {saved:0.0} s more ({r.SecondsPerTrained:0.00} s per trained candidate).")
             : ".";
         return string.Create(Inv,
-            $"{r.Proposed} candidates proposed; the rejection chain removed {removed} ({Share(removed, r.Proposed)}) before full training, " +
+            $"{r.Proposed} candidates proposed; the rejection chain removed {removed} ({Share(removed, r.Proposed)}) before full training " +
+            $"({r.CacheHits} of them as known functions: the duplicate stage copied the outcome of an earlier candidate with the same fingerprint), " +
             $"then {r.EvaluatedCount} trained, {r.Failed} failed, {r.Cancelled} cancelled. Workers spent {spent:0.0} s in all") + tail;
     }
 

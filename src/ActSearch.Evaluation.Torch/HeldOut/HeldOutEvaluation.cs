@@ -9,7 +9,7 @@ namespace ActSearch.Evaluation.Torch.HeldOut;
 /// <summary>A function a search found, to be re-trained on held-out tasks: a short name (e.g. <c>#17</c>) and its graph.</summary>
 public sealed record HeldOutCandidate(string Name, Expr Genome)
 {
-    public string Formula => Genome.ToString();
+    public string Formula => TextPrinter.PrintCanonical(Genome);
 
     public bool IsLayer => Genome.HasAggregates();
 }

@@ -18,6 +18,13 @@ public static class TextPrinter
         return sb.ToString();
     }
 
+    /// <summary>
+    /// The text people see of a genome: its canonical form (<see cref="Canonicalizer"/>), so that dead parts a search
+    /// leaves in (<c>erf(x) - 0</c>, <c>sin(sqrt(0.99))</c>) do not show and the text's size matches its complexity.
+    /// </summary>
+    public static string PrintCanonical(Expr expr, ParameterShape defaultShape = ParameterShape.Scalar) =>
+        Print(Canonicalizer.Canonicalize(expr), defaultShape);
+
     /// <summary>Shortest text that parses back to exactly <paramref name="value"/>.</summary>
     public static string FormatNumber(double value)
     {

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using ActSearch.Evolution;
+using ActSearch.Expressions;
 using ActSearch.SearchSpaces;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -313,7 +314,7 @@ internal sealed partial class SearchJobGrain(
         foreach (var (c, outcome) in _engine!.TakeSettled())
         {
             if (_recovered.Remove(c.Id, out var r) && r.Candidate.Fingerprint == c.Fingerprint) continue; // recorded before a restart
-            await store.RecordOutcomeAsync(JobId, c, outcome);
+            await store.RecordOutcomeAsync(JobId, c, outcome, cached: outcome is not CandidateOutcome.Cancelled);
         }
     }
 
@@ -430,7 +431,7 @@ internal sealed partial class SearchJobGrain(
             best, front, _job.StartedAt, _job.FinishedAt, RunningTime(), _job.Error);
 
         static FrontEntry Entry(Member m) => new(
-            m.Candidate.Id, m.Candidate.Generation, m.Genome, m.Genome.ToString(),
+            m.Candidate.Id, m.Candidate.Generation, m.Genome, TextPrinter.PrintCanonical(m.Genome),
             m.Outcome is CandidateOutcome.Evaluated ev ? ev.Objectives : []);
     }
 

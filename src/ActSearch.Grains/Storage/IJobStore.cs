@@ -21,7 +21,11 @@ public sealed record JobRecord(
 public sealed record JobCheckpoint(Guid JobId, int Generation, string EngineStateJson, DateTimeOffset SavedAt);
 
 /// <summary>A candidate's one recorded outcome.</summary>
-public sealed record RecordedOutcome(Candidate Candidate, CandidateOutcome Outcome, DateTimeOffset RecordedAt);
+/// <summary>
+/// A candidate's stored outcome. <see cref="Cached"/>: no worker produced it; it was copied from an earlier candidate with
+/// the same fingerprint.
+/// </summary>
+public sealed record RecordedOutcome(Candidate Candidate, CandidateOutcome Outcome, DateTimeOffset RecordedAt, bool Cached = false);
 
 /// <summary>
 /// Where search jobs keep what must outlive their grain: the job record, generation checkpoints and every
@@ -55,8 +59,9 @@ public interface IJobStore
     /// <summary>
     /// Records a candidate's outcome and what it cost (<paramref name="spent"/>: the worker's time on it; zero for an
     /// outcome settled without a worker); false (and nothing changed) when the candidate already has one.
+    /// <paramref name="cached"/> marks an outcome copied from an earlier candidate with the same fingerprint.
     /// </summary>
-    Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, TimeSpan spent = default, CancellationToken cancellation = default);
+    Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, TimeSpan spent = default, bool cached = false, CancellationToken cancellation = default);
 
     /// <summary>The recorded outcomes of candidates with id at least <paramref name="fromCandidateId"/>, in id order.</summary>
     Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesAsync(Guid jobId, long fromCandidateId = 0, CancellationToken cancellation = default);

@@ -71,7 +71,7 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
             return Task.FromResult(_checkpoints.TryGetValue(jobId, out var list) && list.Count > 0 ? list.Values.Last() : null);
     }
 
-    public Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, TimeSpan spent = default, CancellationToken cancellation = default)
+    public Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, TimeSpan spent = default, bool cached = false, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(candidate);
         ArgumentNullException.ThrowIfNull(outcome);
@@ -83,7 +83,7 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
                 _duplicateOutcomes++;
                 return Task.FromResult(false);
             }
-            map[candidate.Id] = new RecordedOutcome(candidate, outcome, _time.GetUtcNow());
+            map[candidate.Id] = new RecordedOutcome(candidate, outcome, _time.GetUtcNow(), cached && outcome is not CandidateOutcome.Cancelled);
             return Task.FromResult(true);
         }
     }

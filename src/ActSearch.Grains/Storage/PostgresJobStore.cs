@@ -84,11 +84,11 @@ public sealed class PostgresJobStore : IJobStore
             ? new JobCheckpoint(jobId, k.Generation, k.EngineStateJson, savedAt)
             : null;
 
-    public async Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, TimeSpan spent = default, CancellationToken cancellation = default)
+    public async Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, TimeSpan spent = default, bool cached = false, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(candidate);
         ArgumentNullException.ThrowIfNull(outcome);
-        var record = new CandidateRecord(jobId, candidate.Id, candidate.Generation, TextPrinter.Print(candidate.Genome),
+        var record = new CandidateRecord(jobId, candidate.Id, candidate.Generation, TextPrinter.PrintCanonical(candidate.Genome),
             GraphJson.Serialize(candidate.Genome), candidate.Fingerprint, candidate.ParentIds.IsDefault ? [] : candidate.ParentIds, candidate.Operator);
         if (spent < TimeSpan.Zero) spent = TimeSpan.Zero;
         OutcomeRecord stored = outcome switch
@@ -102,6 +102,7 @@ public sealed class PostgresJobStore : IJobStore
             CandidateOutcome.Failed f => new OutcomeRecord.Failed(jobId, candidate.Id, f.Error ?? "", spent),
             _ => new OutcomeRecord.Cancelled(jobId, candidate.Id, spent),
         };
+        stored = stored with { Cached = cached && stored is not OutcomeRecord.Cancelled };
         List<ScoreRecord> scores = [];
         CatalogObservation? sighting = null;
         if (outcome is CandidateOutcome.Evaluated evaluated)
@@ -120,7 +121,7 @@ public sealed class PostgresJobStore : IJobStore
             }
             // The catalog keeps the function the candidate became: the tuned genome when the scorer refined it.
             var (fingerprint, genome) = evaluated.Refined is { } refined ? (Fingerprint.Of(refined), refined) : (candidate.Fingerprint, candidate.Genome);
-            sighting = new CatalogObservation(fingerprint, TextPrinter.Print(genome), jobId, candidate.Id, observed);
+            sighting = new CatalogObservation(fingerprint, TextPrinter.PrintCanonical(genome), jobId, candidate.Id, observed);
         }
         return await _storage.Candidates.RecordResultAsync(record, stored, scores, sighting, createMissingJob: true, cancellation).ConfigureAwait(false);
     }
@@ -143,7 +144,7 @@ public sealed class PostgresJobStore : IJobStore
             OutcomeRecord.Failed f => new CandidateOutcome.Failed(f.Error),
             _ => CandidateOutcome.Cancelled.Instance,
         };
-        return new RecordedOutcome(candidate, outcome, r.RecordedAt);
+        return new RecordedOutcome(candidate, outcome, r.RecordedAt, r.Outcome.Cached);
     }
 
     private static JobRecord? ToJob(Stored.JobRecord? row)
