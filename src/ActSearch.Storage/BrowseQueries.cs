@@ -23,7 +23,7 @@ public sealed record OutcomeTally(string Kind, string? Stage, long Count, double
 public sealed record CheckpointProgress(int Generation, long Scored, long CacheHits);
 
 /// <summary>An evaluated candidate: its objective values (job's objective order) and the genome it became.</summary>
-public sealed record EvaluatedCandidate(long CandidateId, int Generation, string GenomeJson, Fingerprint Fingerprint, ImmutableArray<double> Objectives, string? RefinedGenomeJson);
+public sealed record EvaluatedCandidate(long CandidateId, int Generation, string GenomeJson, Fingerprint Fingerprint, ImmutableArray<double> Objectives, string? RefinedGenomeJson, string Operator = "");
 
 /// <summary>A job in which a function was found, and the (first) candidate that was it.</summary>
 public sealed record Sighting(Guid JobId, string JobName, long CandidateId);
@@ -103,12 +103,12 @@ public sealed class BrowseQueries
     /// <summary>A job's evaluated candidates with their objective values, in id order (what its fronts are made of).</summary>
     public Task<List<EvaluatedCandidate>> EvaluatedAsync(Guid jobId, CancellationToken cancellation = default) =>
         _db.QueryAsync("""
-            SELECT c.id, c.generation, c.genome::text, c.fingerprint, o.objectives, o.refined::text
+            SELECT c.id, c.generation, c.genome::text, c.fingerprint, o.objectives, o.refined::text, c.operator
             FROM outcomes o JOIN candidates c ON c.job_id = o.job_id AND c.id = o.candidate_id
             WHERE o.job_id = $1 AND o.kind = 'evaluated' AND o.objectives IS NOT NULL
             ORDER BY c.id
             """, r => new EvaluatedCandidate(r.GetInt64(0), r.GetInt32(1), r.GetString(2), new Fingerprint(Db.Unsigned(r.GetInt64(3))),
-                [.. r.GetFieldValue<double[]>(4)], Db.NullableString(r, 5)), cancellation, jobId);
+                [.. r.GetFieldValue<double[]>(4)], Db.NullableString(r, 5), r.GetString(6)), cancellation, jobId);
 
     /// <summary>The generations a job's recorded candidates belong to, ascending.</summary>
     public Task<List<int>> GenerationsAsync(Guid jobId, CancellationToken cancellation = default) =>

@@ -31,6 +31,9 @@ public sealed class FinishedJob : IAsyncLifetime
           quality: { steps: 20, min_accuracy: 0.15 }
         budget:
           evaluations: 6
+        seeds:
+          - name: relu
+            formula: relu(x)
         """;
 
     private readonly PostgresServer _server = new();
@@ -147,6 +150,17 @@ public class ReportCommandTests(FinishedJob job) : IClassFixture<FinishedJob>
         Assert.Contains("| trained |", md);
         foreach (string b in Baselines) Assert.Contains($"| {b} | baseline", md);
         Assert.Matches(@"\| #\d+ \| found \| \d+\.\d\d ± \d+\.\d\d% \| 2 \|", md);
+    }
+
+    [Fact]
+    public void A_seed_of_the_space_is_labelled_as_one_and_nothing_else_is()
+    {
+        string file = Path.Combine(job.Home, "seeds.md");
+        var result = job.Run("report", job.JobId.ToString(), "--format", "md", "--top", "20", "--no-heldout", "--out", file);
+        Assert.True(result.Code == 0, result.Output);
+        string md = File.ReadAllText(file);
+        Assert.Matches(@"\| #0 \(seed\) \| 0 \| [0-9.]+ \| 2 \| `relu\(x\)` \|", md);
+        Assert.DoesNotMatch(@"#[1-9][0-9]* \(seed\)", md);
     }
 
     [Fact]

@@ -120,7 +120,7 @@ public sealed class ReportCommand : ICommand
         var onFront = latest?.Members.Select(m => m.CandidateId).ToHashSet() ?? [];
         var evaluated = (await browse.EvaluatedAsync(job.Id, cancellation))
             .Where(e => e.Objectives.Length == objectives.Count)
-            .Select(e => new ReportCandidate(e.CandidateId, e.Generation, GraphJson.Deserialize(e.RefinedGenomeJson ?? e.GenomeJson), e.Objectives, onFront.Contains(e.CandidateId)))
+            .Select(e => new ReportCandidate(e.CandidateId, e.Generation, GraphJson.Deserialize(e.RefinedGenomeJson ?? e.GenomeJson), e.Objectives, onFront.Contains(e.CandidateId), e.Operator == "seed"))
             .ToList();
 
         double Rank(ReportCandidate c)

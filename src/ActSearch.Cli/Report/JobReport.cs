@@ -5,10 +5,13 @@ using ActSearch.Storage;
 
 namespace ActSearch.Cli.Report;
 
-/// <summary>An evaluated candidate as the report shows it: its objective values in the job's objective order.</summary>
-public sealed record ReportCandidate(long Id, int Generation, Expr Genome, IReadOnlyList<double> Objectives, bool OnFront)
+/// <summary>
+/// An evaluated candidate as the report shows it: its objective values in the job's objective order.
+/// <paramref name="IsSeed"/>: one of the space's seeds, which the search started from rather than found.
+/// </summary>
+public sealed record ReportCandidate(long Id, int Generation, Expr Genome, IReadOnlyList<double> Objectives, bool OnFront, bool IsSeed = false)
 {
-    public string Name => $"#{Id}";
+    public string Name => IsSeed ? $"#{Id} (seed)" : $"#{Id}";
 
     public string Formula => TextPrinter.PrintCanonical(Genome);
 }

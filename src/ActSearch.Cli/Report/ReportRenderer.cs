@@ -198,7 +198,10 @@ public static class ReportRenderer
                 HeldOutVerdict.SignificantlyWorse or HeldOutVerdict.WorseNotSignificant => "bad",
                 _ => "meh",
             };
-            yield return (cls, $"{t.Task}: {HeldOutEvaluation.Describe(best, h.Alpha)} Difference of means: {Diff(best.Difference, t.Metric)}.");
+            string seed = r.Top.FirstOrDefault(c => c.Name == best.Candidate) is { IsSeed: true }
+                ? " It is one of the space's seeds: the search started from it, it did not find it."
+                : "";
+            yield return (cls, $"{t.Task}: {HeldOutEvaluation.Describe(best, h.Alpha)} Difference of means: {Diff(best.Difference, t.Metric)}.{seed}");
         }
     }
 
