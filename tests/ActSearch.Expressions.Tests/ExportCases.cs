@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Nodes;
 
 namespace ActSearch.Expressions.Tests;
 
@@ -185,5 +186,40 @@ internal static class DebianPython
                 "(apt-get install " + packages + "; scripts/setup.sh installs them).");
         Assert.True(p.ExitCode == 0, $"{Executable} run.py failed ({p.ExitCode}):\n{stderr.Result}\n{stdout}");
         return stdout;
+    }
+
+    /// <summary>
+    /// Runs one export format over every case in one Python process, in a scratch folder deleted afterwards:
+    /// <paramref name="writeCase"/> writes a case's files into the folder and returns its entry of <c>cases.json</c>;
+    /// <paramref name="script"/> reads <c>cases.json</c> and writes <c>results.json</c>, one object per case name.
+    /// </summary>
+    public static ExportResults RunCases(ExportFormat format, string script, string module, Func<string, ExportCases.Case, JsonObject> writeCase)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"actsearch-{module}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var cases = new JsonArray();
+            foreach (var c in ExportCases.All) cases.Add(writeCase(dir, c));
+            File.WriteAllText(Path.Combine(dir, "cases.json"), cases.ToJsonString());
+            Run(script, dir, module);
+            return new ExportResults(format, JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "results.json")))!.AsObject());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
+
+/// <summary>What the Python side reported per case (<see cref="DebianPython.RunCases"/>).</summary>
+internal sealed class ExportResults(ExportFormat format, JsonObject results)
+{
+    /// <summary>A case's result; fails the test with the exported code when Python reported an error for it.</summary>
+    public JsonObject Of(ExportCases.Case c)
+    {
+        var r = results[c.Name]!.AsObject();
+        Assert.True(r["error"] is null, $"the {format} export of {c.Name} ({c.Expr}) failed in Python:\n{r["error"]}\n{Exports.Render(c.Expr, format)}");
+        return r;
     }
 }

@@ -42,51 +42,28 @@ public sealed class PyTorchExportFixture
         json.dump(results, open("results.json", "w"))
         """;
 
-    public PyTorchExportFixture()
+    private readonly ExportResults _results = DebianPython.RunCases(ExportFormat.PyTorch, Script, "torch", (dir, c) =>
     {
-        string dir = Path.Combine(Path.GetTempPath(), $"actsearch-pytorch-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        try
+        int channels = Fingerprint.LayerProbeShape.C;
+        string className = "Exported_" + c.Name.Replace('-', '_');
+        string path = Path.Combine(dir, $"{c.Name}.py");
+        File.WriteAllText(path, Exports.Render(c.Expr, ExportFormat.PyTorch, className));
+        var (x, shape) = ExportCases.Input(c);
+        string input = Path.Combine(dir, $"{c.Name}.txt");
+        File.WriteAllText(input, ExportCases.Numbers(x));
+        var values = new JsonObject();
+        var names = PythonNames.Assign(c.Expr.Parameters(), PythonNames.ModuleMembers);
+        var parameters = CompiledExpr.Compile(c.Expr).Parameters;
+        for (int i = 0; i < parameters.Count; i++)
+            values[names[parameters[i].Name]] = new JsonArray([.. ExportCases.ChannelValues(parameters[i], i, channels).Select(v => JsonValue.Create(v))]);
+        return new JsonObject
         {
-            var cases = new JsonArray();
-            int channels = Fingerprint.LayerProbeShape.C;
-            foreach (var c in ExportCases.All)
-            {
-                string className = "Exported_" + c.Name.Replace('-', '_');
-                string path = Path.Combine(dir, $"{c.Name}.py");
-                File.WriteAllText(path, Exports.Render(c.Expr, ExportFormat.PyTorch, className));
-                var (x, shape) = ExportCases.Input(c);
-                string input = Path.Combine(dir, $"{c.Name}.txt");
-                File.WriteAllText(input, ExportCases.Numbers(x));
-                var values = new JsonObject();
-                var names = PythonNames.Assign(c.Expr.Parameters(), PythonNames.ModuleMembers);
-                var parameters = CompiledExpr.Compile(c.Expr).Parameters;
-                for (int i = 0; i < parameters.Count; i++)
-                    values[names[parameters[i].Name]] = new JsonArray([.. ExportCases.ChannelValues(parameters[i], i, channels).Select(v => JsonValue.Create(v))]);
-                cases.Add(new JsonObject
-                {
-                    ["name"] = c.Name, ["path"] = path, ["className"] = className, ["layer"] = c.Layer, ["channels"] = channels,
-                    ["input"] = input, ["shape"] = new JsonArray([.. shape.Select(s => JsonValue.Create(s))]), ["values"] = values,
-                });
-            }
-            File.WriteAllText(Path.Combine(dir, "cases.json"), cases.ToJsonString());
-            DebianPython.Run(Script, dir, "torch");
-            Results = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "results.json")))!.AsObject();
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
+            ["name"] = c.Name, ["path"] = path, ["className"] = className, ["layer"] = c.Layer, ["channels"] = channels,
+            ["input"] = input, ["shape"] = new JsonArray([.. shape.Select(s => JsonValue.Create(s))]), ["values"] = values,
+        };
+    });
 
-    public JsonObject Results { get; }
-
-    internal JsonObject Result(ExportCases.Case c)
-    {
-        var r = Results[c.Name]!.AsObject();
-        Assert.True(r["error"] is null, $"the PyTorch export of {c.Name} ({c.Expr}) failed in Python:\n{r["error"]}\n{Exports.Render(c.Expr, ExportFormat.PyTorch)}");
-        return r;
-    }
+    internal JsonObject Result(ExportCases.Case c) => _results.Of(c);
 }
 
 public class PyTorchExportTests(PyTorchExportFixture python) : IClassFixture<PyTorchExportFixture>

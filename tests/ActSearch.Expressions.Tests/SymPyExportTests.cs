@@ -48,39 +48,16 @@ public sealed class SymPyExportFixture
         json.dump(results, open("results.json", "w"))
         """;
 
-    public SymPyExportFixture()
+    private readonly ExportResults _results = DebianPython.RunCases(ExportFormat.SymPy, Script, "sympy", (dir, c) =>
     {
-        string dir = Path.Combine(Path.GetTempPath(), $"actsearch-sympy-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        try
-        {
-            var cases = new JsonArray();
-            foreach (var c in ExportCases.All)
-            {
-                string path = Path.Combine(dir, $"{c.Name}.py");
-                File.WriteAllText(path, Exports.Render(c.Expr, ExportFormat.SymPy));
-                string input = Path.Combine(dir, $"{c.Name}.txt");
-                File.WriteAllText(input, ExportCases.Numbers(ExportCases.Input(c).X));
-                cases.Add(new JsonObject { ["name"] = c.Name, ["path"] = path, ["layer"] = c.Layer, ["input"] = input });
-            }
-            File.WriteAllText(Path.Combine(dir, "cases.json"), cases.ToJsonString());
-            DebianPython.Run(Script, dir, "sympy");
-            Results = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "results.json")))!.AsObject();
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
+        string path = Path.Combine(dir, $"{c.Name}.py");
+        File.WriteAllText(path, Exports.Render(c.Expr, ExportFormat.SymPy));
+        string input = Path.Combine(dir, $"{c.Name}.txt");
+        File.WriteAllText(input, ExportCases.Numbers(ExportCases.Input(c).X));
+        return new JsonObject { ["name"] = c.Name, ["path"] = path, ["layer"] = c.Layer, ["input"] = input };
+    });
 
-    public JsonObject Results { get; }
-
-    internal JsonObject Result(ExportCases.Case c)
-    {
-        var r = Results[c.Name]!.AsObject();
-        Assert.True(r["error"] is null, $"the SymPy export of {c.Name} ({c.Expr}) failed in Python:\n{r["error"]}\n{Exports.Render(c.Expr, ExportFormat.SymPy)}");
-        return r;
-    }
+    internal JsonObject Result(ExportCases.Case c) => _results.Of(c);
 }
 
 public class SymPyExportTests(SymPyExportFixture python) : IClassFixture<SymPyExportFixture>
