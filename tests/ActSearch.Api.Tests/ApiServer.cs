@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text.Json;
+using ActSearch.Testing;
 using ActSearch.Grains;
 using ActSearch.Hosting;
 using ActSearch.Storage;
@@ -60,8 +60,8 @@ public sealed class ApiServer : IAsyncDisposable
         {
             ["Clustering"] = "Localhost",
             ["PrimarySilo"] = "",
-            ["SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-            ["GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["SiloPort"] = Ports.Free().ToString(CultureInfo.InvariantCulture),
+            ["GatewayPort"] = Ports.Free().ToString(CultureInfo.InvariantCulture),
             ["Slots"] = "2",
             ["Urls"] = "http://127.0.0.1:0",
             ["ApiTokens"] = Token,
@@ -138,12 +138,6 @@ public sealed class ApiServer : IAsyncDisposable
         await Database.DisposeAsync();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>One PostgreSQL for the whole run, shared by every server.</summary>

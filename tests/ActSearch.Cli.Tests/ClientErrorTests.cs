@@ -1,3 +1,5 @@
+using ActSearch.Testing;
+
 namespace ActSearch.Cli.Tests;
 
 /// <summary>The client commands' mistakes and failures that need no server: each is one clear line and an exit code.</summary>
@@ -6,7 +8,7 @@ public class ClientErrorTests
     [Fact]
     public void An_unreachable_server_is_one_line_naming_the_url_and_exit_1()
     {
-        int port = ServeProcess.FreePort();
+        int port = Ports.Free();
         var result = CliRunner.Run("jobs", "--server", $"http://127.0.0.1:{port}");
         Assert.Equal(1, result.Code);
         Assert.Equal($"actsearch jobs: cannot reach http://127.0.0.1:{port}: connection refused\n", result.Err);
@@ -23,7 +25,7 @@ public class ClientErrorTests
             string space = Path.Combine(dir, "bad.yaml");
             File.WriteAllText(space, "name: bad\nkind: activation\ntasks: [fmnist-mpl]\n");
             // Nothing listens on the port: had the command sent anything, it would say it cannot reach it.
-            var result = CliRunner.Run("submit", space, "--server", $"http://127.0.0.1:{ServeProcess.FreePort()}", "--token", "t", "--wait");
+            var result = CliRunner.Run("submit", space, "--server", $"http://127.0.0.1:{Ports.Free()}", "--token", "t", "--wait");
             Assert.Equal(2, result.Code);
             Assert.StartsWith($"actsearch submit: {space}:3:9: unknown task 'fmnist-mpl'", result.Err);
             Assert.DoesNotContain("cannot reach", result.Err);
@@ -46,7 +48,7 @@ public class ClientErrorTests
     [InlineData("activations --sort best", "actsearch activations: option --sort must be one of score, recent, got 'best'.")]
     public void Mistakes_in_the_command_line_exit_2_with_one_line(string line, string message)
     {
-        var result = CliRunner.Run([.. line.Split(' '), "--server", $"http://127.0.0.1:{ServeProcess.FreePort()}"]);
+        var result = CliRunner.Run([.. line.Split(' '), "--server", $"http://127.0.0.1:{Ports.Free()}"]);
         Assert.Equal(2, result.Code);
         Assert.StartsWith(message, result.Err);
         Assert.Single(result.Err.TrimEnd('\n').Split('\n'));

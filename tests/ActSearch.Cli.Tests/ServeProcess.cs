@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
+using ActSearch.Testing;
 using ActSearch.Storage.Tests;
 
 namespace ActSearch.Cli.Tests;
@@ -33,7 +33,7 @@ public sealed class ServeProcess : IAsyncLifetime
         _database = await _postgres.CreateDatabaseAsync();
         _home = Path.Combine("/tmp", $"as-cli-{Guid.NewGuid().ToString("N")[..8]}");
         Directory.CreateDirectory(_home);
-        Url = $"http://127.0.0.1:{FreePort()}";
+        Url = $"http://127.0.0.1:{Ports.Free()}";
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "actsearch.dll"), "serve"])
         {
             RedirectStandardOutput = true,
@@ -46,8 +46,8 @@ public sealed class ServeProcess : IAsyncLifetime
         start.Environment["ACTSEARCH_HOME"] = _home;
         start.Environment["ACTSEARCH_SLOTS"] = "1";
         start.Environment["ACTSEARCH_DEVICE"] = "cpu";
-        start.Environment["ACTSEARCH_SILO_PORT"] = FreePort().ToString(CultureInfo.InvariantCulture);
-        start.Environment["ACTSEARCH_GATEWAY_PORT"] = FreePort().ToString(CultureInfo.InvariantCulture);
+        start.Environment["ACTSEARCH_SILO_PORT"] = Ports.Free().ToString(CultureInfo.InvariantCulture);
+        start.Environment["ACTSEARCH_GATEWAY_PORT"] = Ports.Free().ToString(CultureInfo.InvariantCulture);
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) => Keep(e.Data);
         _process.ErrorDataReceived += (_, e) => Keep(e.Data);
@@ -103,13 +103,5 @@ public sealed class ServeProcess : IAsyncLifetime
         catch (IOException)
         {
         }
-    }
-
-    /// <summary>A loopback port nothing listens on (for "cannot reach" and for the server itself).</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

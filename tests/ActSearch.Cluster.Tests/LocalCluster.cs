@@ -18,8 +18,8 @@ public sealed class LocalCluster : IAsyncDisposable
 {
     private readonly List<SiloProcess> _silos = [];
     private readonly string _home;
-    private readonly int _siloPort = SiloProcess.FreePort();
-    private readonly int _gatewayPort = SiloProcess.FreePort();
+    private readonly int _siloPort = Ports.Free();
+    private readonly int _gatewayPort = Ports.Free();
     private IHost? _client;
 
     public LocalCluster(string connectionString)
@@ -63,7 +63,7 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             ["ACTSEARCH_SILO_PORT"] = _siloPort.ToString(CultureInfo.InvariantCulture),
             ["ACTSEARCH_GATEWAY_PORT"] = _gatewayPort.ToString(CultureInfo.InvariantCulture),
-            ["ACTSEARCH_URLS"] = $"http://127.0.0.1:{SiloProcess.FreePort()}",
+            ["ACTSEARCH_URLS"] = $"http://127.0.0.1:{Ports.Free()}",
         });
         Coordinator = SiloProcess.Start($"coordinator#{_silos.Count}", Built("silos", "ActSearch.Coordinator"), env);
         _silos.Add(Coordinator);
@@ -73,10 +73,10 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>Starts a worker silo with <paramref name="slots"/> training slots: the worker host, or `actsearch worker`.</summary>
     public async Task<SiloProcess> StartWorkerAsync(int slots, bool viaCli = false)
     {
-        string url = $"http://127.0.0.1:{SiloProcess.FreePort()}";
+        string url = $"http://127.0.0.1:{Ports.Free()}";
         var env = Environment(SiloRole.Worker, new Dictionary<string, string>
         {
-            ["ACTSEARCH_SILO_PORT"] = SiloProcess.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["ACTSEARCH_SILO_PORT"] = Ports.Free().ToString(CultureInfo.InvariantCulture),
             ["ACTSEARCH_GATEWAY_PORT"] = "0", // workers take no client connections
             ["ACTSEARCH_URLS"] = url,
             ["ACTSEARCH_SLOTS"] = slots.ToString(CultureInfo.InvariantCulture),

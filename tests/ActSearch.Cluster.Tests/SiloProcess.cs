@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 
 namespace ActSearch.Cluster.Tests;
 
@@ -103,12 +102,5 @@ public sealed class SiloProcess : IAsyncDisposable
             _tail.Enqueue($"{DateTime.UtcNow:HH:mm:ss.f} {line}");
             while (_tail.Count > 300) _tail.Dequeue();
         }
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

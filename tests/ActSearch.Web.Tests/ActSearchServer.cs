@@ -2,10 +2,10 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
+using ActSearch.Testing;
 
 namespace ActSearch.Web.Tests;
 
@@ -50,7 +50,7 @@ public sealed class ActSearchServer : IAsyncDisposable
         string cli = Path.GetFullPath(CliPath);
         if (!File.Exists(cli))
             throw new InvalidOperationException($"The CLI is not built: {cli} is missing. Build it with `dotnet build src/ActSearch.Cli -c Release`.");
-        int port = FreePort();
+        int port = Ports.Free();
         var baseAddress = new Uri($"http://127.0.0.1:{port}/");
         string token = "web-test-" + Guid.NewGuid().ToString("N");
         string home = Path.Combine("/tmp", $"as-web-{Guid.NewGuid().ToString("N")[..8]}");
@@ -72,8 +72,8 @@ public sealed class ActSearchServer : IAsyncDisposable
         start.Environment["ACTSEARCH_SLOTS"] = "1";
         start.Environment["ACTSEARCH_DEVICE"] = "cpu";
         // Ports of the silo: free ones, so several test runs (or a developer's `serve`) never collide.
-        start.Environment["ACTSEARCH_SILO_PORT"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["ACTSEARCH_GATEWAY_PORT"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["ACTSEARCH_SILO_PORT"] = Ports.Free().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["ACTSEARCH_GATEWAY_PORT"] = Ports.Free().ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
@@ -177,12 +177,6 @@ public sealed class ActSearchServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {
