@@ -71,13 +71,24 @@ pangaea() {
 
 # 3. EvoNorm-S0 and -B0 as reference points against BN-ReLU on fmnist-resnet, and what the layer searches find.
 #    Layers run on fmnist-resnet only, so this is a re-training with fresh seeds, not a held-out task (the report says so).
-evonorm() {
+#    `evonorm` runs all three parts; `evonorm-references`, `evonorm-s` and `evonorm-b` run one each.
+evonorm_references() {
   mkdir -p "$OUT/evonorm"
   actsearch baselines --task fmnist-resnet --only bn_relu --only evonorm_s0 --only evonorm_b0 --seeds "$SEEDS" | tee "$OUT/evonorm/references.txt"
+}
+
+evonorm_s() {
   run evonorm s search-spaces/evonorm-s.yaml --budget "${BUDGET:-60}"
   report evonorm s --top 3 --seeds "$SEEDS"
+}
+
+evonorm_b() {
   run evonorm b search-spaces/evonorm-b.yaml --budget "${BUDGET:-60}"
   report evonorm b --top 3 --seeds "$SEEDS"
+}
+
+evonorm() {
+  evonorm_references; evonorm_s; evonorm_b
   echo "evonorm: $OUT/evonorm"
 }
 
@@ -93,10 +104,11 @@ funnel() {
 
 all() { swish; gp; pangaea; evonorm; funnel; }
 
-list() { echo "experiments: swish gp pangaea evonorm funnel all"; }
+list() { echo "experiments: swish gp pangaea evonorm (evonorm-references evonorm-s evonorm-b) funnel all"; }
 
 case "${1:-list}" in
   swish|gp|pangaea|evonorm|funnel|all) build; "$1" ;;
+  evonorm-references|evonorm-s|evonorm-b) build; "${1//-/_}" ;;
   list) list ;;
   *) echo "unknown experiment '$1'"; list; exit 2 ;;
 esac
