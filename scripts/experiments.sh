@@ -58,7 +58,7 @@ swish() {
 
 # 2. GP trees (NSGA-II) and PANGAEA: the best found vs relu, gelu, silu, mish, elu, selu, tanh on held-out tasks.
 gp() {
-  run gp search search-spaces/gp-activation.yaml --budget "${BUDGET:-200}"
+  run gp search search-spaces/gp-activation.yaml --budget "${BUDGET:-1000}"
   report gp search --top 3 --seeds "$SEEDS"            # held out: fmnist-cnn, deep-mlp
   echo "gp: $OUT/gp"
 }
@@ -78,12 +78,12 @@ evonorm_references() {
 }
 
 evonorm_s() {
-  run evonorm s search-spaces/evonorm-s.yaml --budget "${BUDGET:-60}"
+  run evonorm s search-spaces/evonorm-s.yaml --budget "${BUDGET:-400}"
   report evonorm s --top 3 --seeds "$SEEDS"
 }
 
 evonorm_b() {
-  run evonorm b search-spaces/evonorm-b.yaml --budget "${BUDGET:-60}"
+  run evonorm b search-spaces/evonorm-b.yaml --budget "${BUDGET:-250}"
   report evonorm b --top 3 --seeds "$SEEDS"
 }
 
