@@ -70,13 +70,14 @@ public static class TorchPrimitives
     /// <summary>Tensor (op) number, for the operators torch has a scalar form of.</summary>
     public static bool TryScalarRight(string name, Tensor a, double b, out Tensor result)
     {
+        using TorchSharp.Scalar s = b; // see TryScalarLeft
         result = name switch
         {
-            "add" => a + b,
-            "sub" => a - b,
-            "mul" => a * b,
-            "div" => a / b,
-            "pow" => a.pow(b),
+            "add" => a + s,
+            "sub" => a - s,
+            "mul" => a * s,
+            "div" => a / s,
+            "pow" => a.pow(s),
             _ => null!,
         };
         return result is not null;
@@ -85,12 +86,16 @@ public static class TorchPrimitives
     /// <summary>Number (op) tensor, for the operators torch has a scalar form of.</summary>
     public static bool TryScalarLeft(string name, double a, Tensor b, out Tensor result)
     {
+        // An explicit Scalar, referenced until the call has returned. The implicit double-to-Scalar temporary has no
+        // reference left once its handle is passed, so a collection on another training thread could finalize it
+        // while libtorch still reads it: "Unknown scalar type" in a clean-clone test run.
+        using TorchSharp.Scalar s = a;
         result = name switch
         {
-            "add" => b + a,
-            "sub" => a - b,
-            "mul" => b * a,
-            "div" => a / b,
+            "add" => b + s,
+            "sub" => s - b,
+            "mul" => b * s,
+            "div" => s / b,
             _ => null!,
         };
         return result is not null;
