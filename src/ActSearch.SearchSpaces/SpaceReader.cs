@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using ActSearch.Evaluation.Rejection;
 using ActSearch.Evolution;
 using ActSearch.Expressions;
 using ActSearch.SearchSpaces.Yaml;
@@ -414,48 +415,48 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
     [GeneratedRegex(@"^(?:(?<d>\d{1,9})d)?(?:(?<h>\d{1,9})h)?(?:(?<m>\d{1,9})m)?(?:(?<s>\d{1,9})s)?$", RegexOptions.CultureInvariant)]
     private static partial Regex DurationPattern();
 
-    private RejectionSettings ReadRejection(Section r, GenomeOptions genome, ImmutableArray<string> tasks)
+    private RejectionChainSettings ReadRejection(Section r, GenomeOptions genome, ImmutableArray<string> tasks)
     {
         var s = r.Child("static", ["enabled", "max_nodes", "max_depth", "max_parameters"]);
         var n = r.Child("numeric", ["enabled", "samples", "near_constant_std", "explosion_scale", "max_nonfinite_fraction"]);
         var u = r.Child("duplicate", ["enabled", "cache_size"]);
         var st = r.Child("stability", ["enabled", "max_gradient_norm"]);
         var q = r.Child("quality", ["enabled", "task", "steps", "min_accuracy"]);
-        var nd = new NumericProbe();
+        var defaults = new RejectionChainSettings();
         string qualityTask = q.Value("task") is { } taskNode ? CheckTask(taskNode, "'rejection.quality.task'") ?? tasks[0] : tasks[0];
-        var qd = new QualityProbe { Task = qualityTask };
-        return new RejectionSettings
+        return new RejectionChainSettings
         {
-            Static = new StaticCheck
+            Static = defaults.Static with
             {
                 Enabled = s.Bool("enabled", true),
                 MaxNodes = s.Int("max_nodes", genome.MaxNodes, 1, 1000),
                 MaxDepth = s.Int("max_depth", genome.MaxDepth, 1, 100),
                 MaxParameters = s.Int("max_parameters", genome.MaxParameters, 0, 64),
             },
-            Numeric = new NumericProbe
+            Numeric = defaults.Numeric with
             {
                 Enabled = n.Bool("enabled", true),
-                Samples = n.Int("samples", nd.Samples, 10, 1_000_000),
-                NearConstantStd = n.Double("near_constant_std", nd.NearConstantStd, 0, double.PositiveInfinity),
-                ExplosionScale = n.Double("explosion_scale", nd.ExplosionScale, 0, double.PositiveInfinity, minExclusive: true),
-                MaxNonFiniteFraction = n.Double("max_nonfinite_fraction", nd.MaxNonFiniteFraction, 0, 1),
+                Samples = n.Int("samples", defaults.Numeric.Samples, 10, 1_000_000),
+                NearConstantStd = n.Double("near_constant_std", defaults.Numeric.NearConstantStd, 0, double.PositiveInfinity),
+                ExplosionScale = n.Double("explosion_scale", defaults.Numeric.ExplosionScale, 0, double.PositiveInfinity, minExclusive: true),
+                MaxNonFiniteFraction = n.Double("max_nonfinite_fraction", defaults.Numeric.MaxNonFiniteFraction, 0, 1),
             },
-            Duplicate = new DuplicateCheck
+            Duplicate = defaults.Duplicate with
             {
                 Enabled = u.Bool("enabled", true),
-                CacheSize = u.Int("cache_size", new DuplicateCheck().CacheSize, 0, 100_000_000),
+                CacheSize = u.Int("cache_size", defaults.Duplicate.CacheSize, 0, 100_000_000),
             },
-            Stability = new StabilityProbe
+            Stability = defaults.Stability with
             {
                 Enabled = st.Bool("enabled", true),
-                MaxGradientNorm = st.Double("max_gradient_norm", new StabilityProbe().MaxGradientNorm, 0, double.PositiveInfinity, minExclusive: true),
+                MaxGradientNorm = st.Double("max_gradient_norm", defaults.Stability.MaxGradientNorm, 0, double.PositiveInfinity, minExclusive: true),
             },
-            Quality = qd with
+            Quality = defaults.Quality with
             {
                 Enabled = q.Bool("enabled", true),
-                Steps = q.Int("steps", qd.Steps, 1, 1_000_000),
-                MinAccuracy = q.Double("min_accuracy", qd.MinAccuracy, 0, 1),
+                Task = qualityTask,
+                Steps = q.Int("steps", defaults.Quality.Steps, 1, 1_000_000),
+                MinAccuracy = q.Double("min_accuracy", defaults.Quality.MinAccuracy, 0, 1),
             },
         };
     }

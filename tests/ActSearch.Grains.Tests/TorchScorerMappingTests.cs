@@ -1,5 +1,6 @@
 using ActSearch.Evaluation.Tasks;
 using ActSearch.Evolution;
+using ActSearch.Expressions;
 using ActSearch.SearchSpaces;
 
 namespace ActSearch.Grains.Tests;
@@ -19,6 +20,8 @@ public class TorchScorerMappingTests
           quality: { task: tabular-mlp, steps: 30, min_accuracy: 0.3 }
         """, "mapping.yaml");
 
+    private static readonly Expr Swish = ExprParser.Parse("x * sigmoid(x)");
+
     private static ProxyTaskResult Run(string task, ulong seed, double accuracy, double loss, double sparsity) => new()
     {
         Task = task, Seed = seed, Device = "cpu", Metric = TaskMetric.Accuracy, Accuracy = accuracy, Loss = loss,
@@ -26,7 +29,7 @@ public class TorchScorerMappingTests
     };
 
     [Fact]
-    public void Objectives_are_read_off_the_scores_in_the_spaces_order()
+    public void Objectives_are_read_off_the_runs_the_formula_and_the_timing_in_the_spaces_order()
     {
         var scores = new CandidateScores
         {
@@ -35,16 +38,16 @@ public class TorchScorerMappingTests
             Latency = new Latency(TimeSpan.FromMicroseconds(150), "(64, 32, 14, 14)", 401_408, 15),
             Results = [Run("fmnist-mlp", 5, 0.8, 0.6, 0.1), Run("fmnist-mlp", 6, 0.7, 0.7, 0.3), Run("tabular-mlp", 5, 0.9, 0.25, 0.2)],
         };
-        var outcome = Assert.IsType<CandidateOutcome.Evaluated>(TorchCandidateScorer.ToOutcome(new EvaluationOutcome.Evaluated(scores), Space.Evolution.Objectives));
+        var outcome = Assert.IsType<CandidateOutcome.Evaluated>(TorchCandidateScorer.ToOutcome(new EvaluationOutcome.Evaluated(scores), Swish, Space.Evolution.Objectives));
         Assert.Equal([0.75, 0.25, 0.2, 4, 13, 150], outcome.Objectives.Select(v => Math.Round(v, 6)));
     }
 
     [Fact]
     public void Rejections_and_failures_keep_their_stage_and_reason()
     {
-        var rejected = TorchCandidateScorer.ToOutcome(new EvaluationOutcome.Rejected("numeric", "output is constant", TimeSpan.Zero), Space.Evolution.Objectives);
+        var rejected = TorchCandidateScorer.ToOutcome(new EvaluationOutcome.Rejected("numeric", "output is constant", TimeSpan.Zero), Swish, Space.Evolution.Objectives);
         Assert.Equal(new CandidateOutcome.Rejected("numeric", "output is constant"), rejected);
-        Assert.Equal(new CandidateOutcome.Failed("boom"), TorchCandidateScorer.ToOutcome(new EvaluationOutcome.Failed("boom"), Space.Evolution.Objectives));
+        Assert.Equal(new CandidateOutcome.Failed("boom"), TorchCandidateScorer.ToOutcome(new EvaluationOutcome.Failed("boom"), Swish, Space.Evolution.Objectives));
     }
 
     [Fact]

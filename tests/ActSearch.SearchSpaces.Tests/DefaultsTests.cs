@@ -1,3 +1,4 @@
+using ActSearch.Evaluation.Rejection;
 using ActSearch.Evolution;
 using ActSearch.Expressions;
 
@@ -25,9 +26,9 @@ public sealed class DefaultsTests
         Assert.Equal(engine.Operators, s.Evolution.Operators);
         Assert.Equal(engine.ConstantOptimization, s.Evolution.ConstantOptimization);
         Assert.Equal(engine.FingerprintCacheSize, s.Evolution.FingerprintCacheSize);
-        Assert.Equal(new QualityProbe { Task = "fmnist-mlp", Steps = 100, MinAccuracy = 0.2 }, s.Rejection.Quality);
-        Assert.Equal(new NumericProbe(), s.Rejection.Numeric);
-        Assert.Equal(new StaticCheck { MaxNodes = engine.Genome.MaxNodes, MaxDepth = engine.Genome.MaxDepth, MaxParameters = 0 }, s.Rejection.Static);
+        Assert.Equal(new QualityProbeSettings { Task = "fmnist-mlp", Steps = 100, MinAccuracy = 0.2 }, s.Rejection.Quality);
+        Assert.Equal(new NumericProbeSettings(), s.Rejection.Numeric);
+        Assert.Equal(new StaticLimitSettings { MaxNodes = engine.Genome.MaxNodes, MaxDepth = engine.Genome.MaxDepth, MaxParameters = 0 }, s.Rejection.Static);
         Assert.Empty(s.Seeds);
     }
 

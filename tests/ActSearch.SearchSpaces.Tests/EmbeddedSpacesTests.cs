@@ -1,3 +1,4 @@
+using ActSearch.Evaluation.Rejection;
 using ActSearch.Evolution;
 using ActSearch.Expressions;
 
@@ -99,7 +100,7 @@ public sealed class EmbeddedSpacesTests
             new HashSet<string> { "add", "mul", "div", "max", "neg", "sigmoid", "tanh", "exp", "slog", "abs", "square", "ssqrt" });
         Assert.Equal(SelectionStrategy.MultiObjectiveTournament, s.Evolution.Selection.Strategy);
         Assert.Equal<string>(["fmnist-resnet", "fmnist-cnn"], s.Tasks.ToArray());
-        Assert.Equal(new QualityProbe { Task = "fmnist-resnet", Steps = 100, MinAccuracy = 0.2 }, s.Rejection.Quality);
+        Assert.Equal(new QualityProbeSettings { Task = "fmnist-resnet", Steps = 100, MinAccuracy = 0.2 }, s.Rejection.Quality);
         Assert.True(s.Rejection.Stability.Enabled);
 
         var b0 = s.Seeds.Single(x => x.Name == "evonorm-b0").Expr;
@@ -140,7 +141,11 @@ internal sealed class SpaceComparer : IEqualityComparer<SearchSpace>
         Genome = s.Evolution.Genome, s.Evolution.Operators, s.Evolution.Selection, s.Evolution.ConstantOptimization,
         Objectives = s.Evolution.Objectives.Select(o => o.Key + o.Direction), s.Evolution.Budget, s.Evolution.FingerprintCacheSize,
         Seeds = s.Seeds.Select(x => $"{x.Name}={x.Text}={x.Expr}"),
-    });
+    }, Json);
+
+    // The quality probe's MaxLoss is +Infinity by default.
+    private static readonly System.Text.Json.JsonSerializerOptions Json =
+        new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 }
 
 internal static class RepositoryFiles

@@ -1,3 +1,5 @@
+using ActSearch.Evaluation.Tasks;
+
 namespace ActSearch.SearchSpaces.Tests;
 
 /// <summary>Every problem is reported as file:line:column: message, at the offending text, all at once.</summary>
@@ -100,7 +102,7 @@ public sealed class ErrorReportingTests
     {
         const string yaml = "name: t\nkind: activation\ntasks: [cifar10-resnet]\n";
         Assert.Contains("unknown task 'cifar10-resnet'", Error(yaml).Message);
-        var options = new SearchSpaceLoadOptions { Tasks = [.. ProxyTasks.Known, "cifar10-resnet"] };
+        var options = new SearchSpaceLoadOptions { Tasks = [.. TaskCatalog.Names, "cifar10-resnet"] };
         var space = SearchSpaceLoader.LoadFromText(yaml, "t.yaml", options);
         Assert.Equal("cifar10-resnet", Assert.Single(space.Tasks));
         Assert.Equal("accuracy@cifar10-resnet", Assert.Single(space.Evolution.Objectives).Key);

@@ -12,7 +12,7 @@ public sealed record TaskData(Dataset Train, Dataset HeldOut);
 /// <summary>A proxy task: its spec, how to build its network around the candidate slots, and its data.</summary>
 public sealed record ProxyTaskDefinition(ProxyTaskSpec Spec, Func<SlotFactory, nn.Module<Tensor, Tensor>> Build, Func<TaskData> Data);
 
-/// <summary>The proxy tasks, registered by name.</summary>
+/// <summary>The proxy tasks of the <see cref="TaskCatalog"/>, each with its network builder and data loader.</summary>
 public static class ProxyTasks
 {
     private static readonly Lazy<(Dataset Train, Dataset Test)> FashionMnist = new(() => DataSets.FashionMnist());
@@ -45,39 +45,34 @@ public static class ProxyTasks
         return new Dataset(name, [1], xs, null, ys);
     }
 
-    public static IReadOnlyDictionary<string, ProxyTaskDefinition> All { get; } = new[]
+    /// <summary>
+    /// The network and the data of each task of the <see cref="TaskCatalog"/>, by name: the only Torch-specific part of a task.
+    /// </summary>
+    private static readonly Dictionary<string, (Func<SlotFactory, nn.Module<Tensor, Tensor>> Build, Func<TaskData> Data)> Implementations = new(StringComparer.Ordinal)
     {
-        new ProxyTaskDefinition(new ProxyTaskSpec
-        {
-            Name = "fmnist-mlp", Metric = TaskMetric.Accuracy, Steps = 300, BatchSize = 64, LearningRate = 1e-3,
-            Description = "784-128-64-10 MLP on the Fashion-MNIST subset",
-        }, slot => ProxyNetworks.Mlp(slot), Fmnist),
-        new ProxyTaskDefinition(new ProxyTaskSpec
-        {
-            Name = "fmnist-cnn", Metric = TaskMetric.Accuracy, Steps = 300, BatchSize = 64, LearningRate = 1e-3,
-            Description = "two-convolution CNN (32 channels) on the Fashion-MNIST subset",
-        }, slot => ProxyNetworks.Cnn(slot), Fmnist),
-        new ProxyTaskDefinition(new ProxyTaskSpec
-        {
-            Name = "fmnist-resnet", Metric = TaskMetric.Accuracy, Steps = 200, BatchSize = 64, LearningRate = 2e-3, NormActivationSlots = true,
-            Description = "small ResNet (32/64 channels) whose BN+ReLU pairs are the candidate layer",
-        }, slot => ProxyNetworks.ResNet(slot), Fmnist),
-        new ProxyTaskDefinition(new ProxyTaskSpec
-        {
-            Name = "tabular-mlp", Metric = TaskMetric.Accuracy, Steps = 200, BatchSize = 64, LearningRate = 3e-3,
-            Description = "30-64-64-2 MLP on Breast Cancer Wisconsin (75/25 stratified split, seed 7)",
-        }, slot => ProxyNetworks.Mlp(slot, inputs: 30, classes: 2, hidden1: 64, hidden2: 64), () => BreastCancer.Value),
-        new ProxyTaskDefinition(new ProxyTaskSpec
-        {
-            Name = "deep-mlp", Metric = TaskMetric.Accuracy, Steps = 300, BatchSize = 64, LearningRate = 1e-3,
-            Description = "20-layer plain MLP (width 64, LeCun-normal, no normalization) on the Fashion-MNIST subset",
-        }, slot => ProxyNetworks.DeepMlp(slot), Fmnist),
-        new ProxyTaskDefinition(new ProxyTaskSpec
-        {
-            Name = "regression", Metric = TaskMetric.Loss, Steps = 500, BatchSize = 64, LearningRate = 3e-3,
-            Description = "1-32-32-1 MLP fitting sin(2x) + x^2/4 - tanh(3x)/2 on [-3, 3] (mean squared error)",
-        }, slot => ProxyNetworks.Regressor(slot), () => SmoothCurve.Value),
-    }.ToDictionary(d => d.Spec.Name, StringComparer.Ordinal);
+        ["fmnist-mlp"] = (slot => ProxyNetworks.Mlp(slot), Fmnist),
+        ["fmnist-cnn"] = (slot => ProxyNetworks.Cnn(slot), Fmnist),
+        ["fmnist-resnet"] = (slot => ProxyNetworks.ResNet(slot), Fmnist),
+        ["tabular-mlp"] = (slot => ProxyNetworks.Mlp(slot, inputs: 30, classes: 2, hidden1: 64, hidden2: 64), () => BreastCancer.Value),
+        ["deep-mlp"] = (slot => ProxyNetworks.DeepMlp(slot), Fmnist),
+        ["regression"] = (slot => ProxyNetworks.Regressor(slot), () => SmoothCurve.Value),
+    };
+
+    /// <summary>Every catalog task with its network and data.</summary>
+    /// <exception cref="InvalidOperationException">A catalog task has no network here, or a network no catalog entry.</exception>
+    public static IReadOnlyDictionary<string, ProxyTaskDefinition> All { get; } = Define();
+
+    private static Dictionary<string, ProxyTaskDefinition> Define()
+    {
+        var missing = TaskCatalog.Names.Where(n => !Implementations.ContainsKey(n)).ToList();
+        var extra = Implementations.Keys.Where(n => !TaskCatalog.TryGet(n, out _)).ToList();
+        if (missing.Count > 0 || extra.Count > 0)
+            throw new InvalidOperationException(
+                $"Proxy tasks out of step with the task catalog: no network for {string.Join(", ", missing.DefaultIfEmpty("-"))}; " +
+                $"no catalog entry for {string.Join(", ", extra.DefaultIfEmpty("-"))}.");
+        return TaskCatalog.All.ToDictionary(
+            spec => spec.Name, spec => new ProxyTaskDefinition(spec, Implementations[spec.Name].Build, Implementations[spec.Name].Data), StringComparer.Ordinal);
+    }
 
     public static ProxyTaskDefinition Get(string name) =>
         All.TryGetValue(name, out var d) ? d

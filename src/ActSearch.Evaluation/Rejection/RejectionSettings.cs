@@ -3,8 +3,9 @@ using System.Collections.Immutable;
 namespace ActSearch.Evaluation.Rejection;
 
 /// <summary>
-/// The rejection chain's settings, one record per stage, in the order the stages run (cheapest first). A search
-/// space sets them from its <c>rejection:</c> section; every field has a documented default.
+/// The rejection chain's settings, one record per stage, in the order the stages run (cheapest first): the one
+/// declaration. A search space reads its <c>rejection:</c> section into this record (search-spaces/README.md names the
+/// YAML fields; the static limits default to the space's genome limits there); every field has a documented default.
 /// </summary>
 public sealed record RejectionChainSettings
 {
@@ -85,7 +86,10 @@ public sealed record NumericProbeSettings
     public double GrowthDegree { get; init; } = 1;
 
     /// <summary>Magnitudes of the explosion test's inputs (each taken with both signs for activations).</summary>
-    public ImmutableArray<double> ScaledInputs { get; init; } = [1, 2, 5, 10, 20];
+    public ImmutableArray<double> ScaledInputs { get; init; } = DefaultScaledInputs;
+
+    // One shared array, so settings with the default compare equal (ImmutableArray compares by reference).
+    private static readonly ImmutableArray<double> DefaultScaledInputs = [1, 2, 5, 10, 20];
 
     /// <summary>Rejected when the largest |f'(x)| over the probe is below this.</summary>
     public double MinDerivative { get; init; } = 1e-6;

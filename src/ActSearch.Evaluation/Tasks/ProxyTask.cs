@@ -15,8 +15,11 @@ public sealed record ProxyTaskSpec
 {
     public required string Name { get; init; }
 
-    /// <summary>One line for tables and help text.</summary>
+    /// <summary>One line for tables and help text: the network.</summary>
     public string Description { get; init; } = "";
+
+    /// <summary>The data it trains and is scored on, in a few words (where it comes from, the split).</summary>
+    public string Data { get; init; } = "";
 
     public required TaskMetric Metric { get; init; }
 
@@ -33,6 +36,9 @@ public sealed record ProxyTaskSpec
 
     /// <summary>True when candidates replace BN+ReLU pairs (normalization-activation layers); false for scalar activations.</summary>
     public bool NormActivationSlots { get; init; }
+
+    /// <summary>What fills its candidate slots: <c>layer</c> (normalization-activation layers) or <c>activation</c>.</summary>
+    public string Slot => NormActivationSlots ? "layer" : "activation";
 
     public ProxyTaskSpec WithSeed(ulong seed) => this with { Seed = seed };
 

@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using System.ComponentModel.DataAnnotations;
+using ActSearch.Evaluation.Objectives;
+using ActSearch.Evaluation.Tasks;
 using ActSearch.Evolution;
 using ActSearch.Expressions;
 using ActSearch.SearchSpaces;
@@ -29,8 +31,9 @@ internal sealed partial class CurveFitScorerOptionsValidator : IValidateOptions<
 /// The CPU scorer workers use until the TorchSharp one is registered: symbolic regression of a target curve,
 /// for search spaces whose tasks include <c>regression</c>. A candidate's constants are fitted by
 /// Levenberg–Marquardt as the space's <c>constant_optimization</c> says (the refined genome comes back), and its
-/// objectives are computed by name: <c>loss</c> (mean squared error on the curve), <c>complexity</c>, <c>nodes</c>,
-/// <c>flops</c>, <c>parameters</c>. A space with other tasks or objectives gets Failed with the reason.
+/// objectives are read through the objective registry from the fit (one <c>regression</c> run whose loss is the mean
+/// squared error on the curve) and the fitted formula: <c>loss</c>, <c>accuracy</c> (= the loss, as for every loss task),
+/// <c>complexity</c>, <c>nodes</c>, <c>flops</c>, <c>parameters</c>. A space with other tasks or objectives gets Failed with the reason.
 /// Deterministic: the same candidate gets the same outcome on any silo and thread, so one seed gives one front.
 /// </summary>
 public sealed class CurveFitCandidateScorer : ICandidateScorer
@@ -59,38 +62,22 @@ public sealed class CurveFitCandidateScorer : ICandidateScorer
         if (!space.Tasks.Contains(Task))
             return new CandidateOutcome.Failed($"This worker scores only the '{Task}' task (CPU curve fitting); '{space.Name}' needs {string.Join(", ", space.Tasks)}.");
         var objectives = space.Evolution.Objectives;
-        foreach (var o in objectives)
-            if (!Supports(o))
-                return new CandidateOutcome.Failed($"The CPU curve-fit scorer cannot measure the objective '{o.Key}'.");
-
         var co = space.Evolution.ConstantOptimization;
         // Its own stream per candidate: whether a candidate is optimized never depends on which slot scored what before.
         var rng = new Rng(space.Seed ^ 0xC0FFEEUL ^ ((ulong)candidate.Id * 0x9E3779B97F4A7C15UL));
         bool optimize = co.Enabled && (co.Probability >= 1 || rng.NextDouble() < co.Probability);
         var fitter = new CurveFitter(_xs, _ys);
         var fit = optimize ? fitter.Fit(candidate.Genome, co.Iterations) : new FitResult(candidate.Genome, fitter.Mse(candidate.Genome), 1);
-        if (!double.IsFinite(fit.Mse)) return new CandidateOutcome.Rejected("numeric", "NaN or Inf on the target curve");
-
         var genome = fit.Formula;
-        var values = ImmutableArray.CreateBuilder<double>(objectives.Length);
-        foreach (var o in objectives)
+        // The fit is the regression task's one run: its loss is the curve's mean squared error.
+        var run = new ProxyTaskResult
         {
-            values.Add(o.Name switch
-            {
-                "loss" or "mse" => fit.Mse,
-                "complexity" => genome.Complexity(),
-                "nodes" => genome.NodeCount(),
-                "flops" => genome.Flops(),
-                _ => genome.Parameters().Count, // "parameters": Supports admits nothing else
-            });
-        }
-        return new CandidateOutcome.Evaluated(values.MoveToImmutable(), ReferenceEquals(genome, candidate.Genome) ? null : genome);
+            Task = Task, Seed = space.Seed, Device = "cpu", Metric = TaskMetric.Loss, Loss = fit.Mse, Steps = fit.Evaluations,
+            ParameterCount = genome.Parameters().Count, WallTime = TimeSpan.Zero,
+        };
+        if (!ObjectiveRegistry.TryMeasure(objectives, genome, [run], latency: null, "The CPU curve-fit scorer", out var values, out var error))
+            return new CandidateOutcome.Failed(error!);
+        if (!double.IsFinite(fit.Mse)) return new CandidateOutcome.Rejected("numeric", "NaN or Inf on the target curve");
+        return new CandidateOutcome.Evaluated(values, ReferenceEquals(genome, candidate.Genome) ? null : genome);
     }
-
-    private static bool Supports(Objective o) => o.Name switch
-    {
-        "loss" or "mse" => o.Task is null or Task,
-        "complexity" or "nodes" or "flops" or "parameters" => o.Task is null,
-        _ => false,
-    };
 }

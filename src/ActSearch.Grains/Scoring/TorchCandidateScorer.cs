@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using ActSearch.Evaluation.Objectives;
 using ActSearch.Evaluation.Rejection;
 using ActSearch.Evaluation.Tasks;
 using ActSearch.Evaluation.Torch.Evaluation;
@@ -42,85 +43,35 @@ public sealed class TorchCandidateScorer(torch.Device device) : ICandidateScorer
         var plan = new EvaluationPlan { Tasks = space.Tasks, Seeds = 1, FirstSeed = space.Seed };
         bool layer = space.Kind == SearchSpaceKind.Layer;
         var result = evaluator.Evaluate(new EvalCandidate(candidate.Genome, layer), plan, cancellation);
-        return ValueTask.FromResult(ToOutcome(result.Outcome, space.Evolution.Objectives));
+        return ValueTask.FromResult(ToOutcome(result.Outcome, candidate.Genome, space.Evolution.Objectives));
     }
 
     /// <summary>Forgets a finished job's evaluator (its duplicate cache).</summary>
     public void Forget(Guid jobId) => _evaluators.TryRemove(jobId, out _);
 
-    /// <summary>The search space's rejection settings as the evaluation chain takes them.</summary>
-    public static RejectionChainSettings Settings(SearchSpace space)
+    /// <summary>
+    /// The search space's rejection settings as a worker runs them: the space's own, with the quality probe seeded by the
+    /// job's seed and the duplicate stage off. A job's engine answers functional duplicates from its own fingerprint
+    /// cache before dispatch (the space's rejection.duplicate settings size that cache; they show as cache hits). A
+    /// worker's memory would depend on which candidates that worker happened to get: with two workers one seed gave
+    /// two searches.
+    /// </summary>
+    public static RejectionChainSettings Settings(SearchSpace space) => space.Rejection with
     {
-        var r = space.Rejection;
-        return new RejectionChainSettings
-        {
-            Static = new StaticLimitSettings
-            {
-                Enabled = r.Static.Enabled,
-                MaxNodes = r.Static.MaxNodes,
-                MaxDepth = r.Static.MaxDepth,
-                MaxParameters = r.Static.MaxParameters,
-            },
-            Numeric = new NumericProbeSettings
-            {
-                Enabled = r.Numeric.Enabled,
-                Samples = r.Numeric.Samples,
-                NearConstantStd = r.Numeric.NearConstantStd,
-                ExplosionScale = r.Numeric.ExplosionScale,
-                MaxNonFiniteFraction = r.Numeric.MaxNonFiniteFraction,
-            },
-            // A job's engine answers functional duplicates from its own fingerprint cache before dispatch (the space's
-            // rejection.duplicate settings size that cache; they show as cache hits). A worker's memory would depend
-            // on which candidates that worker happened to get: with two workers one seed gave two searches.
-            Duplicate = new DuplicateSettings { Enabled = false, CacheSize = r.Duplicate.CacheSize },
-            // The search space's max_gradient_norm bounds how far gradient (and activation) scale may drift
-            // through the probe network's depth: a ratio, as the stability probe documents.
-            Stability = new StabilityProbeSettings { Enabled = r.Stability.Enabled, MaxGradientNorm = r.Stability.MaxGradientNorm },
-            Quality = new QualityProbeSettings
-            {
-                Enabled = r.Quality.Enabled,
-                Task = r.Quality.Task,
-                Steps = r.Quality.Steps,
-                MinAccuracy = r.Quality.MinAccuracy,
-                Seed = space.Seed,
-            },
-        };
-    }
+        Duplicate = space.Rejection.Duplicate with { Enabled = false },
+        Quality = space.Rejection.Quality with { Seed = space.Seed },
+    };
 
     /// <summary>The chain's outcome as the engine takes it: objective values in the space's objective order.</summary>
-    public static CandidateOutcome ToOutcome(EvaluationOutcome outcome, ImmutableArray<Objective> objectives) => outcome switch
+    public static CandidateOutcome ToOutcome(EvaluationOutcome outcome, Expr genome, ImmutableArray<Objective> objectives) => outcome switch
     {
         EvaluationOutcome.Rejected r => new CandidateOutcome.Rejected(r.Stage, r.Reason),
         EvaluationOutcome.Failed f => new CandidateOutcome.Failed(f.Error),
         EvaluationOutcome.Cancelled => CandidateOutcome.Cancelled.Instance,
-        EvaluationOutcome.Evaluated e => Objectives(e.Scores, objectives),
+        EvaluationOutcome.Evaluated e => ObjectiveRegistry.TryMeasure(
+            objectives, Canonicalizer.Canonicalize(genome), e.Scores.Results, e.Scores.Latency, "The TorchSharp scorer", out var values, out var error)
+            ? new CandidateOutcome.Evaluated(values)
+            : new CandidateOutcome.Failed(error!),
         _ => new CandidateOutcome.Failed($"Unknown evaluation outcome {outcome.GetType().Name}."),
     };
-
-    private static CandidateOutcome Objectives(CandidateScores scores, ImmutableArray<Objective> objectives)
-    {
-        var values = ImmutableArray.CreateBuilder<double>(objectives.Length);
-        foreach (var o in objectives)
-        {
-            var runs = o.Task is null ? [] : scores.Results.Where(r => r.Task == o.Task).ToList();
-            if (o.Task is not null && runs.Count == 0)
-                return new CandidateOutcome.Failed($"The objective '{o.Key}' names a task that was not trained.");
-            double value = o.Name switch
-            {
-                "accuracy" => runs.Average(TaskSummary.ValueOf),
-                "loss" => runs.Average(r => r.Loss),
-                "sparsity" => runs.Average(r => r.ActivationSparsity),
-                "complexity" => scores.Complexity,
-                "nodes" => scores.NodeCount,
-                "flops" => scores.FlopsPerElement,
-                "parameters" => scores.FormulaParameters,
-                "latency" => scores.Latency.Microseconds,
-                _ => double.NaN,
-            };
-            if (double.IsNaN(value) && o.Name is not ("accuracy" or "loss" or "sparsity"))
-                return new CandidateOutcome.Failed($"The TorchSharp scorer cannot measure the objective '{o.Key}'.");
-            values.Add(value);
-        }
-        return new CandidateOutcome.Evaluated(values.MoveToImmutable());
-    }
 }

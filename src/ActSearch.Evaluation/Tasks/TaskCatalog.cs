@@ -1,0 +1,61 @@
+using System.Collections.Immutable;
+
+namespace ActSearch.Evaluation.Tasks;
+
+/// <summary>
+/// Every proxy task, declared once: name, network, data, metric, training budget and what fills its slots. The search
+/// space loader takes its names from here, the TorchSharp trainer attaches a network builder and a data loader to each
+/// entry (<c>ActSearch.Evaluation.Torch.Tasks.ProxyTasks</c>, which refuses to start when one is missing), and the API
+/// serves the list (<c>GET /api/catalog/tasks</c>) to the web UI. To add a task: an entry here and its network builder there.
+/// </summary>
+public static class TaskCatalog
+{
+    private const string FashionMnist = "Fashion-MNIST subset (data/fashion-mnist; ACTSEARCH_DATA reads the full IDX files)";
+
+    public static ImmutableArray<ProxyTaskSpec> All { get; } =
+    [
+        new()
+        {
+            Name = "fmnist-mlp", Metric = TaskMetric.Accuracy, Steps = 300, BatchSize = 64, LearningRate = 1e-3,
+            Description = "784-128-64-10 MLP on the Fashion-MNIST subset", Data = FashionMnist,
+        },
+        new()
+        {
+            Name = "fmnist-cnn", Metric = TaskMetric.Accuracy, Steps = 300, BatchSize = 64, LearningRate = 1e-3,
+            Description = "two-convolution CNN (32 channels) on the Fashion-MNIST subset", Data = FashionMnist,
+        },
+        new()
+        {
+            Name = "fmnist-resnet", Metric = TaskMetric.Accuracy, Steps = 200, BatchSize = 64, LearningRate = 2e-3, NormActivationSlots = true,
+            Description = "small ResNet (32/64 channels) whose BN+ReLU pairs are the candidate layer", Data = FashionMnist,
+        },
+        new()
+        {
+            Name = "tabular-mlp", Metric = TaskMetric.Accuracy, Steps = 200, BatchSize = 64, LearningRate = 3e-3,
+            Description = "30-64-64-2 MLP on Breast Cancer Wisconsin (75/25 stratified split, seed 7)",
+            Data = "Breast Cancer Wisconsin, 569 rows (data/breast-cancer-wisconsin), standardized on the training split",
+        },
+        new()
+        {
+            Name = "deep-mlp", Metric = TaskMetric.Accuracy, Steps = 300, BatchSize = 64, LearningRate = 1e-3,
+            Description = "20-layer plain MLP (width 64, LeCun-normal, no normalization) on the Fashion-MNIST subset", Data = FashionMnist,
+        },
+        new()
+        {
+            Name = "regression", Metric = TaskMetric.Loss, Steps = 500, BatchSize = 64, LearningRate = 3e-3,
+            Description = "1-32-32-1 MLP fitting sin(2x) + x^2/4 - tanh(3x)/2 on [-3, 3] (mean squared error)",
+            Data = "1,024 training and 256 held-out points drawn uniformly on [-3, 3] (seeds 11 and 12)",
+        },
+    ];
+
+    /// <summary>The task names, in catalog order.</summary>
+    public static ImmutableArray<string> Names { get; } = [.. All.Select(t => t.Name)];
+
+    private static readonly Dictionary<string, ProxyTaskSpec> ByName = All.ToDictionary(t => t.Name, StringComparer.Ordinal);
+
+    public static bool TryGet(string name, out ProxyTaskSpec spec) => ByName.TryGetValue(name, out spec!);
+
+    /// <exception cref="KeyNotFoundException">No task has that name; the message lists the known ones.</exception>
+    public static ProxyTaskSpec Get(string name) =>
+        TryGet(name, out var spec) ? spec : throw new KeyNotFoundException($"Unknown proxy task '{name}'; known: {string.Join(", ", Names.Order())}.");
+}
