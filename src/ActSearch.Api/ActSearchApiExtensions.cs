@@ -85,6 +85,7 @@ public static class ActSearchApiExtensions
         app.MapActSearchHealth();
         app.MapJobs();
         app.MapActivations();
+        app.MapCatalog();
         return app;
     }
 

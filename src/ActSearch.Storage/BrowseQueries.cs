@@ -35,8 +35,7 @@ public sealed record Sighting(Guid JobId, string JobName, long CandidateId);
 /// </summary>
 public sealed class BrowseQueries
 {
-    private const string JobColumns =
-        "id, name, space_name, space_yaml, seed, status, budget_evaluations, budget_wall_time, owner, created_at, started_at, finished_at, error, details";
+    private const string JobColumns = JobRepository.Columns;
 
     private readonly Db _db;
 

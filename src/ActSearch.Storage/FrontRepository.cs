@@ -23,7 +23,7 @@ public sealed class FrontRepository
         (await _db.QueryAsync($"{Select} WHERE job_id = $1 ORDER BY generation DESC LIMIT 1", Read, cancellation, jobId).ConfigureAwait(false))
             .FirstOrDefault();
 
-    private const string Select = "SELECT job_id, generation, objectives, candidate_ids, \"values\" FROM fronts";
+    private const string Select = "SELECT job_id, generation, objectives, candidate_ids, \"values\", maximize FROM fronts";
 
     internal static Task WriteAsync(NpgsqlConnection c, NpgsqlTransaction? tx, FrontSnapshot f, CancellationToken ct)
     {
@@ -37,15 +37,22 @@ public sealed class FrontRepository
                 throw new ArgumentException($"Front member {m.CandidateId} has {m.Values.Length} values for {width} objectives.", nameof(f));
             m.Values.CopyTo(values, i * width);
         }
+        if (!f.Maximize.IsDefaultOrEmpty && f.Maximize.Length != width)
+            throw new ArgumentException($"The front has {f.Maximize.Length} directions for {width} objectives.", nameof(f));
         return Db.ExecuteAsync(c, tx, """
-            INSERT INTO fronts (job_id, generation, objectives, candidate_ids, "values") VALUES ($1, $2, $3, $4, $5)
+            INSERT INTO fronts (job_id, generation, objectives, candidate_ids, "values", maximize) VALUES ($1, $2, $3, $4, $5, $6)
             ON CONFLICT (job_id, generation) DO UPDATE
-            SET objectives = excluded.objectives, candidate_ids = excluded.candidate_ids, "values" = excluded."values", created_at = now()
+            SET objectives = excluded.objectives, candidate_ids = excluded.candidate_ids, "values" = excluded."values",
+                maximize = excluded.maximize, created_at = now()
             """, ct,
             f.JobId, f.Generation,
             new NpgsqlParameter { Value = f.Objectives.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
             new NpgsqlParameter { Value = f.Members.Select(m => m.CandidateId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
-            new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
+            new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double },
+            new NpgsqlParameter
+            {
+                Value = f.Maximize.IsDefaultOrEmpty ? DBNull.Value : f.Maximize.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Boolean,
+            });
     }
 
     private static FrontSnapshot Read(NpgsqlDataReader r)
@@ -55,6 +62,9 @@ public sealed class FrontRepository
         var values = r.GetFieldValue<double[]>(4);
         int width = objectives.Length;
         var members = ids.Select((id, i) => new FrontMember(id, [.. values.AsSpan(i * width, width)])).ToImmutableArray();
-        return new FrontSnapshot(r.GetGuid(0), r.GetInt32(1), [.. objectives], members);
+        return new FrontSnapshot(r.GetGuid(0), r.GetInt32(1), [.. objectives], members)
+        {
+            Maximize = r.IsDBNull(5) ? [] : [.. r.GetFieldValue<bool[]>(5)],
+        };
     }
 }

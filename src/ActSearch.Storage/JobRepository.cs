@@ -11,10 +11,12 @@ namespace ActSearch.Storage;
 /// </summary>
 public sealed class JobRepository
 {
-    private const string Columns =
-        "id, name, space_name, space_yaml, seed, status, budget_evaluations, budget_wall_time, owner, created_at, started_at, finished_at, error, details";
+    /// <summary>The columns <see cref="Read"/> reads, in its order.</summary>
+    internal const string Columns =
+        "id, name, space_name, space_yaml, seed, status, budget_evaluations, budget_wall_time, owner, created_at, started_at, finished_at, error, details, " +
+        "objectives, maximize";
 
-    private const string Values = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14";
+    private const string Values = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16";
 
     private const string Final = "('finished', 'failed', 'cancelled')";
 
@@ -47,7 +49,7 @@ public sealed class JobRepository
                 status = excluded.status, budget_evaluations = excluded.budget_evaluations,
                 budget_wall_time = excluded.budget_wall_time, owner = excluded.owner, created_at = excluded.created_at,
                 started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error,
-                details = excluded.details
+                details = excluded.details, objectives = excluded.objectives, maximize = excluded.maximize
             WHERE j.status NOT IN {Final} OR j.status = excluded.status
             """, ct, Parameters(job)).ConfigureAwait(false), cancellation).ConfigureAwait(false);
         return rows == 1;
@@ -71,7 +73,43 @@ public sealed class JobRepository
         job.Budget.Evaluations, job.Budget.WallTime, job.Owner, job.CreatedAt.ToUniversalTime(),
         job.StartedAt?.ToUniversalTime(), job.FinishedAt?.ToUniversalTime(), job.Error,
         new NpgsqlParameter { Value = (object?)job.Details ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Json },
+        new NpgsqlParameter
+        {
+            Value = job.Objectives.IsDefaultOrEmpty ? DBNull.Value : job.Objectives.Select(o => o.Key).ToArray(),
+            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
+        },
+        new NpgsqlParameter
+        {
+            Value = job.Objectives.IsDefaultOrEmpty ? DBNull.Value : job.Objectives.Select(o => o.Maximize).ToArray(),
+            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Boolean,
+        },
     ];
+
+    /// <summary>Jobs written by a job host (with details) whose objectives are not stored: rows from before schema version 5.</summary>
+    public Task<List<JobRecord>> ListWithoutObjectivesAsync(CancellationToken cancellation = default) =>
+        _db.QueryAsync($"SELECT {Columns} FROM jobs WHERE objectives IS NULL AND details IS NOT NULL ORDER BY created_at, id", Read, cancellation);
+
+    /// <summary>
+    /// Stores a job's objectives where none are stored yet, and the directions of its fronts that have the same
+    /// objective keys and none (rows from before schema version 5). False when the job has objectives already.
+    /// </summary>
+    public async Task<bool> FillObjectivesAsync(Guid id, IReadOnlyList<StoredObjective> objectives, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(objectives);
+        if (objectives.Count == 0) return false;
+        string[] keys = [.. objectives.Select(o => o.Key)];
+        bool[] maximize = [.. objectives.Select(o => o.Maximize)];
+        int rows = 0;
+        await _db.InTransactionAsync(async (c, tx, ct) =>
+        {
+            rows = await Db.ExecuteAsync(c, tx, "UPDATE jobs SET objectives = $2, maximize = $3 WHERE id = $1 AND objectives IS NULL", ct,
+                id, keys, maximize).ConfigureAwait(false);
+            if (rows == 1)
+                await Db.ExecuteAsync(c, tx, "UPDATE fronts SET maximize = $3 WHERE job_id = $1 AND maximize IS NULL AND objectives = $2", ct,
+                    id, keys, maximize).ConfigureAwait(false);
+        }, cancellation).ConfigureAwait(false);
+        return rows == 1;
+    }
 
     public async Task<JobRecord?> GetAsync(Guid id, CancellationToken cancellation = default) =>
         (await _db.QueryAsync($"SELECT {Columns} FROM jobs WHERE id = $1", Read, cancellation, id).ConfigureAwait(false)).FirstOrDefault();
@@ -132,5 +170,8 @@ public sealed class JobRepository
         Db.NullableString(r, 12))
     {
         Details = Db.NullableString(r, 13),
+        Objectives = r.IsDBNull(14) || r.IsDBNull(15)
+            ? []
+            : [.. r.GetFieldValue<string[]>(14).Zip(r.GetFieldValue<bool[]>(15), (k, m) => new StoredObjective(k, m))],
     };
 }

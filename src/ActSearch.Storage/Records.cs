@@ -28,12 +28,30 @@ public sealed record JobRecord(
     string? Error = null)
 {
     /// <summary>
+    /// The job's objectives as its search resolved them (key and direction, in the search's order); empty for a stub,
+    /// a job whose space did not load, and a job written before schema version 5 whose objectives were not filled in yet.
+    /// </summary>
+    public ImmutableArray<StoredObjective> Objectives { get; init; } = [];
+
+    // Records compare arrays by reference; a round trip must compare equal, so compare objectives by content.
+    public bool Equals(JobRecord? other) =>
+        other is not null && Id == other.Id && Name == other.Name && SpaceName == other.SpaceName && SpaceYaml == other.SpaceYaml &&
+        Seed == other.Seed && Status == other.Status && Budget == other.Budget && Owner == other.Owner && CreatedAt == other.CreatedAt &&
+        StartedAt == other.StartedAt && FinishedAt == other.FinishedAt && Error == other.Error && Details == other.Details &&
+        Objectives.AsSpan().SequenceEqual(other.Objectives.AsSpan());
+
+    public override int GetHashCode() => HashCode.Combine(Id, Name, Status);
+
+    /// <summary>
     /// The host's own fields of the job that the columns do not hold, as JSON kept verbatim (the job grains keep the
     /// spec's overrides and the running time here); null when the host has none. A stub (see
     /// <see cref="JobRepository"/>) has none.
     /// </summary>
     public string? Details { get; init; }
 }
+
+/// <summary>An objective of a job as stored: its key (<c>accuracy@fmnist-cnn</c>) and whether larger is better.</summary>
+public sealed record StoredObjective(string Key, bool Maximize);
 
 /// <summary>
 /// One proposed genome. <see cref="GenomeJson"/> is <see cref="GraphJson"/> text, so the exact graph comes back;
@@ -157,9 +175,12 @@ public sealed record FrontMember(long CandidateId, ImmutableArray<double> Values
 /// <summary>The non-dominated candidates of a job after a generation.</summary>
 public sealed record FrontSnapshot(Guid JobId, int Generation, ImmutableArray<string> Objectives, ImmutableArray<FrontMember> Members)
 {
+    /// <summary>For each objective, whether larger is better; empty when not recorded (fronts written before schema version 5).</summary>
+    public ImmutableArray<bool> Maximize { get; init; } = [];
+
     public bool Equals(FrontSnapshot? other) =>
         other is not null && JobId == other.JobId && Generation == other.Generation &&
-        Objectives.SequenceEqual(other.Objectives) && Members.SequenceEqual(other.Members);
+        Objectives.SequenceEqual(other.Objectives) && Members.SequenceEqual(other.Members) && Maximize.SequenceEqual(other.Maximize);
 
     public override int GetHashCode() => HashCode.Combine(JobId, Generation);
 }

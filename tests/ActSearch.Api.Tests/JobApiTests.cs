@@ -26,6 +26,7 @@ public sealed partial class JobApiTests(JobsServer fixture) : IClassFixture<Jobs
         Assert.Equal("11", job.GetProperty("seed").GetString());
         Assert.Equal(12, job.GetProperty("budgetEvaluations").GetInt32());
         Assert.Equal(["loss@regression", "complexity"], job.GetProperty("objectives").EnumerateArray().Select(o => o.GetString()));
+        Assert.Equal(["minimize", "minimize"], job.GetProperty("directions").EnumerateArray().Select(o => o.GetString()));
 
         var final = await Server.UntilFinalAsync(id);
         Assert.Equal("finished", final.GetProperty("state").GetString());
@@ -141,6 +142,8 @@ public sealed partial class JobApiTests(JobsServer fixture) : IClassFixture<Jobs
         Assert.Equal(Enumerable.Range(0, generations.Count), generations);
         Assert.Equal(generations[^1], front.GetProperty("generation").GetInt32());
         Assert.Equal(["loss@regression", "complexity"], front.GetProperty("objectives").EnumerateArray().Select(o => o.GetString()));
+        Assert.Equal(["minimize", "minimize"], front.GetProperty("directions").EnumerateArray().Select(o => o.GetString()));
+        Assert.Equal(["minimize", "minimize"], final.GetProperty("directions").EnumerateArray().Select(o => o.GetString()));
         var members = Members(front);
         Assert.NotEmpty(members);
         foreach (var a in members)
@@ -260,6 +263,22 @@ public sealed partial class JobApiTests(JobsServer fixture) : IClassFixture<Jobs
     }
 
     [Fact]
+    public async Task The_tasks_and_objectives_are_served_from_their_one_declaration()
+    {
+        var tasks = (await Server.GetJsonAsync("/api/catalog/tasks")).EnumerateArray().ToList();
+        Assert.Equal(ActSearch.Evaluation.Tasks.TaskCatalog.Names, tasks.Select(t => t.GetProperty("name").GetString()!));
+        var resnet = tasks.Single(t => t.GetProperty("name").GetString() == "fmnist-resnet");
+        Assert.Equal(("layer", "accuracy", 200), (resnet.GetProperty("slot").GetString(), resnet.GetProperty("metric").GetString(), resnet.GetProperty("steps").GetInt32()));
+
+        var objectives = (await Server.GetJsonAsync("/api/catalog/objectives")).EnumerateArray()
+            .ToDictionary(o => o.GetProperty("name").GetString()!, o => (o.GetProperty("direction").GetString(), o.GetProperty("perTask").GetBoolean(), o.GetProperty("measuredBy").GetString()));
+        Assert.Equal(ActSearch.Evaluation.Objectives.ObjectiveRegistry.Names.Order(), objectives.Keys.Order());
+        Assert.Equal(("maximize", true, "training"), objectives["accuracy"]);
+        Assert.Equal(("minimize", false, "graph"), objectives["complexity"]);
+        Assert.Equal(("minimize", false, "timing"), objectives["latency"]);
+    }
+
+    [Fact]
     public async Task Health_and_the_web_ui_answer()
     {
         Assert.Equal("ok", (await Server.GetJsonAsync("/healthz")).GetProperty("status").GetString());
@@ -279,7 +298,7 @@ public sealed partial class JobApiTests(JobsServer fixture) : IClassFixture<Jobs
             ("/api/jobs", "post"), ("/api/jobs", "get"), ("/api/jobs/{id}", "get"), ("/api/jobs/{id}/cancel", "post"),
             ("/api/jobs/{id}/front", "get"), ("/api/jobs/{id}/funnel", "get"), ("/api/jobs/{id}/events", "get"),
             ("/api/activations", "get"), ("/api/activations/{id}", "get"), ("/api/activations/{id}/export", "get"),
-            ("/api/activations/{id}/plot.svg", "get"),
+            ("/api/activations/{id}/plot.svg", "get"), ("/api/catalog/tasks", "get"), ("/api/catalog/objectives", "get"),
         ];
         foreach (var (path, method) in routes)
             Assert.True(paths.TryGetProperty(path, out var p) && p.TryGetProperty(method, out _), $"{method.ToUpperInvariant()} {path} is not in the OpenAPI document");

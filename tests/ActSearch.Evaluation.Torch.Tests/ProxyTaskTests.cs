@@ -21,6 +21,13 @@ public class ProxyTaskTests(ITestOutputHelper output)
         Assert.Contains("known: ", Assert.Throws<KeyNotFoundException>(() => ProxyTasks.Get("cifar")).Message);
     }
 
+    [Fact]
+    public void Every_catalog_task_has_a_network_and_its_spec_is_the_catalogs()
+    {
+        Assert.Equal(TaskCatalog.Names.Order(), ProxyTasks.All.Keys.Order());
+        foreach (var spec in TaskCatalog.All) Assert.Same(spec, ProxyTasks.Get(spec.Name).Spec);
+    }
+
     [Theory]
     [InlineData("fmnist-mlp", "x * sigmoid(x)", 40, 0.4)]
     [InlineData("fmnist-cnn", "relu(x)", 40, 0.4)]

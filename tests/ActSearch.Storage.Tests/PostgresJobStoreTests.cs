@@ -76,6 +76,46 @@ public sealed class PostgresJobStoreMappingTests(PostgresServer server) : Databa
     }
 
     [Fact]
+    public async Task The_jobs_objectives_and_their_directions_are_stored_with_it_and_with_every_front()
+    {
+        var (store, job) = await NewJobAsync();
+        var row = (await Storage.Jobs.GetAsync(job))!;
+        Assert.Equal([new StoredObjective("accuracy@fmnist-cnn", true), new StoredObjective("loss@fmnist-cnn", false), new StoredObjective("complexity", false)],
+            row.Objectives.ToArray());
+
+        Objective[] objectives =
+            [new("accuracy", ObjectiveDirection.Maximize, "fmnist-cnn"), new("loss", ObjectiveDirection.Minimize, "fmnist-cnn"), new("complexity", ObjectiveDirection.Minimize)];
+        await store.SaveFrontAsync(job, 0, [.. objectives], [new FrontEntry(0, 0, ExprParser.Parse("x"), "x", [0.8, 0.5, 1])]);
+        var front = (await Storage.Fronts.LatestAsync(job))!;
+        Assert.Equal(["accuracy@fmnist-cnn", "loss@fmnist-cnn", "complexity"], front.Objectives.ToArray());
+        Assert.Equal([true, false, false], front.Maximize.ToArray());
+    }
+
+    [Fact]
+    public async Task Jobs_written_before_objectives_were_stored_get_them_once_from_their_space_when_a_coordinator_prepares()
+    {
+        var (store, job) = await NewJobAsync();
+        var broken = Guid.NewGuid();
+        await store.SaveJobAsync(new GrainJob(broken, Spec() with { SpaceYaml = "name: [" }, GrainState.Failed, Created));
+        // What a version-4 database holds: no objectives on the job, no directions on its front.
+        await Storage.Fronts.SaveAsync(new FrontSnapshot(job, 0, ["accuracy@fmnist-cnn", "loss@fmnist-cnn", "complexity"], [new FrontMember(0, [0.8, 0.5, 1])]));
+        await using (var c = await Storage.DataSource.OpenConnectionAsync())
+        await using (var cmd = new Npgsql.NpgsqlCommand("UPDATE jobs SET objectives = NULL, maximize = NULL", c))
+            await cmd.ExecuteNonQueryAsync();
+        Assert.Empty((await Storage.Jobs.GetAsync(job))!.Objectives);
+        Assert.Equal(new[] { job, broken }.Order(), (await Storage.Jobs.ListWithoutObjectivesAsync()).Select(j => j.Id).Order());
+
+        await new PostgresJobStore(Storage).PrepareAsync();
+
+        var filled = (await Storage.Jobs.GetAsync(job))!;
+        Assert.Equal([true, false, false], filled.Objectives.Select(o => o.Maximize).ToArray());
+        var front = (await Storage.Fronts.LatestAsync(job))!;
+        Assert.Equal([true, false, false], front.Maximize.ToArray());
+        Assert.Empty((await Storage.Jobs.GetAsync(broken))!.Objectives); // its space does not load: left as it was
+        Assert.False(await Storage.Jobs.FillObjectivesAsync(job, [new StoredObjective("complexity", true)])); // filled once only
+    }
+
+    [Fact]
     public async Task A_job_record_round_trips_exactly_with_every_field()
     {
         var store = new PostgresJobStore(Storage);

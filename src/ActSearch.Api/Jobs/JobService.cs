@@ -5,7 +5,6 @@ using System.Text.Json;
 using ActSearch.Evolution;
 using ActSearch.Expressions;
 using ActSearch.Grains;
-using ActSearch.SearchSpaces;
 using ActSearch.Storage;
 using JobStatus = ActSearch.Grains.JobStatus;
 using StoredJob = ActSearch.Storage.JobRecord;
@@ -16,15 +15,15 @@ namespace ActSearch.Api;
 /// <summary>
 /// Jobs for the API. A job that is still going is asked of its grain (live counts, what is in flight); a job in a
 /// final state is read from storage (its counts from the recorded outcomes and latest checkpoint, its front worked
-/// out from the evaluated candidates) so listing old jobs never wakes their grains, and its view is kept, since a
-/// final job never changes. Fronts per generation and the funnel always come from storage.
+/// out from the evaluated candidates with the engine's rule, <see cref="Pareto.DistinctFront"/>) so listing old jobs never
+/// wakes their grains, and its view is kept, since a final job never changes. Fronts per generation and the funnel always
+/// come from storage. A job's objectives and their directions are read from its stored row, never from its YAML.
 /// </summary>
 public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, BrowseQueries browse)
 {
     private const int Kept = 4096;
 
     private readonly ConcurrentDictionary<Guid, JobView> _finalViews = new();
-    private readonly ConcurrentDictionary<Guid, SpaceInfo> _spaces = new();
     private readonly ConcurrentDictionary<(Guid Job, long Candidate), FrontEntryView> _entries = new();
 
     /// <summary>Starts a job from a validated spec; its view right after the grain accepted it.</summary>
@@ -114,7 +113,7 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
                 $"Job {id} has no generation {asked}; it has {(generations.Count == 0 ? "none yet" : $"0 to {generations[^1]}")}.");
         var evaluated = await browse.EvaluatedAsync(id, cancellation);
         var members = Front(id, [.. evaluated.Where(e => e.Generation <= g)], space);
-        return new FrontView(id, g, generations, space.Keys, members);
+        return new FrontView(id, g, generations, space.Keys, space.DirectionNames, members);
     }
 
     /// <summary>The rejection funnel from the recorded outcomes, or null for an unknown job.</summary>
@@ -145,7 +144,7 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
             row.Id, s.Name, s.Owner, row.SpaceName, State(s.State), s.Seed.ToString(CultureInfo.InvariantCulture),
             s.BudgetEvaluations, s.BudgetWallTime?.TotalSeconds, s.Generation,
             s.Scored, s.Evaluated, s.Rejected, s.Failed, s.Cancelled, s.CacheHits, s.InFlight,
-            Stages(s.RejectedByStage), s.Objectives,
+            Stages(s.RejectedByStage), s.Objectives, space.Keys.SequenceEqual(s.Objectives) ? space.DirectionNames : [],
             s.BestPerObjective.ToDictionary(kv => kv.Key, kv => Entry(row.Id, kv.Value), StringComparer.Ordinal),
             row.CreatedAt, s.StartedAt, s.FinishedAt, s.RunningTime.TotalSeconds, s.Error);
     }
@@ -173,7 +172,7 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
             row.Budget.Evaluations, row.Budget.WallTime?.TotalSeconds, progress?.Generation ?? 0,
             progress?.Scored ?? Count("evaluated") + Count("rejected") + Count("failed"),
             Count("evaluated"), Count("rejected"), Count("failed"), Count("cancelled"), progress?.CacheHits ?? 0, 0,
-            byStage, space.Keys, best, row.CreatedAt, row.StartedAt, row.FinishedAt, RunningTime(row.Details), row.Error);
+            byStage, space.Keys, space.DirectionNames, best, row.CreatedAt, row.StartedAt, row.FinishedAt, RunningTime(row.Details), row.Error);
         if (IsFinal(row.Status))
         {
             if (_finalViews.Count >= Kept) _finalViews.Clear();
@@ -187,32 +186,11 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
     {
         int width = space.Keys.Length;
         var rows = evaluated.Where(e => e.Objectives.Length == width && width > 0).ToList();
-        var costs = rows.Select(e => Enumerable.Range(0, width).Select(k => Cost(e.Objectives[k], space.Directions[k])).ToArray()).ToList();
-        var front = new List<FrontEntryView>();
-        for (int i = 0; i < rows.Count; i++)
-        {
-            bool beaten = false;
-            for (int j = 0; j < rows.Count && !beaten; j++)
-                beaten = j != i && (Dominates(costs[j], costs[i]) || (j < i && costs[j].AsSpan().SequenceEqual(costs[i])));
-            if (!beaten) front.Add(Entry(jobId, rows[i]));
-        }
-        return front;
+        return [.. Pareto.DistinctFront([.. rows.Select(e => (IReadOnlyList<double>)e.Objectives)], space.Directions).Select(i => Entry(jobId, rows[i]))];
     }
 
-    private static bool Dominates(double[] a, double[] b)
-    {
-        bool better = false;
-        for (int k = 0; k < a.Length; k++)
-        {
-            if (a[k] > b[k]) return false;
-            if (a[k] < b[k]) better = true;
-        }
-        return better;
-    }
-
-    /// <summary>An objective value as a cost to minimize; NaN is the worst.</summary>
-    private static double Cost(double value, ObjectiveDirection direction) =>
-        double.IsNaN(value) ? double.PositiveInfinity : direction == ObjectiveDirection.Maximize ? -value : value;
+    /// <summary>An objective value as a cost to minimize; NaN is the worst (as <see cref="Pareto.ToMinimization"/>).</summary>
+    private static double Cost(double value, ObjectiveDirection direction) => Pareto.ToMinimization([value], [direction])[0];
 
     private FrontEntryView Entry(Guid jobId, EvaluatedCandidate e) => Cached(jobId, e.CandidateId, () =>
     {
@@ -238,16 +216,15 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
         return _entries[(jobId, candidateId)] = make();
     }
 
-    private sealed record SpaceInfo(ImmutableArray<string> Keys, ImmutableArray<ObjectiveDirection> Directions);
-
-    /// <summary>The job's objectives (keys and directions) from its stored space; none when the space does not load.</summary>
-    private SpaceInfo Space(StoredJob row) => _spaces.GetOrAdd(row.Id, id =>
+    private sealed record SpaceInfo(ImmutableArray<string> Keys, ImmutableArray<ObjectiveDirection> Directions)
     {
-        if (_spaces.Count >= Kept) _spaces.Clear();
-        return SearchSpaceLoader.TryLoadFromText(row.SpaceYaml, "space.yaml", out var space, out _)
-            ? new SpaceInfo([.. space.Evolution.Objectives.Select(o => o.Key)], [.. space.Evolution.Objectives.Select(o => o.Direction)])
-            : new SpaceInfo([], []);
-    });
+        public IReadOnlyList<string> DirectionNames => [.. Directions.Select(CatalogEndpoints.Direction)];
+    }
+
+    /// <summary>The job's objectives (keys and directions) as stored with it; none for a job whose space did not load.</summary>
+    private static SpaceInfo Space(StoredJob row) => new(
+        [.. row.Objectives.Select(o => o.Key)],
+        [.. row.Objectives.Select(o => o.Maximize ? ObjectiveDirection.Maximize : ObjectiveDirection.Minimize)]);
 
     private static Dictionary<string, long> Stages(ImmutableDictionary<string, long> byStage) => new(byStage, StringComparer.Ordinal);
 

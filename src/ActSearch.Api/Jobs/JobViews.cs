@@ -20,6 +20,7 @@ public sealed record JobView(
     int InFlight,
     IReadOnlyDictionary<string, long> RejectedByStage,
     IReadOnlyList<string> Objectives,
+    IReadOnlyList<string> Directions,
     IReadOnlyDictionary<string, FrontEntryView> Best,
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
@@ -38,7 +39,9 @@ public sealed record FrontEntryView(long CandidateId, int Generation, string Act
 public sealed record Paged<T>(IReadOnlyList<T> Items, long Total, int Page, int PageSize);
 
 /// <summary>The front after a generation.</summary>
-public sealed record FrontView(Guid JobId, int Generation, IReadOnlyList<int> Generations, IReadOnlyList<string> Objectives, IReadOnlyList<FrontEntryView> Members);
+public sealed record FrontView(
+    Guid JobId, int Generation, IReadOnlyList<int> Generations, IReadOnlyList<string> Objectives, IReadOnlyList<string> Directions,
+    IReadOnlyList<FrontEntryView> Members);
 
 /// <summary>The rejection funnel: stages in chain order, then the training of the survivors ("trained").</summary>
 public sealed record FunnelView(Guid JobId, long Proposed, IReadOnlyList<FunnelStage> Stages, long CacheHits, long Failed, long Cancelled, long Evaluated);

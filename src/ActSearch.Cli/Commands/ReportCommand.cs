@@ -106,17 +106,19 @@ public sealed class ReportCommand : ICommand
     internal static async Task<JobReport> LoadAsync(ActSearchStorage storage, JobRecord job, int top, CancellationToken cancellation)
     {
         var browse = new BrowseQueries(storage);
+        // The space still tells the kind and the search's tasks; the objectives and their directions are stored with the job.
         SearchSpaceLoader.TryLoadFromText(job.SpaceYaml, "space.yaml", out var space, out _);
-        var objectives = space?.Evolution.Objectives.Select(o => o.Key).ToList() ?? [];
-        var directions = space?.Evolution.Objectives.Select(o => o.Direction).ToList() ?? [];
-        int primary = Math.Max(0, space?.Evolution.Objectives.IndexOf(space.Evolution.Objectives.FirstOrDefault(o => o.Task is not null) ?? space.Evolution.Objectives[0]) ?? 0);
-
         var latest = await storage.Fronts.LatestAsync(job.Id, cancellation);
-        if (objectives.Count == 0 && latest is not null)
+        List<string> objectives = [.. job.Objectives.Select(o => o.Key)];
+        List<ObjectiveDirection> directions = [.. job.Objectives.Select(o => o.Maximize ? ObjectiveDirection.Maximize : ObjectiveDirection.Minimize)];
+        if (objectives.Count == 0 && latest is { Maximize.IsDefaultOrEmpty: false })
         {
             objectives = [.. latest.Objectives];
-            directions = [.. latest.Objectives.Select(o => o.StartsWith("accuracy", StringComparison.Ordinal) ? ObjectiveDirection.Maximize : ObjectiveDirection.Minimize)];
+            directions = [.. latest.Maximize.Select(m => m ? ObjectiveDirection.Maximize : ObjectiveDirection.Minimize)];
         }
+        // The first per-task objective (accuracy@fmnist-cnn) ranks the candidates; else the first.
+        int primary = Math.Max(0, objectives.FindIndex(k => k.Contains('@', StringComparison.Ordinal)));
+
         var onFront = latest?.Members.Select(m => m.CandidateId).ToHashSet() ?? [];
         var evaluated = (await browse.EvaluatedAsync(job.Id, cancellation))
             .Where(e => e.Objectives.Length == objectives.Count)

@@ -144,6 +144,24 @@ public static class Pareto
         return front;
     }
 
+    /// <summary>
+    /// The front as the engine keeps it, as a set: indices of the non-dominated points under the given directions, equal
+    /// vectors once (the lowest index), in index order. Readers of stored outcomes (the API) work fronts out with this.
+    /// </summary>
+    public static List<int> DistinctFront(IReadOnlyList<IReadOnlyList<double>> points, IReadOnlyList<ObjectiveDirection> directions)
+    {
+        var costs = points.Select(p => ToMinimization(p, directions)).ToList();
+        var front = new List<int>();
+        for (int p = 0; p < costs.Count; p++)
+        {
+            bool beaten = false;
+            for (int q = 0; q < costs.Count && !beaten; q++)
+                beaten = q != p && (Dominates(costs[q], costs[p]) || (q < p && costs[q].SequenceEqual(costs[p])));
+            if (!beaten) front.Add(p);
+        }
+        return front;
+    }
+
     /// <summary>Indices of the non-dominated points under the given directions.</summary>
     public static List<int> Front(IReadOnlyList<IReadOnlyList<double>> points, IReadOnlyList<ObjectiveDirection> directions) =>
         Front(points.Select(p => ToMinimization(p, directions)).ToList());

@@ -5,7 +5,8 @@ namespace ActSearch.Grains;
 
 /// <summary>
 /// When a coordinator silo becomes active, wakes every unfinished job in the store: each job grain resumes from
-/// its latest checkpoint on activation. This is how a restarted coordinator picks its jobs up again.
+/// its latest checkpoint on activation. This is how a restarted coordinator picks its jobs up again. First the store
+/// brings older rows up to date (<see cref="IJobStore.PrepareAsync"/>).
 /// </summary>
 internal sealed partial class JobSupervisor(IJobStore store, IGrainFactory grains, ILogger<JobSupervisor> log) : ILifecycleParticipant<ISiloLifecycle>
 {
@@ -24,6 +25,7 @@ internal sealed partial class JobSupervisor(IJobStore store, IGrainFactory grain
     {
         try
         {
+            await store.PrepareAsync(cancellation);
             foreach (var id in await store.ListUnfinishedJobsAsync(cancellation))
             {
                 var status = await grains.GetGrain<ISearchJobGrain>(id).GetStatus();

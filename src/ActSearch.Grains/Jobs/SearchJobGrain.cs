@@ -337,7 +337,7 @@ internal sealed partial class SearchJobGrain(
     private Task SaveFrontAsync()
     {
         var status = Status();
-        return store.SaveFrontAsync(JobId, _engine!.Generation, status.Objectives, status.Front);
+        return store.SaveFrontAsync(JobId, _engine!.Generation, _engine.Options.Objectives, status.Front);
     }
 
     /// <summary>

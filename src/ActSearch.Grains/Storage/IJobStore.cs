@@ -51,10 +51,19 @@ public interface IJobStore
 
     Task SaveCheckpointAsync(Guid jobId, int generation, string engineStateJson, CancellationToken cancellation = default);
 
+    /// <summary>
+    /// Brings what the store holds up to what this version records, before a coordinator wakes its jobs (PostgreSQL:
+    /// jobs written before schema version 5 get their objectives and directions, resolved from their space once).
+    /// </summary>
+    Task PrepareAsync(CancellationToken cancellation = default);
+
     Task<JobCheckpoint?> LoadLatestCheckpointAsync(Guid jobId, CancellationToken cancellation = default);
 
-    /// <summary>The job's front after <paramref name="generation"/> (objective values in <paramref name="objectives"/>' order); saving a generation again replaces it.</summary>
-    Task SaveFrontAsync(Guid jobId, int generation, ImmutableArray<string> objectives, ImmutableArray<FrontEntry> front, CancellationToken cancellation = default);
+    /// <summary>
+    /// The job's front after <paramref name="generation"/> (objective values in <paramref name="objectives"/>' order, each
+    /// objective stored with its direction); saving a generation again replaces it.
+    /// </summary>
+    Task SaveFrontAsync(Guid jobId, int generation, ImmutableArray<Objective> objectives, ImmutableArray<FrontEntry> front, CancellationToken cancellation = default);
 
     /// <summary>
     /// Records a candidate's outcome and what it cost (<paramref name="spent"/>: the worker's time on it; zero for an

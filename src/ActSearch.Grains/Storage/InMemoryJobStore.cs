@@ -53,9 +53,9 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
         return Task.CompletedTask;
     }
 
-    public Task SaveFrontAsync(Guid jobId, int generation, ImmutableArray<string> objectives, ImmutableArray<FrontEntry> front, CancellationToken cancellation = default)
+    public Task SaveFrontAsync(Guid jobId, int generation, ImmutableArray<Objective> objectives, ImmutableArray<FrontEntry> front, CancellationToken cancellation = default)
     {
-        lock (_gate) _fronts[(jobId, generation)] = (objectives, front);
+        lock (_gate) _fronts[(jobId, generation)] = ([.. objectives.Select(o => o.Key)], front);
         return Task.CompletedTask;
     }
 
@@ -64,6 +64,9 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
     {
         lock (_gate) return _fronts.TryGetValue((jobId, generation), out var f) ? f.Front : null;
     }
+
+    /// <summary>Nothing to bring up to date: this store lives as long as its process.</summary>
+    public Task PrepareAsync(CancellationToken cancellation = default) => Task.CompletedTask;
 
     public Task<JobCheckpoint?> LoadLatestCheckpointAsync(Guid jobId, CancellationToken cancellation = default)
     {

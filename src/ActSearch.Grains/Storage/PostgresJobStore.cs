@@ -59,6 +59,7 @@ public sealed class PostgresJobStore : IJobStore
             spec.Owner, job.CreatedAt, job.StartedAt, job.FinishedAt, job.Error)
         {
             Details = JobDetails.Write(job),
+            Objectives = ToStored(info.Objectives),
         };
         bool saved = await _storage.Jobs.SaveAsync(row, cancellation).ConfigureAwait(false);
         if (!saved || IsFinal(job.State)) _jobs.TryRemove(job.JobId, out _); // a finished job records little more
@@ -76,8 +77,28 @@ public sealed class PostgresJobStore : IJobStore
         return _storage.Checkpoints.SaveAsync(new Checkpoint(jobId, generation, engineStateJson, []), createMissingJob: true, cancellation);
     }
 
-    public Task SaveFrontAsync(Guid jobId, int generation, ImmutableArray<string> objectives, ImmutableArray<FrontEntry> front, CancellationToken cancellation = default) =>
-        _storage.Fronts.SaveAsync(new FrontSnapshot(jobId, generation, objectives, [.. front.Select(f => new FrontMember(f.CandidateId, f.Objectives))]), cancellation);
+    public Task SaveFrontAsync(Guid jobId, int generation, ImmutableArray<Objective> objectives, ImmutableArray<FrontEntry> front, CancellationToken cancellation = default) =>
+        _storage.Fronts.SaveAsync(
+            new FrontSnapshot(jobId, generation, [.. objectives.Select(o => o.Key)], [.. front.Select(f => new FrontMember(f.CandidateId, f.Objectives))])
+            {
+                Maximize = [.. objectives.Select(o => o.Direction == ObjectiveDirection.Maximize)],
+            },
+            cancellation);
+
+    /// <summary>
+    /// Jobs written before schema version 5 get their objectives (and their fronts the directions), resolved from their
+    /// space this once; a space that no longer loads is left as it is.
+    /// </summary>
+    public async Task PrepareAsync(CancellationToken cancellation = default)
+    {
+        foreach (var row in await _storage.Jobs.ListWithoutObjectivesAsync(cancellation).ConfigureAwait(false))
+            if (SearchSpaceLoader.TryLoadFromText(row.SpaceYaml, "space.yaml", out var space, out _))
+                await _storage.Jobs.FillObjectivesAsync(row.Id, ToStored(space.Evolution.Objectives), cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>Objectives as the jobs table keeps them.</summary>
+    public static ImmutableArray<StoredObjective> ToStored(ImmutableArray<Objective> objectives) =>
+        objectives.IsDefault ? [] : [.. objectives.Select(o => new StoredObjective(o.Key, o.Direction == ObjectiveDirection.Maximize))];
 
     public async Task<JobCheckpoint?> LoadLatestCheckpointAsync(Guid jobId, CancellationToken cancellation = default) =>
         await _storage.Checkpoints.LatestSavedAsync(jobId, cancellation).ConfigureAwait(false) is var (k, savedAt)

@@ -69,4 +69,6 @@ export const api = {
   activations: (params, options) => getJson(`/api/activations${query(params)}`, options),
   activation: (id, options) => getJson(`/api/activations/${encodeURIComponent(id)}`, options),
   plotUrl: id => `/api/activations/${encodeURIComponent(id)}/plot.svg`,
+  tasks: options => getJson('/api/catalog/tasks', options),
+  objectives: options => getJson('/api/catalog/objectives', options),
 };

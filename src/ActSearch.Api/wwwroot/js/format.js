@@ -3,17 +3,13 @@
 export const FINAL_STATES = new Set(['finished', 'failed', 'cancelled']);
 export const JOB_STATES = ['queued', 'running', 'paused', 'finished', 'failed', 'cancelled'];
 
-/** Proxy tasks the server knows (src/ActSearch.SearchSpaces/ProxyTasks.cs); the catalog adds any it sees. */
-export const KNOWN_TASKS = ['fmnist-mlp', 'fmnist-cnn', 'fmnist-resnet', 'tabular-mlp', 'deep-mlp', 'regression'];
-
-/** Objectives the catalog can sort by (KnownObjectives in the same file). */
-export const KNOWN_OBJECTIVES = ['accuracy', 'loss', 'sparsity', 'complexity', 'nodes', 'flops', 'parameters', 'latency'];
-
-const MAXIMIZED = new Set(['accuracy', 'sparsity']);
-
-/** Whether larger is better for an objective such as 'accuracy@fmnist-cnn' or 'complexity'. */
-export function isMaximized(objective) {
-  return MAXIMIZED.has(String(objective).split('@')[0]);
+/**
+ * Whether larger is better for an objective such as 'accuracy@fmnist-cnn', read from the directions the server stored
+ * with the job or front (`objectives` and `directions` side by side, as the API sends them).
+ */
+export function isMaximized(objective, objectives, directions) {
+  const i = (objectives ?? []).indexOf(objective);
+  return i >= 0 && (directions ?? [])[i] === 'maximize';
 }
 
 /** 4 significant digits, integers as they are, null (NaN or infinite on the server) as a dash. */

@@ -1,7 +1,7 @@
 // #/activations — the catalog of every evaluated formula across jobs: search, task filter, sort, pages.
 import {h, replace, select, labelled, errorBox, activationHref, jobHref} from '../dom.js';
 import {api} from '../api.js';
-import {num, time, KNOWN_TASKS, KNOWN_OBJECTIVES} from '../format.js';
+import {num, time} from '../format.js';
 import {pager} from '../widgets.js';
 import {thumbnail} from '../charts.js';
 
@@ -15,8 +15,10 @@ export function activationsPage(ctx) {
     q: q.get('q') ?? '', task: q.get('task') ?? '', sort: q.get('sort') === 'recent' ? 'recent' : 'score',
     objective: q.get('objective') ?? '', page: Number(q.get('page') ?? 1) || 1,
   };
-  const tasks = new Set(KNOWN_TASKS);
+  // The server's tasks and objectives (GET /api/catalog/...) fill the filters once they arrive; the catalog adds any task it sees.
+  const tasks = new Set();
   if (state.task) tasks.add(state.task);
+  const objectives = state.objective ? [state.objective] : [];
 
   const search = h('input', {type: 'search', id: 'catalog-q', placeholder: 'e.g. sigmoid', value: state.q, autocomplete: 'off'});
   let timer = 0;
@@ -28,7 +30,7 @@ export function activationsPage(ctx) {
   const taskSelect = select({id: 'catalog-task', onchange: () => { state.task = taskSelect.value; state.page = 1; reload(); }},
     taskOptions(tasks), state.task);
   const objectiveSelect = select({id: 'catalog-objective', onchange: () => { state.objective = objectiveSelect.value; state.sort = 'score'; state.page = 1; reload(); }},
-    [['', 'automatic'], ...KNOWN_OBJECTIVES.map(o => [o, o])], state.objective);
+    objectiveOptions(objectives), state.objective);
   const body = h('div', {id: 'catalog-body'}, h('p', {class: 'muted'}, 'Loading…'));
 
   ctx.main.append(
@@ -41,6 +43,24 @@ export function activationsPage(ctx) {
   function reload() {
     ctx.updateQuery({q: state.q, task: state.task, sort: state.sort === 'score' ? '' : state.sort, objective: state.objective, page: state.page > 1 ? state.page : ''});
     load();
+  }
+
+  (async () => {
+    try {
+      const [knownTasks, knownObjectives] = await Promise.all([api.tasks({signal: ctx.signal}), api.objectives({signal: ctx.signal})]);
+      for (const t of knownTasks) tasks.add(t.name);
+      refillTasks();
+      for (const o of knownObjectives) if (!objectives.includes(o.name)) objectives.push(o.name);
+      objectiveSelect.replaceChildren(...objectiveOptions(objectives).map(([v, l]) => h('option', {value: v}, l)));
+      objectiveSelect.value = state.objective;
+    } catch (e) {
+      if (e?.name !== 'AbortError') replace(body, errorBox(e));
+    }
+  })();
+
+  function refillTasks() {
+    taskSelect.replaceChildren(...taskOptions(tasks).map(([v, l]) => h('option', {value: v}, l)));
+    taskSelect.value = state.task;
   }
 
   let generation = 0;
@@ -69,10 +89,7 @@ export function activationsPage(ctx) {
   function render(data) {
     let added = false;
     for (const a of data.items) for (const sc of a.scores ?? []) if (sc.task && !tasks.has(sc.task)) { tasks.add(sc.task); added = true; }
-    if (added) {
-      taskSelect.replaceChildren(...taskOptions(tasks).map(([v, l]) => h('option', {value: v}, l)));
-      taskSelect.value = state.task;
-    }
+    if (added) refillTasks();
     if (data.items.length === 0) {
       const filters = [state.q ? `text “${state.q}”` : '', state.task ? `a score on ${state.task}` : ''].filter(Boolean);
       replace(body, h('p', {class: 'empty', id: 'catalog-empty'}, filters.length
@@ -127,6 +144,10 @@ function rankedBy(items, state) {
   const objective = state.objective || (pairs.some(p => p.objective === 'accuracy') ? 'accuracy' : [...pairs].sort(byCount)[0]?.objective ?? 'accuracy');
   const task = state.task || [...pairs].filter(p => p.objective === objective).sort(byCount)[0]?.task || '';
   return {objective, task};
+}
+
+function objectiveOptions(objectives) {
+  return [['', 'automatic'], ...objectives.map(o => [o, o])];
 }
 
 function taskOptions(tasks) {

@@ -227,10 +227,11 @@ export async function jobPage(ctx, id) {
       label: `${m.formula} — ${data.objectives.map((o, i) => `${o} ${num(m.objectives[i])}`).join(', ')}`,
     }));
     const missing = points.filter(p => !Number.isFinite(p.x) || !Number.isFinite(p.y)).length;
-    const axisLabel = a => (a === 'generation' ? 'generation found' : `${a} (${isMaximized(a) ? 'higher' : 'lower'} is better)`);
+    const maximized = a => isMaximized(a, data.objectives, data.directions);
+    const axisLabel = a => (a === 'generation' ? 'generation found' : `${a} (${maximized(a) ? 'higher' : 'lower'} is better)`);
     replace(frontPlot,
       scatterPlot({points, xLabel: axisLabel(front.x), yLabel: axisLabel(front.y),
-        xMax: front.x === 'generation' ? false : isMaximized(front.x), yMax: front.y === 'generation' ? false : isMaximized(front.y),
+        xMax: front.x === 'generation' ? false : maximized(front.x), yMax: front.y === 'generation' ? false : maximized(front.y),
         title: `Pareto front after generation ${data.generation}: ${front.y} against ${front.x}`}),
       h('p', {class: 'small muted'}, `Generation ${data.generation} · ${members.length} ${members.length === 1 ? 'member' : 'members'}`,
         missing ? ` · ${missing} without a value on these axes (not drawn)` : '',
