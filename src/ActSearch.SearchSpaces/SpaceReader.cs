@@ -31,8 +31,7 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
     private static readonly string[] EvolutionFields =
         ["strategy", "population", "tournament", "offspring_per_generation", "crossover_rate", "operators", "constant_optimization"];
 
-    private static readonly string[] OperatorFields =
-        ["change_op", "rewire", "insert", "remove", "regenerate", "subtree", "crossover", "hoist", "perturb"];
+    private static readonly string[] OperatorFields = [.. OperatorRegistry.Fields];
 
     private static readonly string[] ConstantOptimizationFields = ["enabled", "iterations", "probability"];
 
@@ -51,11 +50,7 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
 
     private static readonly (string, ParameterShape)[] Shapes = [("scalar", ParameterShape.Scalar), ("channel", ParameterShape.PerChannel)];
 
-    private static readonly (string, SelectionStrategy)[] Strategies =
-    [
-        ("regularized", SelectionStrategy.Regularized), ("nsga2", SelectionStrategy.Nsga2),
-        ("multi_objective_tournament", SelectionStrategy.MultiObjectiveTournament), ("random", SelectionStrategy.Random),
-    ];
+    private static readonly (string, SelectionStrategy)[] Strategies = [.. StrategyRegistry.All.Select(s => (s.Name, s.Value))];
 
     private static readonly (string, ObjectiveDirection)[] Directions =
         [("maximize", ObjectiveDirection.Maximize), ("minimize", ObjectiveDirection.Minimize)];
@@ -282,21 +277,9 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
 
         var o = e.Child("operators", OperatorFields);
         var od = new OperatorWeights();
-        double W(string field, double @default) => o.Double(field, @default, 0, 1e6);
-        var operators = new OperatorWeights
-        {
-            ChangeOp = W("change_op", od.ChangeOp),
-            Rewire = W("rewire", od.Rewire),
-            Insert = W("insert", od.Insert),
-            Remove = W("remove", od.Remove),
-            Regenerate = W("regenerate", od.Regenerate),
-            Subtree = W("subtree", od.Subtree),
-            Crossover = W("crossover", od.Crossover),
-            Hoist = W("hoist", od.Hoist),
-            Perturb = W("perturb", od.Perturb),
-        };
-        if (o.Node is { } opNode && operators.ChangeOp + operators.Rewire + operators.Insert + operators.Remove + operators.Regenerate
-            + operators.Subtree + operators.Crossover + operators.Hoist + operators.Perturb <= 0)
+        var operators = od;
+        foreach (var op in OperatorRegistry.All) operators = op.WithWeight(operators, o.Double(op.Field, op.Weight(od), 0, 1e6));
+        if (o.Node is { } opNode && OperatorRegistry.TotalWeight(operators) <= 0)
             d.Add(opNode, "every operator weight is 0: at least one operator must be able to make children.");
 
         var c = e.Child("constant_optimization", ConstantOptimizationFields);

@@ -196,3 +196,27 @@ public class OperatorTests
             Assert.Single(group.Distinct());
     }
 }
+
+/// <summary>The operator and strategy registries: one entry per operator and per strategy value, and what they make.</summary>
+public sealed class RegistryTests
+{
+    [Fact]
+    public void Every_strategy_value_has_one_entry_that_makes_it()
+    {
+        Assert.Equal(Enum.GetValues<SelectionStrategy>(), StrategyRegistry.All.Select(s => s.Value).Order());
+        foreach (var s in StrategyRegistry.All)
+            Assert.Equal(s.Name, ISelectionStrategy.For(new SelectionOptions { Strategy = s.Value }).Name);
+    }
+
+    [Fact]
+    public void Variation_makes_the_weighted_mutations_in_registry_order_and_the_crossover_apart()
+    {
+        var weights = new OperatorWeights();
+        foreach (var op in OperatorRegistry.All) weights = op.WithWeight(weights, 0);
+        weights = weights with { Perturb = 2, ChangeOp = 1, Crossover = 1 };
+        var variation = new Variation(new GenomeOptions(), weights);
+        Assert.Equal(["change", "perturb"], variation.Mutations.Select(m => m.Name));
+        Assert.True(variation.CanCross);
+        Assert.Equal(4, OperatorRegistry.TotalWeight(weights));
+    }
+}

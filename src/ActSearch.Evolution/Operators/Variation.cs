@@ -3,7 +3,8 @@ using ActSearch.Expressions;
 namespace ActSearch.Evolution;
 
 /// <summary>
-/// Breeds children with the weighted operators of <see cref="OperatorWeights"/>. A child that breaks the
+/// Breeds children with the weighted operators of <see cref="OperatorWeights"/> (made from <see cref="OperatorRegistry"/>:
+/// the mutations in registry order, and the crossover). A child that breaks the
 /// genome rules (size, depth, no x, parameter clash) is drawn again, up to
 /// <see cref="GenomeOptions.MaxVariationAttempts"/> times; then the parent is cloned (DEAP's static limit
 /// does the same). Children are returned with equal subgraphs shared, so a genome's node layout follows from
@@ -20,21 +21,10 @@ public sealed class Variation
     public Variation(GenomeOptions genome, OperatorWeights weights)
     {
         Genome = genome;
-        var all = new (IVariation Op, double Weight)[]
-        {
-            (new ChangeOp(), weights.ChangeOp),
-            (new Rewire(), weights.Rewire),
-            (new Insert(), weights.Insert),
-            (new Remove(), weights.Remove),
-            (new Regenerate(), weights.Regenerate),
-            (new SubtreeMutation(), weights.Subtree),
-            (new Hoist(), weights.Hoist),
-            (new Perturb(), weights.Perturb),
-        };
-        var on = all.Where(o => o.Weight > 0).ToArray();
-        _mutations = [.. on.Select(o => o.Op)];
-        _weights = [.. on.Select(o => o.Weight)];
-        if (weights.Crossover > 0) _crossover = new SubtreeCrossover();
+        var on = OperatorRegistry.All.Where(o => !o.IsCrossover && o.Weight(weights) > 0).ToArray();
+        _mutations = [.. on.Select(o => o.Create())];
+        _weights = [.. on.Select(o => o.Weight(weights))];
+        if (OperatorRegistry.All.FirstOrDefault(o => o.IsCrossover && o.Weight(weights) > 0) is { } crossover) _crossover = crossover.Create();
     }
 
     public GenomeOptions Genome { get; }

@@ -6,6 +6,7 @@ namespace ActSearch.Evolution;
 /// </summary>
 public interface ISelectionStrategy
 {
+    /// <summary>The strategy's name in search spaces (its <see cref="StrategyRegistry"/> entry's).</summary>
     string Name { get; }
 
     /// <summary>False for the random-search baseline: every candidate comes from the initializer.</summary>
@@ -17,14 +18,8 @@ public interface ISelectionStrategy
     /// <summary>The next population from the current one and the generation just scored (in id order).</summary>
     IReadOnlyList<Member> Survive(IReadOnlyList<Member> population, IReadOnlyList<Member> offspring, int size);
 
-    public static ISelectionStrategy For(SelectionOptions options) => options.Strategy switch
-    {
-        SelectionStrategy.Regularized => new RegularizedEvolution(options.TournamentSize),
-        SelectionStrategy.Nsga2 => new Nsga2Selection(),
-        SelectionStrategy.MultiObjectiveTournament => new MultiObjectiveTournament(options.TournamentSize),
-        SelectionStrategy.Random => new RandomSearch(),
-        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Strategy, "Unknown selection strategy."),
-    };
+    /// <summary>The strategy the options name, made by its <see cref="StrategyRegistry"/> entry.</summary>
+    public static ISelectionStrategy For(SelectionOptions options) => StrategyRegistry.Of(options.Strategy).Create(options);
 }
 
 /// <summary>
@@ -56,7 +51,7 @@ public sealed class RegularizedEvolution(int tournamentSize) : ISelectionStrateg
 /// </summary>
 public sealed class MultiObjectiveTournament(int tournamentSize) : ISelectionStrategy
 {
-    public string Name => "multi-objective-tournament";
+    public string Name => "multi_objective_tournament";
 
     public Member SelectParent(Rng rng, IReadOnlyList<Member> population)
     {
