@@ -52,12 +52,7 @@ internal static class OneProcessSilo
     /// <summary>The silo in both roles: jobs kept in <paramref name="storage"/>, candidates trained on <paramref name="settings"/>' device.</summary>
     public static void AddSilo(IHostApplicationBuilder builder, ActSearchOptions settings, ActSearchStorage storage)
     {
-        var device = DeviceSelector.Select(settings.Device);
-        builder.AddActSearchSilo(SiloRoles.Coordinator | SiloRoles.Worker, silo =>
-        {
-            silo.Services.AddSingleton<IJobStore>(new PostgresJobStore(storage));
-            silo.Services.AddSingleton<ICandidateScorer>(new TorchCandidateScorer(device));
-        });
+        builder.AddActSearchSilo(SiloRoles.Coordinator | SiloRoles.Worker, silo => silo.AddPostgresJobStore(storage).AddTorchScorer(settings.Device));
     }
 
     private static int FreePort()

@@ -1,5 +1,3 @@
-using System.Globalization;
-using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace ActSearch.Grains;
 
@@ -52,10 +50,4 @@ public static class SiloMetadataKeys
         }
         return roles;
     }
-
-    public static SiloRoles RolesOf(SiloMetadata metadata) =>
-        ParseRoles(metadata.Metadata.TryGetValue(Roles, out var r) ? r : null);
-
-    public static int SlotsOf(SiloMetadata metadata) =>
-        metadata.Metadata.TryGetValue(Slots, out var s) && int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 1;
 }

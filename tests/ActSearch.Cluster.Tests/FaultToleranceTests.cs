@@ -46,7 +46,7 @@ public sealed class FaultToleranceTests(PostgresServer server)
         await using var cluster = new LocalCluster(db.ConnectionString);
         await cluster.StartCoordinatorAsync();
         var doomed = await cluster.StartWorkerAsync(slots: 1);
-        await cluster.StartWorkerAsync(slots: 1, viaCli: true);
+        var survivor = await cluster.StartWorkerAsync(slots: 1, viaCli: true);
         var client = await cluster.ClientAsync();
 
         var jobId = Guid.NewGuid();
@@ -73,7 +73,14 @@ public sealed class FaultToleranceTests(PostgresServer server)
         Assert.Equal(status.Cancelled, outcomes.Count(o => o is OutcomeRecord.Cancelled));
         Assert.Equal(status.Scored + status.CacheHits, status.Evaluated + status.Rejected + status.Failed);
         Assert.True(outcomes.OfType<OutcomeRecord.Evaluated>().Sum(o => o.Spent.TotalSeconds) > 0, "trained candidates record what they cost");
+
+        // The grains are split by role: the coordinator process never loads TorchSharp; a worker that trained has it mapped.
+        Assert.Contains("TorchSharp", Mapped(survivor.ProcessId), StringComparison.Ordinal);
+        Assert.DoesNotContain("TorchSharp", Mapped(cluster.Coordinator!.ProcessId), StringComparison.Ordinal);
     }
+
+    /// <summary>The files a process has mapped (assemblies and native libraries among them), from /proc.</summary>
+    private static string Mapped(int processId) => File.ReadAllText($"/proc/{processId}/maps");
 
     [Fact]
     public async Task A_coordinator_killed_and_restarted_mid_job_resumes_from_its_checkpoint_with_the_uninterrupted_front()

@@ -1,3 +1,4 @@
+using ActSearch.Hosting;
 using Orleans.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;

@@ -1,3 +1,4 @@
+using ActSearch.Hosting;
 using ActSearch.Evolution;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;

@@ -10,53 +10,53 @@ namespace ActSearch.Evaluation.Torch.Compilation;
 /// </summary>
 public static class TorchPrimitives
 {
-    /// <summary>Names this class lowers; a test checks it covers the registry.</summary>
-    public static IReadOnlySet<string> Supported { get; } = new HashSet<string>(StringComparer.Ordinal)
+    // The lowering of each unary and binary primitive, by registry name: the one place a new primitive is added here.
+    private static readonly Dictionary<string, Func<Tensor, Tensor>> Unaries = new(StringComparer.Ordinal)
     {
-        "neg", "abs", "square", "cube", "sqrt", "exp", "log", "sin", "cos", "tanh", "sigmoid", "erf", "softplus", "relu",
-        "atan", "sinh", "asinh", "gauss", "slog", "ssqrt",
-        "add", "sub", "mul", "div", "pdiv", "max", "min", "pow",
-    };
-
-    public static Tensor Unary(string name, Tensor x) => name switch
-    {
-        "neg" => x.neg(),
-        "abs" => x.abs(),
-        "square" => x.square(),
-        "cube" => x * x * x,
-        "sqrt" => x.sqrt(),
-        "exp" => x.exp(),
-        "log" => x.log(),
-        "sin" => x.sin(),
-        "cos" => x.cos(),
-        "tanh" => x.tanh(),
-        "sigmoid" => x.sigmoid(),
-        "erf" => x.erf(),
+        ["neg"] = x => x.neg(),
+        ["abs"] = x => x.abs(),
+        ["square"] = x => x.square(),
+        ["cube"] = x => x * x * x,
+        ["sqrt"] = x => x.sqrt(),
+        ["exp"] = x => x.exp(),
+        ["log"] = x => x.log(),
+        ["sin"] = x => x.sin(),
+        ["cos"] = x => x.cos(),
+        ["tanh"] = x => x.tanh(),
+        ["sigmoid"] = x => x.sigmoid(),
+        ["erf"] = x => x.erf(),
         // torch's softplus returns x itself above the threshold; at 20 the difference is log1p(e^-20) ~ 2e-9.
-        "softplus" => nn.functional.softplus(x, 1, 20),
-        "relu" => x.relu(),
-        "atan" => x.atan(),
-        "sinh" => x.sinh(),
-        "asinh" => x.asinh(),
-        "gauss" => x.square().neg().exp(),
+        ["softplus"] = x => nn.functional.softplus(x, 1, 20),
+        ["relu"] = x => x.relu(),
+        ["atan"] = x => x.atan(),
+        ["sinh"] = x => x.sinh(),
+        ["asinh"] = x => x.asinh(),
+        ["gauss"] = x => x.square().neg().exp(),
         // sign(0) * log(0) = 0 * -inf = NaN, as the CPU kernel's NaN at 0.
-        "slog" => x.sign() * x.abs().log(),
-        "ssqrt" => x.sign() * x.abs().sqrt(),
-        _ => throw new NotSupportedException($"No TorchSharp lowering for the unary primitive '{name}'."),
+        ["slog"] = x => x.sign() * x.abs().log(),
+        ["ssqrt"] = x => x.sign() * x.abs().sqrt(),
     };
 
-    public static Tensor Binary(string name, Tensor a, Tensor b) => name switch
+    private static readonly Dictionary<string, Func<Tensor, Tensor, Tensor>> Binaries = new(StringComparer.Ordinal)
     {
-        "add" => a + b,
-        "sub" => a - b,
-        "mul" => a * b,
-        "div" => a / b,
-        "pdiv" => ProtectedDivide(a, b),
-        "max" => maximum(a, b),
-        "min" => minimum(a, b),
-        "pow" => a.pow(b),
-        _ => throw new NotSupportedException($"No TorchSharp lowering for the binary primitive '{name}'."),
+        ["add"] = (a, b) => a + b,
+        ["sub"] = (a, b) => a - b,
+        ["mul"] = (a, b) => a * b,
+        ["div"] = (a, b) => a / b,
+        ["pdiv"] = ProtectedDivide,
+        ["max"] = maximum,
+        ["min"] = minimum,
+        ["pow"] = (a, b) => a.pow(b),
     };
+
+    /// <summary>Names this class lowers; a test checks it covers the registry.</summary>
+    public static IReadOnlySet<string> Supported { get; } = new HashSet<string>([.. Unaries.Keys, .. Binaries.Keys], StringComparer.Ordinal);
+
+    public static Tensor Unary(string name, Tensor x) =>
+        Unaries.TryGetValue(name, out var f) ? f(x) : throw new NotSupportedException($"No TorchSharp lowering for the unary primitive '{name}'.");
+
+    public static Tensor Binary(string name, Tensor a, Tensor b) =>
+        Binaries.TryGetValue(name, out var f) ? f(a, b) : throw new NotSupportedException($"No TorchSharp lowering for the binary primitive '{name}'.");
 
     /// <summary>a / b, or 1 where b is 0. Dividing by a guarded b keeps the unused branch (a / 0) out of the gradient.</summary>
     private static Tensor ProtectedDivide(Tensor a, Tensor b)

@@ -19,7 +19,7 @@ public sealed class WorkerPlacementDirector(ISiloMetadataCache metadata, WorkerL
         foreach (var silo in context.GetCompatibleSilos(target))
         {
             var m = metadata.GetSiloMetadata(silo);
-            if ((SiloMetadataKeys.RolesOf(m) & SiloRoles.Worker) != 0) workers.Add((silo, SiloMetadataKeys.SlotsOf(m)));
+            if ((WorkerMetadata.RolesOf(m) & SiloRoles.Worker) != 0) workers.Add((silo, WorkerMetadata.SlotsOf(m)));
         }
         if (workers.Count == 0)
             throw new OrleansException($"No silo with the worker role can host {target.GrainIdentity}; start a worker silo.");

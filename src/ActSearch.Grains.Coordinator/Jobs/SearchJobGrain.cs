@@ -16,7 +16,7 @@ namespace ActSearch.Grains;
 /// cancel. A timer re-dispatches candidates whose deadline passed or whose worker silo died. On activation the
 /// job continues from its latest checkpoint; outcomes recorded after that checkpoint are reused, not re-scored.
 /// </summary>
-[GrainType("actsearch.job")]
+[GrainType("actsearch.job"), SiloRole(SiloRoles.Coordinator)]
 internal sealed partial class SearchJobGrain(
     IJobStore store,
     WorkerSilos workers,

@@ -14,7 +14,7 @@ public sealed class WorkerSilos(IClusterMembershipService membership, ISiloMetad
         {
             if (m.Status != SiloStatus.Active) continue;
             var md = metadata.GetSiloMetadata(m.SiloAddress);
-            if ((SiloMetadataKeys.RolesOf(md) & SiloRoles.Worker) != 0) slots += SiloMetadataKeys.SlotsOf(md);
+            if ((WorkerMetadata.RolesOf(md) & SiloRoles.Worker) != 0) slots += WorkerMetadata.SlotsOf(md);
         }
         return slots;
     }

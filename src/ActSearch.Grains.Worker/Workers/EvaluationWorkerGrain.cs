@@ -12,7 +12,7 @@ namespace ActSearch.Grains;
 /// grain (retried a few times) and the activation goes away. Reentrant so that <see cref="Cancel"/> reaches it
 /// while it waits on its report.
 /// </summary>
-[WorkerPlacement, Reentrant]
+[WorkerPlacement, Reentrant, SiloRole(SiloRoles.Worker)]
 internal sealed partial class EvaluationWorkerGrain(
     EvaluationSlots slots,
     ILocalSiloDetails silo,
