@@ -14,6 +14,12 @@ public enum JobState
     Cancelled,
 }
 
+public static class JobStates
+{
+    /// <summary>True in Finished, Failed and Cancelled: the one definition the grain, the stores and the status use.</summary>
+    public static bool IsFinal(this JobState s) => s is JobState.Finished or JobState.Failed or JobState.Cancelled;
+}
+
 /// <summary>
 /// What a client submits: a search space as YAML text (validated by <c>SearchSpaceLoader</c>; errors name
 /// <paramref name="SpaceFileName"/>), and overrides of the space's seed and budget.
@@ -65,7 +71,7 @@ public sealed record JobStatus(
     string? Error)
 {
     /// <summary>True in Finished, Failed and Cancelled.</summary>
-    public bool IsFinal => State is JobState.Finished or JobState.Failed or JobState.Cancelled;
+    public bool IsFinal => State.IsFinal();
 
     /// <summary>The status of a job id nobody submitted.</summary>
     public static JobStatus Unknown(Guid jobId) => new(

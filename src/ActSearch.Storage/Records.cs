@@ -6,6 +6,12 @@ namespace ActSearch.Storage;
 /// <summary>Where a job stands: a closed set, stored as its lower-case name.</summary>
 public enum JobStatus { Queued, Running, Paused, Finished, Failed, Cancelled }
 
+public static class JobStatuses
+{
+    /// <summary>True for finished, failed and cancelled (<c>JobRepository</c>'s SQL says the same).</summary>
+    public static bool IsFinal(this JobStatus s) => s is JobStatus.Finished or JobStatus.Failed or JobStatus.Cancelled;
+}
+
 /// <summary>How much a job may spend; null means no limit of that kind.</summary>
 public sealed record JobBudget(long? Evaluations = null, TimeSpan? WallTime = null);
 

@@ -47,7 +47,7 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
     public async Task<Paged<JobView>> ListAsync(StoredStatus? state, int page, int pageSize, CancellationToken cancellation)
     {
         var (rows, total) = await browse.ListJobsAsync(state, page, pageSize, cancellation);
-        var needTally = rows.Where(r => IsFinal(r.Status) && !_finalViews.ContainsKey(r.Id)).Select(r => r.Id).ToList();
+        var needTally = rows.Where(r => r.Status.IsFinal() && !_finalViews.ContainsKey(r.Id)).Select(r => r.Id).ToList();
         var tallies = needTally.Count == 0 ? [] : await browse.TallyAsync(needTally, cancellation);
         var views = await Task.WhenAll(rows.Select(r => ViewAsync(r, tallies.GetValueOrDefault(r.Id), cancellation)));
         return new Paged<JobView>(views, total, page, pageSize);
@@ -58,7 +58,7 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
     {
         var row = await storage.Jobs.GetAsync(id, cancellation);
         if (row?.Details is null) return null;
-        if (IsFinal(row.Status)) return await ViewAsync(row, null, cancellation);
+        if (row.Status.IsFinal()) return await ViewAsync(row, null, cancellation);
         var status = await grains.GetGrain<ISearchJobGrain>(id).Cancel();
         return status.Objectives.IsDefaultOrEmpty ? await FromStorageAsync(row, null, cancellation) : FromStatus(row, status);
     }
@@ -75,7 +75,7 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
         while (!cancellation.IsCancellationRequested)
         {
             JobView view;
-            if (IsFinal(row.Status) || _finalViews.ContainsKey(id))
+            if (row.Status.IsFinal() || _finalViews.ContainsKey(id))
             {
                 view = await ViewAsync(row, null, cancellation);
             }
@@ -86,7 +86,7 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
                 {
                     // The final state is in storage once the grain says so; read the row again for its end time.
                     row = await storage.Jobs.GetAsync(id, cancellation) ?? row;
-                    view = IsFinal(row.Status) ? await ViewAsync(row, null, cancellation) : FromStatus(row, status);
+                    view = row.Status.IsFinal() ? await ViewAsync(row, null, cancellation) : FromStatus(row, status);
                 }
                 else
                 {
@@ -129,7 +129,7 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
     private async Task<JobView> ViewAsync(StoredJob row, List<OutcomeTally>? tally, CancellationToken cancellation)
     {
         if (_finalViews.TryGetValue(row.Id, out var known)) return known;
-        if (!IsFinal(row.Status))
+        if (!row.Status.IsFinal())
         {
             var status = await grains.GetGrain<ISearchJobGrain>(row.Id).GetStatus();
             if (!status.Objectives.IsDefaultOrEmpty) return FromStatus(row, status);
@@ -173,7 +173,7 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
             progress?.Scored ?? Count("evaluated") + Count("rejected") + Count("failed"),
             Count("evaluated"), Count("rejected"), Count("failed"), Count("cancelled"), progress?.CacheHits ?? 0, 0,
             byStage, space.Keys, space.DirectionNames, best, row.CreatedAt, row.StartedAt, row.FinishedAt, RunningTime(row.Details), row.Error);
-        if (IsFinal(row.Status))
+        if (row.Status.IsFinal())
         {
             if (_finalViews.Count >= Kept) _finalViews.Clear();
             _finalViews[row.Id] = view;
@@ -244,7 +244,6 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
         }
     }
 
-    public static bool IsFinal(StoredStatus s) => s is StoredStatus.Finished or StoredStatus.Failed or StoredStatus.Cancelled;
 
     public static string State(JobState s) => s.ToString().ToLowerInvariant();
 

@@ -29,7 +29,10 @@ public sealed record JobView(
     string? Error)
 {
     [System.Text.Json.Serialization.JsonIgnore]
-    public bool IsFinal => State is "finished" or "failed" or "cancelled";
+    public bool IsFinal => IsFinalState(State);
+
+    /// <summary>Whether a job's <c>state</c> as the API writes it is final (finished, failed, cancelled).</summary>
+    public static bool IsFinalState(string? state) => state is "finished" or "failed" or "cancelled";
 }
 
 /// <summary>One non-dominated candidate; <see cref="Objectives"/> in the job's objective order.</summary>

@@ -332,7 +332,7 @@ public sealed record JobInfo(
     double? RunningTime,
     string? Error)
 {
-    public bool IsFinal => State is "finished" or "failed" or "cancelled";
+    public bool IsFinal => ActSearch.Api.JobView.IsFinalState(State);
 }
 
 public sealed record ScoreInfo(string Objective, string? Task, double? Value, string? Goal, Guid JobId, long CandidateId);

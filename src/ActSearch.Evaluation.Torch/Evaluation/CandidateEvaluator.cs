@@ -19,13 +19,13 @@ public sealed class CandidateEvaluator
 {
     private readonly IReadOnlyList<IRejectionStage> _stages;
 
-    /// <param name="cache">The duplicate check's memory; null: a new <see cref="FingerprintCache"/> of the settings' size.
-    /// Pass a shared one to dedupe across evaluators.</param>
+    /// <param name="cache">The duplicate check's memory; null: a new <see cref="FingerprintCache"/> of the settings' size
+    /// (none when the duplicate stage is off). Pass a shared one to dedupe across evaluators.</param>
     public CandidateEvaluator(Device device, RejectionChainSettings? settings = null, IFingerprintCache? cache = null)
     {
         Device = device;
         Settings = settings ?? new RejectionChainSettings();
-        Cache = cache ?? new FingerprintCache(Math.Max(1, Settings.Duplicate.CacheSize));
+        Cache = cache ?? (Settings.Duplicate.Enabled ? new FingerprintCache(Math.Max(1, Settings.Duplicate.CacheSize)) : null);
         Trainer = new ProxyTrainer(device);
         var stages = RejectionChain.CheapStages(Settings, Cache).ToList();
         if (Settings.Stability.Enabled) stages.Add(new StabilityProbe(Settings.Stability, device));
@@ -37,7 +37,8 @@ public sealed class CandidateEvaluator
 
     public RejectionChainSettings Settings { get; }
 
-    public IFingerprintCache Cache { get; }
+    /// <summary>The duplicate check's memory; null when the duplicate stage is off.</summary>
+    public IFingerprintCache? Cache { get; }
 
     public ProxyTrainer Trainer { get; }
 

@@ -63,10 +63,10 @@ internal sealed partial class SearchJobGrain(
         }
         catch (Exception e) when (e is FormatException or SearchSpaceException or ArgumentException)
         {
-            if (!IsFinal(job.State)) await FailAsync($"Cannot resume: {e.Message}");
+            if (!job.State.IsFinal()) await FailAsync($"Cannot resume: {e.Message}");
             return;
         }
-        if (IsFinal(job.State)) return;
+        if (job.State.IsFinal()) return;
         LogResuming(JobId, _engine!.Generation, _recovered.Count);
         _ranBefore = job.RunningTime;
         if (IsRunning) _runningSince = time.GetTimestamp();
@@ -112,7 +112,7 @@ internal sealed partial class SearchJobGrain(
 
     public async Task<JobStatus> Cancel()
     {
-        if (_job is null || IsFinal(_job.State)) return Status();
+        if (_job is null || _job.State.IsFinal()) return Status();
         _engine!.Stop();
         foreach (var d in _inFlight.Values.OrderBy(d => d.Candidate.Id).ToList())
         {
@@ -142,7 +142,7 @@ internal sealed partial class SearchJobGrain(
     {
         ArgumentNullException.ThrowIfNull(report);
         board.Reported(report.Silo, report.Load);
-        if (_job is null || IsFinal(_job.State)) return;
+        if (_job is null || _job.State.IsFinal()) return;
         if (!_inFlight.TryGetValue(report.CandidateId, out var d) || d.Candidate.Fingerprint.Value != report.Fingerprint)
             return; // already has its outcome (a re-dispatched copy, a retried report), or from before a resume
         if (report.Outcome is CandidateOutcome.Cancelled)
@@ -256,7 +256,7 @@ internal sealed partial class SearchJobGrain(
 
     private async Task TickAsync(CancellationToken cancellation)
     {
-        if (_job is null || IsFinal(_job.State)) return;
+        if (_job is null || _job.State.IsFinal()) return;
         var now = time.GetTimestamp();
         var sends = new List<Dispatch>();
         foreach (var d in _inFlight.Values.OrderBy(d => d.Candidate.Id).ToList())
@@ -381,7 +381,7 @@ internal sealed partial class SearchJobGrain(
 
     private async Task FailAsync(string error)
     {
-        if (_job is null || IsFinal(_job.State)) return;
+        if (_job is null || _job.State.IsFinal()) return;
         _engine?.Stop();
         foreach (var d in _inFlight.Values.Where(d => d.Silo is not null)) _ = Worker(d).Cancel();
         _inFlight.Clear();
@@ -408,8 +408,6 @@ internal sealed partial class SearchJobGrain(
         var status = Status();
         await _observers.Notify(o => o.OnJobChanged(status));
     }
-
-    private static bool IsFinal(JobState s) => s is JobState.Finished or JobState.Failed or JobState.Cancelled;
 
     private JobStatus Status()
     {

@@ -25,7 +25,7 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
         ArgumentNullException.ThrowIfNull(job);
         lock (_gate)
         {
-            if (_jobs.TryGetValue(job.JobId, out var old) && IsFinal(old.State) && old.State != job.State) return Task.CompletedTask;
+            if (_jobs.TryGetValue(job.JobId, out var old) && old.State.IsFinal() && old.State != job.State) return Task.CompletedTask;
             _jobs[job.JobId] = job;
         }
         return Task.CompletedTask;
@@ -39,7 +39,7 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
     public Task<IReadOnlyList<Guid>> ListUnfinishedJobsAsync(CancellationToken cancellation = default)
     {
         lock (_gate)
-            return Task.FromResult<IReadOnlyList<Guid>>([.. _jobs.Values.Where(j => !IsFinal(j.State)).Select(j => j.JobId)]);
+            return Task.FromResult<IReadOnlyList<Guid>>([.. _jobs.Values.Where(j => !j.State.IsFinal()).Select(j => j.JobId)]);
     }
 
     public Task SaveCheckpointAsync(Guid jobId, int generation, string engineStateJson, CancellationToken cancellation = default)
@@ -101,6 +101,4 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
             return Task.FromResult(result);
         }
     }
-
-    private static bool IsFinal(JobState s) => s is JobState.Finished or JobState.Failed or JobState.Cancelled;
 }

@@ -62,7 +62,7 @@ public sealed class PostgresJobStore : IJobStore
             Objectives = ToStored(info.Objectives),
         };
         bool saved = await _storage.Jobs.SaveAsync(row, cancellation).ConfigureAwait(false);
-        if (!saved || IsFinal(job.State)) _jobs.TryRemove(job.JobId, out _); // a finished job records little more
+        if (!saved || job.State.IsFinal()) _jobs.TryRemove(job.JobId, out _); // a finished job records little more
     }
 
     public async Task<JobRecord?> LoadJobAsync(Guid jobId, CancellationToken cancellation = default) =>
@@ -201,8 +201,6 @@ public sealed class PostgresJobStore : IJobStore
         Stored.JobStatus.Failed => JobState.Failed,
         _ => JobState.Cancelled,
     };
-
-    private static bool IsFinal(JobState s) => s is JobState.Finished or JobState.Failed or JobState.Cancelled;
 
     // ---- the job's space ----
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using ActSearch.Evaluation.Objectives;
 using ActSearch.Evaluation.Rejection;
@@ -13,41 +12,26 @@ using EvalCandidate = ActSearch.Evaluation.Rejection.Candidate;
 namespace ActSearch.Grains;
 
 /// <summary>
-/// The worker silos' real scorer: the search space's rejection chain (static limits, numeric probe, duplicate,
-/// stability probe, quality probe), then training on every proxy task of the space with TorchSharp, and the
-/// objectives read off the scores by name. It runs synchronously on the calling slot thread (the worker's
-/// <see cref="EvaluationSlots"/> already give each slot its own thread), so no work is queued twice.
-/// One evaluator per job keeps that job's duplicate cache; candidates of one job never share state with another's.
+/// The worker silos' real scorer: the search space's rejection chain (static limits, numeric probe, stability probe,
+/// quality probe; the job's engine already answered duplicates), then training on every proxy task of the space with
+/// TorchSharp, and the objectives read off the results through the objective registry. It runs synchronously on the
+/// calling slot thread (the worker's <see cref="EvaluationSlots"/> already give each slot its own thread), so no work is
+/// queued twice. It keeps no state between candidates: the chain is made per candidate (cheap: settings and stages).
 /// </summary>
 public sealed class TorchCandidateScorer(torch.Device device) : ICandidateScorer
 {
-    /// <summary>Jobs whose evaluators (and duplicate caches) a worker keeps; older ones are dropped first.</summary>
-    public const int JobsKept = 8;
-
-    private readonly ConcurrentDictionary<Guid, CandidateEvaluator> _evaluators = new();
-    private readonly ConcurrentQueue<Guid> _arrivals = new();
-
     public torch.Device Device { get; } = device;
 
     public ValueTask<CandidateOutcome> ScoreAsync(Guid jobId, Evolution.Candidate candidate, SearchSpace space, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(candidate);
         ArgumentNullException.ThrowIfNull(space);
-        var evaluator = _evaluators.GetOrAdd(jobId, id =>
-        {
-            // A long-lived worker serves job after job: keep the evaluators of the latest few only.
-            _arrivals.Enqueue(id);
-            while (_arrivals.Count > JobsKept && _arrivals.TryDequeue(out var oldest)) _evaluators.TryRemove(oldest, out _);
-            return new CandidateEvaluator(Device, Settings(space), new ActSearch.Evaluation.Rejection.FingerprintCache(space.Rejection.Duplicate.CacheSize));
-        });
+        var evaluator = new CandidateEvaluator(Device, Settings(space));
         var plan = new EvaluationPlan { Tasks = space.Tasks, Seeds = 1, FirstSeed = space.Seed };
         bool layer = space.Kind == SearchSpaceKind.Layer;
         var result = evaluator.Evaluate(new EvalCandidate(candidate.Genome, layer), plan, cancellation);
         return ValueTask.FromResult(ToOutcome(result.Outcome, candidate.Genome, space.Evolution.Objectives));
     }
-
-    /// <summary>Forgets a finished job's evaluator (its duplicate cache).</summary>
-    public void Forget(Guid jobId) => _evaluators.TryRemove(jobId, out _);
 
     /// <summary>
     /// The search space's rejection settings as a worker runs them: the space's own, with the quality probe seeded by the
