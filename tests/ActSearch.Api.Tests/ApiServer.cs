@@ -109,17 +109,9 @@ public sealed class ApiServer : IAsyncDisposable
     }
 
     /// <summary>Polls the job until it is final (deadline: 60 s).</summary>
-    public async Task<JsonElement> UntilFinalAsync(string jobId)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var job = await GetJsonAsync($"/api/jobs/{jobId}");
-            if (job.GetProperty("state").GetString() is "finished" or "failed" or "cancelled") return job;
-            if (clock.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException($"Job {jobId} is still {job.GetProperty("state")}.");
-            await Task.Delay(50);
-        }
-    }
+    public Task<JsonElement> UntilFinalAsync(string jobId) =>
+        Poll.UntilAsync(() => GetJsonAsync($"/api/jobs/{jobId}"), job => JobView.IsFinalState(job.GetProperty("state").GetString()),
+            TimeSpan.FromSeconds(60), $"job {jobId} to be final", job => job.GetProperty("state").ToString());
 
     /// <summary>A number straight from the database (how many jobs, ...).</summary>
     public async Task<long> ScalarAsync(string sql, params object[] parameters)

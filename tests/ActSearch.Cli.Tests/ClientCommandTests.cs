@@ -1,3 +1,4 @@
+using ActSearch.Testing;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -100,8 +101,8 @@ public class ClientCommandTests(ServeProcess server) : IClassFixture<ServeProces
     {
         string space = WriteSpace(TinySpace.Replace("evaluations: 4", "evaluations: 500", StringComparison.Ordinal));
         var run = Task.Run(() => Cli("submit", space, "--name", "to-cancel", "--wait", "--token", server.Token));
-        string id = WaitFor(() => Jobs().Where(j => j.GetProperty("name").GetString() == "to-cancel").Select(j => j.GetProperty("id").GetString()).FirstOrDefault(),
-            TimeSpan.FromSeconds(30));
+        string id = Poll.UntilFound(() => Jobs().Where(j => j.GetProperty("name").GetString() == "to-cancel").Select(j => j.GetProperty("id").GetString()).FirstOrDefault(),
+            TimeSpan.FromSeconds(30), "the job 'to-cancel' in the listing");
         Post($"/api/jobs/{id}/cancel");
         var result = await run.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(result.Code == 1, $"{result.Out}\n{result.Err}");
@@ -195,17 +196,6 @@ public class ClientCommandTests(ServeProcess server) : IClassFixture<ServeProces
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", server.Token);
         using var response = http.Send(request);
         Assert.True(response.IsSuccessStatusCode, $"POST {path}: {(int)response.StatusCode}");
-    }
-
-    private static T WaitFor<T>(Func<T?> probe, TimeSpan timeout) where T : class
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            if (probe() is { } value) return value;
-            Assert.True(DateTime.UtcNow < deadline, $"not seen within {timeout.TotalSeconds} s");
-            Thread.Sleep(100);
-        }
     }
 
     /// <summary>The CLI in a child process with a clean client environment plus <paramref name="env"/>.</summary>

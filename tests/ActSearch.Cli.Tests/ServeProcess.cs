@@ -56,24 +56,8 @@ public sealed class ServeProcess : IAsyncLifetime
         _process.BeginErrorReadLine();
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        string last = "no answer yet";
-        while (true)
-        {
-            if (_process.HasExited) throw new InvalidOperationException($"`actsearch serve` exited with code {_process.ExitCode} before it was ready.\n{Log()}");
-            try
-            {
-                using var response = await http.GetAsync($"{Url}/readyz");
-                if (response.StatusCode == HttpStatusCode.OK) return;
-                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                last = e.Message;
-            }
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"`actsearch serve` was not ready in 90 s (last /readyz: {last}).\n{Log()}");
-            await Task.Delay(200);
-        }
+        await Poll.ReadyAsync(http, $"{Url}/readyz", TimeSpan.FromSeconds(90), "`actsearch serve`",
+            () => _process.HasExited ? $"exit code {_process.ExitCode}\n{Log()}" : null);
     }
 
     /// <summary>What the server printed, for failure messages.</summary>

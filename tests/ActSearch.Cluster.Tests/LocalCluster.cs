@@ -132,20 +132,13 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     /// <summary>Polls <paramref name="read"/> until <paramref name="done"/>; a silo that dies on the way fails the wait.</summary>
-    public async Task<T> WaitAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan timeout, string what, params SiloProcess[] mustLive)
-    {
-        var until = DateTime.UtcNow + timeout;
-        T value = await read();
-        while (!done(value))
+    public Task<T> WaitAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan timeout, string what, params SiloProcess[] mustLive) =>
+        Poll.UntilAsync(async () =>
         {
-            if (DateTime.UtcNow > until) throw new TimeoutException($"waited {timeout.TotalSeconds:F0} s for {what}; last: {value}\n{Output}");
             foreach (var s in mustLive)
                 if (s.HasExited) throw new InvalidOperationException($"{s.Name} exited while waiting for {what}.\n{Output}");
-            await Task.Delay(250);
-            value = await read();
-        }
-        return value;
-    }
+            return await read();
+        }, done, timeout, what, value => $"{value}\n{Output}", TimeSpan.FromMilliseconds(250));
 
     /// <summary>Waits until the job's stored status is final (the database is the system of record).</summary>
     public Task<Storage.JobRecord> WaitFinalAsync(ActSearchStorage storage, Guid jobId, TimeSpan timeout) =>

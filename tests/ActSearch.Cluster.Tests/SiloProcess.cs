@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Net;
+using ActSearch.Testing;
 
 namespace ActSearch.Cluster.Tests;
 
@@ -67,24 +67,7 @@ public sealed class SiloProcess : IAsyncDisposable
     public async Task WaitReadyAsync(string url, TimeSpan timeout)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var until = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < until)
-        {
-            if (_process.HasExited) throw new InvalidOperationException($"{Name} exited with {_process.ExitCode} before it was ready.\n{Output}");
-            try
-            {
-                using var response = await http.GetAsync($"{url}/readyz");
-                if (response.StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
-            await Task.Delay(250);
-        }
-        throw new TimeoutException($"{Name} was not ready at {url}/readyz within {timeout.TotalSeconds:F0} s.\n{Output}");
+        await Poll.ReadyAsync(http, $"{url}/readyz", timeout, Name, () => _process.HasExited ? $"exit code {_process.ExitCode}\n{Output}" : null);
     }
 
     public ValueTask DisposeAsync()

@@ -93,28 +93,9 @@ public sealed class ActSearchServer : IAsyncDisposable
         return server;
     }
 
-    private async Task WaitReadyAsync(TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        string last = "no answer yet";
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_process.HasExited)
-                throw new InvalidOperationException($"`actsearch serve` exited with code {_process.ExitCode} before it was ready.\n{LogTail()}");
-            try
-            {
-                using var response = await Http.GetAsync("/readyz");
-                if (response.StatusCode == HttpStatusCode.OK) return;
-                last = $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
-            }
-            catch (HttpRequestException e)
-            {
-                last = e.Message;
-            }
-            await Task.Delay(200);
-        }
-        throw new TimeoutException($"`actsearch serve` was not ready within {timeout.TotalSeconds:0} s (last /readyz: {last}).\n{LogTail()}");
-    }
+    private Task WaitReadyAsync(TimeSpan timeout) =>
+        Poll.ReadyAsync(Http, "/readyz", timeout, "`actsearch serve`",
+            () => _process.HasExited ? $"exit code {_process.ExitCode}\n{LogTail()}" : null);
 
     /// <summary>POST /api/jobs with a search-space YAML file and optional budget overrides; returns the created Job.</summary>
     public async Task<JsonElement> SubmitJobAsync(string spaceYaml, string name, int? budget = null, int? wallTimeSeconds = null)
@@ -151,18 +132,9 @@ public sealed class ActSearchServer : IAsyncDisposable
     }
 
     /// <summary>Polls GET /api/jobs/{id} until the job is final; returns it.</summary>
-    public async Task<JsonElement> WaitFinalAsync(string jobId, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        JsonElement job = default;
-        while (DateTime.UtcNow < deadline)
-        {
-            job = await GetJsonAsync($"/api/jobs/{jobId}");
-            if (job.GetProperty("state").GetString() is "finished" or "failed" or "cancelled") return job;
-            await Task.Delay(250);
-        }
-        throw new TimeoutException($"Job {jobId} was not final within {timeout.TotalSeconds:0} s; last: {job}\n{LogTail()}");
-    }
+    public Task<JsonElement> WaitFinalAsync(string jobId, TimeSpan timeout) =>
+        Poll.UntilAsync(() => GetJsonAsync($"/api/jobs/{jobId}"), job => job.GetProperty("state").GetString() is "finished" or "failed" or "cancelled",
+            timeout, $"job {jobId} to be final", job => $"{job}\n{LogTail()}", TimeSpan.FromMilliseconds(250));
 
     /// <summary>The last lines the server printed, for failure messages.</summary>
     public string LogTail(int lines = 60) =>
