@@ -47,15 +47,4 @@ public sealed class WorkerLoadBoardTests
 
         Assert.Equal(0, board.BusyEstimate(A));
     }
-
-    private sealed class ManualTime : TimeProvider
-    {
-        private long _ticks;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => _ticks;
-
-        public void Advance(TimeSpan by) => _ticks += by.Ticks;
-    }
 }

@@ -26,7 +26,7 @@ internal sealed partial class SearchJobGrain(
     ILogger<SearchJobGrain> log) : Grain, ISearchJobGrain
 {
     private readonly SearchJobOptions _options = options.Value;
-    private readonly Dictionary<long, Dispatch> _inFlight = [];
+    private readonly DispatchTable _inFlight = new(options.Value, time);
     private readonly Dictionary<long, RecordedOutcome> _recovered = [];
     private readonly Dictionary<string, long> _rejectedByStage = new(StringComparer.Ordinal);
     private ObserverManager<IJobObserver>? _observers;
@@ -36,7 +36,6 @@ internal sealed partial class SearchJobGrain(
     private IGrainTimer? _timer;
     private TimeSpan _ranBefore; // running time up to _runningSince
     private long _runningSince; // 0 while not running
-    private long _redispatched;
     private bool _generationEnded;
 
     private Guid JobId => this.GetPrimaryKey();
@@ -114,9 +113,8 @@ internal sealed partial class SearchJobGrain(
     {
         if (_job is null || _job.State.IsFinal()) return Status();
         _engine!.Stop();
-        foreach (var d in _inFlight.Values.OrderBy(d => d.Candidate.Id).ToList())
+        foreach (var d in _inFlight.TakeAll())
         {
-            _inFlight.Remove(d.Candidate.Id);
             if (d.Silo is not null) _ = Worker(d).Cancel(); // one-way: best effort; a late report is ignored
             await ApplyAsync(d.Candidate, CandidateOutcome.Cancelled.Instance);
         }
@@ -143,17 +141,9 @@ internal sealed partial class SearchJobGrain(
         ArgumentNullException.ThrowIfNull(report);
         board.Reported(report.Silo, report.Load);
         if (_job is null || _job.State.IsFinal()) return;
-        if (!_inFlight.TryGetValue(report.CandidateId, out var d) || d.Candidate.Fingerprint.Value != report.Fingerprint)
-            return; // already has its outcome (a re-dispatched copy, a retried report), or from before a resume
-        if (report.Outcome is CandidateOutcome.Cancelled)
-        {
-            // The job did not cancel it: the worker silo is stopping, or this attempt was superseded.
-            if (report.Attempt == d.Attempt) d.Deadline = 0; // dispatch it again on the next tick
-            return;
-        }
-        _inFlight.Remove(report.CandidateId);
+        if (_inFlight.OnReport(report, out var d) != ReportDecision.Accept) return;
         LogOutcome(JobId, report.CandidateId, report.Outcome.Kind, report.Silo, report.Attempt);
-        await ApplyAsync(d.Candidate, report.Outcome, report.Elapsed);
+        await ApplyAsync(d!.Candidate, report.Outcome, report.Elapsed);
         await PumpAsync();
     }
 
@@ -208,9 +198,7 @@ internal sealed partial class SearchJobGrain(
                         Tell(c, r.Outcome); // scored and recorded before the restart
                         continue;
                     }
-                    var d = new Dispatch(c);
-                    _inFlight[c.Id] = d;
-                    sends.Add(d);
+                    sends.Add(_inFlight.Add(c));
                 }
                 await SendAsync(sends);
             }
@@ -225,16 +213,13 @@ internal sealed partial class SearchJobGrain(
         }
     }
 
-    private async Task SendAsync(List<Dispatch> sends)
+    private async Task SendAsync(IReadOnlyList<Dispatch> sends)
     {
         if (sends.Count == 0) return;
-        var deadline = time.GetTimestamp() + (long)(_options.CandidateDeadline.TotalSeconds * time.TimestampFrequency);
         var request = _job!.Spec;
         await Task.WhenAll(sends.Select(async d =>
         {
-            d.Deadline = deadline;
-            d.Silo = null;
-            int attempt = d.Attempt;
+            int attempt = _inFlight.Sending(d);
             try
             {
                 // Bounded here too: while the cluster recovers from a dead silo, placing the worker's activation can
@@ -242,14 +227,13 @@ internal sealed partial class SearchJobGrain(
                 var accepted = await Worker(d).Evaluate(new EvaluationRequest(JobId, attempt, d.Candidate, request.SpaceYaml, request.SpaceFileName, _space!.Seed))
                     .WaitAsync(_options.DispatchTimeout);
                 board.Accepted(accepted.Silo, accepted.Load);
-                if (d.Attempt == attempt) d.Silo = accepted.Silo;
+                _inFlight.Accepted(d, attempt, accepted.Silo);
             }
             catch (Exception e) // no worker silo, a lost message, placement cancelled or timed out: none is the job's own cancellation
             {
                 // No worker silo, a lost message: send the same attempt again soon (idempotent per key).
                 LogDispatchFailed(JobId, d.Candidate.Id, e.Message);
-                d.Deadline = time.GetTimestamp() + (long)(_options.RetryDelay.TotalSeconds * time.TimestampFrequency);
-                d.Resend = true;
+                _inFlight.SendFailed(d);
             }
         }));
     }
@@ -257,31 +241,11 @@ internal sealed partial class SearchJobGrain(
     private async Task TickAsync(CancellationToken cancellation)
     {
         if (_job is null || _job.State.IsFinal()) return;
-        var now = time.GetTimestamp();
-        var sends = new List<Dispatch>();
-        foreach (var d in _inFlight.Values.OrderBy(d => d.Candidate.Id).ToList())
-        {
-            bool lost = d.Silo is { } s && workers.IsDead(s);
-            if (now < d.Deadline && !lost) continue;
-            if (d.Resend)
-            {
-                d.Resend = false;
-                sends.Add(d);
-                continue;
-            }
-            if (d.Attempt + 1 >= _options.MaxAttempts)
-            {
-                _inFlight.Remove(d.Candidate.Id);
-                await ApplyAsync(d.Candidate, new CandidateOutcome.Failed($"No worker reported after {d.Attempt + 1} dispatches."));
-                continue;
-            }
-            if (d.Silo is not null && !lost) _ = Worker(d).Cancel();
-            LogRedispatch(JobId, d.Candidate.Id, d.Attempt + 1, lost ? "its worker silo died" : "its deadline passed");
-            d.Attempt++;
-            _redispatched++;
-            sends.Add(d);
-        }
-        await SendAsync(sends);
+        var plan = _inFlight.Tick(workers.IsDead);
+        foreach (var (d, reason) in plan.GiveUp) await ApplyAsync(d.Candidate, new CandidateOutcome.Failed(reason));
+        foreach (var old in plan.CancelOld) _ = Worker(old).Cancel();
+        foreach (var (id, why) in plan.Why) LogRedispatch(JobId, id, plan.Send.First(d => d.Candidate.Id == id).Attempt, why);
+        await SendAsync(plan.Send);
         await PumpAsync();
     }
 
@@ -383,8 +347,7 @@ internal sealed partial class SearchJobGrain(
     {
         if (_job is null || _job.State.IsFinal()) return;
         _engine?.Stop();
-        foreach (var d in _inFlight.Values.Where(d => d.Silo is not null)) _ = Worker(d).Cancel();
-        _inFlight.Clear();
+        foreach (var d in _inFlight.TakeAll().Where(d => d.Silo is not null)) _ = Worker(d).Cancel();
         await EndAsync(JobState.Failed, error);
     }
 
@@ -423,7 +386,7 @@ internal sealed partial class SearchJobGrain(
             JobId, spec.Name, spec.Owner, _job.State, _space?.Seed ?? 0,
             e?.Options.Budget.Evaluations, e?.Options.Budget.WallTime,
             e?.Generation ?? 0, stats.Scored, stats.Evaluated, stats.Rejected, stats.Failed, stats.Cancelled, stats.CacheHits,
-            _inFlight.Count, _redispatched,
+            _inFlight.Count, _inFlight.Redispatched,
             _rejectedByStage.ToImmutableDictionary(StringComparer.Ordinal),
             e is null ? [] : [.. e.Options.Objectives.Select(o => o.Key)],
             best, front, _job.StartedAt, _job.FinishedAt, RunningTime(), _job.Error);
@@ -431,21 +394,6 @@ internal sealed partial class SearchJobGrain(
         static FrontEntry Entry(Member m) => new(
             m.Candidate.Id, m.Candidate.Generation, m.Genome, TextPrinter.PrintCanonical(m.Genome),
             m.Outcome is CandidateOutcome.Evaluated ev ? ev.Objectives : []);
-    }
-
-    /// <summary>A candidate at a worker: the attempt its worker key names, its deadline, the silo that accepted it.</summary>
-    private sealed class Dispatch(Candidate candidate)
-    {
-        public Candidate Candidate { get; } = candidate;
-
-        public int Attempt { get; set; }
-
-        public long Deadline { get; set; }
-
-        public SiloAddress? Silo { get; set; }
-
-        /// <summary>The last send failed; the same attempt goes out again at the deadline.</summary>
-        public bool Resend { get; set; }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} submitted: space {Space}, seed {Seed}.")]
