@@ -10,10 +10,10 @@ public class CheapStagesTests
 {
     private static readonly NumericProbe Probe = new(new NumericProbeSettings());
 
-    private static string? Numeric(string formula, bool layer = false) => Probe.Check(Candidate.Parse(formula, layer), CancellationToken.None);
+    private static string? Numeric(string formula, bool layer = false) => Probe.Check(ChainCandidate.Parse(formula, layer), CancellationToken.None);
 
     private static ChainResult Chain(string formula, IFingerprintCache? cache = null, RejectionChainSettings? settings = null) =>
-        new RejectionChain(RejectionChain.CheapStages(settings ?? new RejectionChainSettings(), cache)).Run(Candidate.Parse(formula));
+        new RejectionChain(RejectionChain.CheapStages(settings ?? new RejectionChainSettings(), cache)).Run(ChainCandidate.Parse(formula));
 
     [Fact]
     public void Numeric_probe_rejects_nan_with_the_share_and_an_example_input()
@@ -47,15 +47,15 @@ public class CheapStagesTests
     public void Numeric_probe_rejects_affine_activations_unless_told_not_to()
     {
         Assert.Equal("is affine on the probe (f(x) = 2 * x + 1): a network of it collapses into one linear map", Numeric("x + x + 1"));
-        Assert.Null(new NumericProbe(new NumericProbeSettings { RejectAffine = false }).Check(Candidate.Parse("x + x + 1"), default));
+        Assert.Null(new NumericProbe(new NumericProbeSettings { RejectAffine = false }).Check(ChainCandidate.Parse("x + x + 1"), default));
     }
 
     [Fact]
     public void Growth_bound_is_configurable()
     {
         var strict = new NumericProbe(new NumericProbeSettings { ExplosionScale = 1, GrowthDegree = 1 });
-        Assert.Null(Probe.Check(Candidate.Parse("square(x)"), default));
-        Assert.Equal("explodes: |f(x)| reaches 4 at x = -2 (limit 1 * |x|)", strict.Check(Candidate.Parse("square(x)"), default));
+        Assert.Null(Probe.Check(ChainCandidate.Parse("square(x)"), default));
+        Assert.Equal("explodes: |f(x)| reaches 4 at x = -2 (limit 1 * |x|)", strict.Check(ChainCandidate.Parse("square(x)"), default));
     }
 
     [Fact]
@@ -95,7 +95,7 @@ public class CheapStagesTests
         {
             Static = new StaticLimitSettings { MaxNodes = 6, MaxDepth = 4, MaxParameters = 1, ForbiddenPrimitives = ["sin"] },
         };
-        string? Static(string f) => new StaticLimits(settings.Static).Check(Candidate.Parse(f), default);
+        string? Static(string f) => new StaticLimits(settings.Static).Check(ChainCandidate.Parse(f), default);
         Assert.Equal("has 7 nodes (limit 6)", Static("x * sigmoid(x) + tanh(x) + 1"));
         Assert.Equal("is 5 levels deep (limit 4)", Static("tanh(tanh(tanh(tanh(x))))"));
         Assert.Equal("has 2 learnable parameters (limit 1)", Static("a * x + b"));
@@ -171,16 +171,16 @@ public class CheapStagesTests
     public void A_stage_that_throws_ends_the_chain_as_failed_and_cancellation_as_cancelled()
     {
         var chain = new RejectionChain([new Throwing()]);
-        Assert.Equal("boom: broken", Assert.IsType<EvaluationOutcome.Failed>(chain.Run(Candidate.Parse("x")).Outcome).Error);
+        Assert.Equal("boom: broken", Assert.IsType<EvaluationOutcome.Failed>(chain.Run(ChainCandidate.Parse("x")).Outcome).Error);
         using var cts = new CancellationTokenSource();
         cts.Cancel();
-        Assert.IsType<EvaluationOutcome.Cancelled>(chain.Run(Candidate.Parse("x"), cts.Token).Outcome);
+        Assert.IsType<EvaluationOutcome.Cancelled>(chain.Run(ChainCandidate.Parse("x"), cts.Token).Outcome);
     }
 
     private sealed class Throwing : IRejectionStage
     {
         public string Name => "boom";
 
-        public string? Check(Candidate candidate, CancellationToken cancellation) => throw new InvalidOperationException("broken");
+        public string? Check(ChainCandidate candidate, CancellationToken cancellation) => throw new InvalidOperationException("broken");
     }
 }

@@ -64,11 +64,11 @@ public class ChainBenchmark(ITestOutputHelper output)
         var rejectedBy = new Dictionary<string, int>();
         var examples = new Dictionary<string, List<string>>();
         var time = new Dictionary<string, TimeSpan>();
-        var qualitySurvivors = new List<Candidate>();
+        var qualitySurvivors = new List<ChainCandidate>();
         for (int i = 0; i < n; i++)
         {
             bool hasParameter = false;
-            var candidate = new Candidate(RandomTree(rng, 2 + i % 3, i % 2 == 0, ref hasParameter));
+            var candidate = new ChainCandidate(RandomTree(rng, 2 + i % 3, i % 2 == 0, ref hasParameter));
             string? stage = null, reason = null;
             foreach (var s in cheap.Append(stability).Append(quality))
             {

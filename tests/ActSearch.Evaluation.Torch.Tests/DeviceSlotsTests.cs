@@ -66,13 +66,13 @@ public class DeviceSlotsTests
         var plan = new EvaluationPlan { Tasks = ["regression"], Steps = 10, LatencyRepeats = 1 };
         var settings = new RejectionChainSettings { Quality = new QualityProbeSettings { Enabled = false } };
         using var slots = new DeviceSlots(CPU);
-        var viaSlot = await new CandidateEvaluator(CPU, settings).EvaluateAsync(Candidate.Parse("tanh(x)"), slots, plan);
-        var direct = new CandidateEvaluator(CPU, settings).Evaluate(Candidate.Parse("tanh(x)"), plan);
+        var viaSlot = await new CandidateEvaluator(CPU, settings).EvaluateAsync(ChainCandidate.Parse("tanh(x)"), slots, plan);
+        var direct = new CandidateEvaluator(CPU, settings).Evaluate(ChainCandidate.Parse("tanh(x)"), plan);
         Assert.Equal(direct.Stages.Select(s => s.Stage), viaSlot.Stages.Select(s => s.Stage));
         Assert.Equal(Assert.IsType<EvaluationOutcome.Evaluated>(direct.Outcome).Scores.Results[0].Loss,
             Assert.IsType<EvaluationOutcome.Evaluated>(viaSlot.Outcome).Scores.Results[0].Loss);
         // Rejected by a cheap stage: no slot needed.
-        var rejected = await new CandidateEvaluator(CPU, settings).EvaluateAsync(Candidate.Parse("log(x)"), slots, plan);
+        var rejected = await new CandidateEvaluator(CPU, settings).EvaluateAsync(ChainCandidate.Parse("log(x)"), slots, plan);
         Assert.Equal(StageNames.Numeric, Assert.IsType<EvaluationOutcome.Rejected>(rejected.Outcome).Stage);
     }
 }

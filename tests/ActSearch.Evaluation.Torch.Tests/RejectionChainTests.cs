@@ -17,7 +17,7 @@ public class RejectionChainTests(ITestOutputHelper output)
 
     private StabilityMeasurement Measure(string formula, bool layer = false)
     {
-        var m = Stability.Measure(Candidate.Parse(formula, layer));
+        var m = Stability.Measure(ChainCandidate.Parse(formula, layer));
         output.WriteLine($"{formula}: a = [{string.Join(", ", m.InputRms.Select(v => v.ToString("g3")))}], g = [{string.Join(", ", m.GradientRms.Select(v => v.ToString("g3")))}] -> {m.Reason ?? "passes"}");
         return m;
     }
@@ -60,8 +60,8 @@ public class RejectionChainTests(ITestOutputHelper output)
     {
         var probe = new QualityProbe(new QualityProbeSettings(), new ProxyTrainer(CPU));
         // 0.001 x + 1 varies too little for the numeric probe to call it constant, but nothing learns through it.
-        Assert.Equal("reaches 10% held-out accuracy on fmnist-mlp after 100 steps (minimum 20%)", probe.Check(Candidate.Parse("0.001 * x + 1"), default));
-        Assert.Null(probe.Check(Candidate.Parse("x * sigmoid(x)"), default));
+        Assert.Equal("reaches 10% held-out accuracy on fmnist-mlp after 100 steps (minimum 20%)", probe.Check(ChainCandidate.Parse("0.001 * x + 1"), default));
+        Assert.Null(probe.Check(ChainCandidate.Parse("x * sigmoid(x)"), default));
     }
 
     private static readonly EvaluationPlan Quick = new() { Tasks = ["tabular-mlp", "regression"], Steps = 20, Seeds = 2, LatencyRepeats = 3 };
@@ -71,7 +71,7 @@ public class RejectionChainTests(ITestOutputHelper output)
     [Fact]
     public void Every_stage_runs_in_order_and_an_unstable_candidate_stops_at_the_stability_probe()
     {
-        var result = new CandidateEvaluator(CPU, QuickQuality).Evaluate(Candidate.Parse("3 * x + 0.01 * square(x)"), Quick);
+        var result = new CandidateEvaluator(CPU, QuickQuality).Evaluate(ChainCandidate.Parse("3 * x + 0.01 * square(x)"), Quick);
         var rejected = Assert.IsType<EvaluationOutcome.Rejected>(result.Outcome);
         Assert.Equal(StageNames.Stability, rejected.Stage);
         Assert.Equal([StageNames.Static, StageNames.Numeric, StageNames.Duplicate, StageNames.Stability], result.Stages.Select(s => s.Stage));
@@ -81,7 +81,7 @@ public class RejectionChainTests(ITestOutputHelper output)
     [Fact]
     public void A_full_evaluation_returns_every_objective_with_seed_and_device()
     {
-        var result = new CandidateEvaluator(CPU, QuickQuality).Evaluate(Candidate.Parse("x * sigmoid(x)"), Quick);
+        var result = new CandidateEvaluator(CPU, QuickQuality).Evaluate(ChainCandidate.Parse("x * sigmoid(x)"), Quick);
         var scores = Assert.IsType<EvaluationOutcome.Evaluated>(result.Outcome).Scores;
         output.WriteLine(string.Join("\n", result.Stages));
         Assert.Equal([StageNames.Static, StageNames.Numeric, StageNames.Duplicate, StageNames.Stability, StageNames.Quality, StageNames.Evaluation],
@@ -113,7 +113,7 @@ public class RejectionChainTests(ITestOutputHelper output)
     {
         var plan = Quick with { Tasks = ["tabular-mlp"], Seeds = 1 };
         ProxyTaskResult Once() => Assert.IsType<EvaluationOutcome.Evaluated>(
-            new CandidateEvaluator(CPU, QuickQuality).Evaluate(Candidate.Parse("x * sigmoid(beta * x)"), plan).Outcome).Scores.Results[0];
+            new CandidateEvaluator(CPU, QuickQuality).Evaluate(ChainCandidate.Parse("x * sigmoid(beta * x)"), plan).Outcome).Scores.Results[0];
         var a = Once();
         var b = Once();
         Assert.Equal((a.Accuracy, a.Loss, a.FinalTrainLoss, a.ActivationSparsity), (b.Accuracy, b.Loss, b.FinalTrainLoss, b.ActivationSparsity));
@@ -125,8 +125,8 @@ public class RejectionChainTests(ITestOutputHelper output)
         var task = ProxyTasks.Get("tabular-mlp");
         task = task with { Spec = task.Spec.WithSteps(20) };
         var trainer = new ProxyTrainer(CPU);
-        double relu = trainer.Run(task, Slots.For(Candidate.Parse("relu(x)").Expr)).ActivationSparsity;
-        double swish = trainer.Run(task, Slots.For(Candidate.Parse("x * sigmoid(x)").Expr)).ActivationSparsity;
+        double relu = trainer.Run(task, Slots.For(ChainCandidate.Parse("relu(x)").Expr)).ActivationSparsity;
+        double swish = trainer.Run(task, Slots.For(ChainCandidate.Parse("x * sigmoid(x)").Expr)).ActivationSparsity;
         output.WriteLine($"sparsity: relu {relu:P1}, swish {swish:P1}");
         Assert.InRange(relu, 0.2, 0.9); // exact zeros for negative inputs
         Assert.InRange(swish, 0, 0.05); // near zero only around x = 0
@@ -137,7 +137,7 @@ public class RejectionChainTests(ITestOutputHelper output)
     {
         // Sequential disposes each intermediate result; a candidate returning its input tensor itself broke that.
         var task = ProxyTasks.Get("tabular-mlp");
-        var result = new ProxyTrainer(CPU).Run(task with { Spec = task.Spec.WithSteps(5) }, Slots.For(Candidate.Parse("x").Expr));
+        var result = new ProxyTrainer(CPU).Run(task with { Spec = task.Spec.WithSteps(5) }, Slots.For(ChainCandidate.Parse("x").Expr));
         Assert.False(result.Diverged);
     }
 }

@@ -40,7 +40,7 @@ public sealed class EvaluateCommand : ICommand
         CheckTasks(tasks);
 
         var expr = ExprCommand.ParseFormula(text, new ParseOptions { DefaultParameterShape = layer ? ParameterShape.PerChannel : ParameterShape.Scalar });
-        var candidate = new Candidate(expr, layer);
+        var candidate = new ChainCandidate(expr, layer);
         var plan = new EvaluationPlan { Tasks = [.. tasks], Seeds = seeds, Steps = steps };
 
         using var slots = Slots();
@@ -77,7 +77,7 @@ public sealed class EvaluateCommand : ICommand
         }
     }
 
-    public static string ToText(string input, Candidate candidate, ChainResult result)
+    public static string ToText(string input, ChainCandidate candidate, ChainResult result)
     {
         var sb = new StringBuilder();
         string canonical = candidate.ToString();
@@ -113,7 +113,7 @@ public sealed class EvaluateCommand : ICommand
         return sb.ToString();
     }
 
-    public static JsonObject ToJson(string input, Candidate candidate, ChainResult result)
+    public static JsonObject ToJson(string input, ChainCandidate candidate, ChainResult result)
     {
         var o = new JsonObject
         {

@@ -46,14 +46,14 @@ public sealed class CandidateEvaluator
     public IReadOnlyList<IRejectionStage> Stages => _stages;
 
     /// <summary>Runs the chain on the calling thread; the result is always one of the closed set of outcomes.</summary>
-    public ChainResult Evaluate(Candidate candidate, EvaluationPlan? plan = null, CancellationToken cancellation = default) =>
+    public ChainResult Evaluate(ChainCandidate candidate, EvaluationPlan? plan = null, CancellationToken cancellation = default) =>
         new RejectionChain(_stages, new ProxyScorer(Trainer, plan ?? new EvaluationPlan())).Run(candidate, cancellation);
 
     /// <summary>
     /// Runs the cheap stages (static, numeric, duplicate: no TorchSharp) on the calling thread and, if the candidate
     /// survives them, the rest as one job on a device slot.
     /// </summary>
-    public async Task<ChainResult> EvaluateAsync(Candidate candidate, DeviceSlots slots, EvaluationPlan? plan = null, CancellationToken cancellation = default)
+    public async Task<ChainResult> EvaluateAsync(ChainCandidate candidate, DeviceSlots slots, EvaluationPlan? plan = null, CancellationToken cancellation = default)
     {
         var cheap = _stages.Where(s => s is not StabilityProbe and not QualityProbe).ToList();
         var first = new RejectionChain(cheap).Run(candidate, cancellation);
@@ -81,7 +81,7 @@ public sealed class ProxyScorer(ProxyTrainer trainer, EvaluationPlan plan) : ICa
     /// <summary>The tensor the latency is measured on: NCHW, 32 channels (so EvoNorm's 32 groups fit).</summary>
     public static readonly long[] LatencyShape = [64, 32, 14, 14];
 
-    public CandidateScores Score(Candidate candidate, CancellationToken cancellation)
+    public CandidateScores Score(ChainCandidate candidate, CancellationToken cancellation)
     {
         var results = new List<ProxyTaskResult>();
         var slot = Slots.For(candidate.Expr);

@@ -15,7 +15,7 @@ public sealed class QualityProbe(QualityProbeSettings settings, ProxyTrainer tra
 
     public QualityProbeSettings Settings { get; } = settings;
 
-    public string? Check(Candidate candidate, CancellationToken cancellation)
+    public string? Check(ChainCandidate candidate, CancellationToken cancellation)
     {
         var s = Settings;
         var task = ProxyTasks.Get(s.TaskFor(candidate.IsLayer));

@@ -26,9 +26,9 @@ public sealed class StabilityProbe(StabilityProbeSettings settings, Device devic
 
     public StabilityProbeSettings Settings { get; } = settings;
 
-    public string? Check(Candidate candidate, CancellationToken cancellation) => Measure(candidate).Reason;
+    public string? Check(ChainCandidate candidate, CancellationToken cancellation) => Measure(candidate).Reason;
 
-    public StabilityMeasurement Measure(Candidate candidate)
+    public StabilityMeasurement Measure(ChainCandidate candidate)
     {
         var s = Settings;
         bool conv = candidate.IsLayer;

@@ -76,6 +76,6 @@ public sealed class DuplicateCheck(IFingerprintCache cache) : IRejectionStage
 
     public IFingerprintCache Cache { get; } = cache;
 
-    public string? Check(Candidate candidate, CancellationToken cancellation) =>
+    public string? Check(ChainCandidate candidate, CancellationToken cancellation) =>
         Cache.TryAdd(candidate.Key, candidate.ToString()) is { } first ? $"already evaluated as {first}" : null;
 }

@@ -35,7 +35,7 @@ public sealed class NumericProbe : IRejectionStage
     /// <summary>The scalar probe: the grid, then the seeded N(0, 1) samples.</summary>
     public IReadOnlyList<double> Points => _points;
 
-    public string? Check(Candidate candidate, CancellationToken cancellation) =>
+    public string? Check(ChainCandidate candidate, CancellationToken cancellation) =>
         candidate.HasAggregates ? CheckLayer(candidate.Compiled) : CheckScalar(candidate.Compiled);
 
     private string? CheckScalar(CompiledExpr f)

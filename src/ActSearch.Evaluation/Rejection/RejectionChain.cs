@@ -22,13 +22,13 @@ public interface IRejectionStage
 {
     string Name { get; }
 
-    string? Check(Candidate candidate, CancellationToken cancellation);
+    string? Check(ChainCandidate candidate, CancellationToken cancellation);
 }
 
 /// <summary>The last step of the chain: training on every requested proxy task.</summary>
 public interface ICandidateScorer
 {
-    CandidateScores Score(Candidate candidate, CancellationToken cancellation);
+    CandidateScores Score(ChainCandidate candidate, CancellationToken cancellation);
 }
 
 /// <summary>How one stage went for one candidate.</summary>
@@ -62,7 +62,7 @@ public sealed class RejectionChain(IReadOnlyList<IRejectionStage> stages, ICandi
 
     public IReadOnlyList<IRejectionStage> Stages { get; } = stages;
 
-    public ChainResult Run(Candidate candidate, CancellationToken cancellation = default)
+    public ChainResult Run(ChainCandidate candidate, CancellationToken cancellation = default)
     {
         var timings = new List<StageTiming>();
         foreach (var stage in Stages)

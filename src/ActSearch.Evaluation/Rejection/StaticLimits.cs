@@ -9,7 +9,7 @@ public sealed class StaticLimits(StaticLimitSettings settings) : IRejectionStage
 
     public StaticLimitSettings Settings { get; } = settings;
 
-    public string? Check(Candidate candidate, CancellationToken cancellation)
+    public string? Check(ChainCandidate candidate, CancellationToken cancellation)
     {
         var expr = candidate.Expr;
         var nodes = expr.Nodes();

@@ -7,7 +7,6 @@ using ActSearch.Evolution;
 using ActSearch.Expressions;
 using ActSearch.SearchSpaces;
 using TorchSharp;
-using EvalCandidate = ActSearch.Evaluation.Rejection.Candidate;
 
 namespace ActSearch.Grains;
 
@@ -29,7 +28,7 @@ public sealed class TorchCandidateScorer(torch.Device device) : ICandidateScorer
         var evaluator = new CandidateEvaluator(Device, Settings(space));
         var plan = new EvaluationPlan { Tasks = space.Tasks, Seeds = 1, FirstSeed = space.Seed };
         bool layer = space.Kind == SearchSpaceKind.Layer;
-        var result = evaluator.Evaluate(new EvalCandidate(candidate.Genome, layer), plan, cancellation);
+        var result = evaluator.Evaluate(new ChainCandidate(candidate.Genome, layer), plan, cancellation);
         return ValueTask.FromResult(ToOutcome(result.Outcome, candidate.Genome, space.Evolution.Objectives));
     }
 

@@ -3,16 +3,18 @@ using ActSearch.Expressions;
 namespace ActSearch.Evaluation.Rejection;
 
 /// <summary>
-/// One candidate on its way through the rejection chain: the graph, and what stages compute about it once
-/// (canonical form, CPU compilation, fingerprint), so later stages do not repeat the work.
+/// One formula on its way through the rejection chain: the graph, and what stages compute about it once
+/// (canonical form, CPU compilation, fingerprint), so later stages do not repeat the work. Not the engine's
+/// <c>ActSearch.Evolution.Candidate</c> (a genome with its id, generation, parents and operator), which a worker
+/// wraps in one of these to score it.
 /// </summary>
-public sealed class Candidate
+public sealed class ChainCandidate
 {
     private readonly Lazy<Expr> _canonical;
     private readonly Lazy<CompiledExpr> _compiled;
     private readonly Lazy<Fingerprint> _fingerprint;
 
-    public Candidate(Expr expr, bool layer = false)
+    public ChainCandidate(Expr expr, bool layer = false)
     {
         Expr = expr;
         IsLayer = layer || expr.HasAggregates();
@@ -22,7 +24,7 @@ public sealed class Candidate
     }
 
     /// <summary>Parses <paramref name="text"/>; with <paramref name="layer"/>, parameters are per channel by default.</summary>
-    public static Candidate Parse(string text, bool layer = false) =>
+    public static ChainCandidate Parse(string text, bool layer = false) =>
         new(ExprParser.Parse(text, new ParseOptions { DefaultParameterShape = layer ? ParameterShape.PerChannel : ParameterShape.Scalar }), layer);
 
     public Expr Expr { get; }
