@@ -76,7 +76,7 @@ public sealed class CandidateEvaluator
 /// objectives (<see cref="CandidateScores"/>): accuracy or loss, parameters and activation sparsity per run, and
 /// the candidate's complexity, FLOPs per element and forward latency.
 /// </summary>
-public sealed class ProxyScorer(ProxyTrainer trainer, EvaluationPlan plan) : ICandidateScorer
+public sealed class ProxyScorer(ProxyTrainer trainer, EvaluationPlan plan) : IProxyScorer
 {
     /// <summary>The tensor the latency is measured on: NCHW, 32 channels (so EvoNorm's 32 groups fit).</summary>
     public static readonly long[] LatencyShape = [64, 32, 14, 14];

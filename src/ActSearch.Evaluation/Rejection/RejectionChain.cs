@@ -25,8 +25,11 @@ public interface IRejectionStage
     string? Check(ChainCandidate candidate, CancellationToken cancellation);
 }
 
-/// <summary>The last step of the chain: training on every requested proxy task.</summary>
-public interface ICandidateScorer
+/// <summary>
+/// The last step of the chain: training on every requested proxy task (<c>ProxyScorer</c>). Not the worker's
+/// <c>ActSearch.Grains.ICandidateScorer</c>, which runs a whole chain for a job's candidate.
+/// </summary>
+public interface IProxyScorer
 {
     CandidateScores Score(ChainCandidate candidate, CancellationToken cancellation);
 }
@@ -51,11 +54,11 @@ public sealed record ChainResult(EvaluationOutcome Outcome, IReadOnlyList<StageT
 
 /// <summary>
 /// The rejection chain: stages run cheapest first, the first rejection ends it, and a candidate that passes every
-/// stage is scored (<see cref="ICandidateScorer"/>). Runs synchronously on the calling thread (TorchSharp stages need
+/// stage is scored (<see cref="IProxyScorer"/>). Runs synchronously on the calling thread (TorchSharp stages need
 /// their dispose scopes on one thread; <c>DeviceSlots</c> gives the chain a thread). An exception in a stage ends it
 /// as <see cref="EvaluationOutcome.Failed"/> naming the stage; cancellation as <see cref="EvaluationOutcome.Cancelled"/>.
 /// </summary>
-public sealed class RejectionChain(IReadOnlyList<IRejectionStage> stages, ICandidateScorer? scorer = null)
+public sealed class RejectionChain(IReadOnlyList<IRejectionStage> stages, IProxyScorer? scorer = null)
 {
     /// <summary>The error of a chain without a scorer whose candidate passed every stage.</summary>
     public const string NoScorer = "no scorer: the chain ends after its stages";
