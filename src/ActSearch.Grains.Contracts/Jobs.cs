@@ -78,3 +78,41 @@ public sealed record JobStatus(
         jobId, "", "", JobState.Queued, 0, null, null, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         ImmutableDictionary<string, long>.Empty, [], ImmutableDictionary<string, FrontEntry>.Empty, [], null, null, TimeSpan.Zero, null);
 }
+
+/// <summary>
+/// One problem with a submitted job: a search-space error at its 1-based line and column of <see cref="File"/>, or,
+/// with line 0, a problem with the submission itself (a budget that is not positive).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ActSearch.JobProblem.v1")]
+public sealed record JobProblem(string File, int Line, int Column, string Message)
+{
+    /// <summary>The compiler-style form <c>file:line:column: message</c>, or the message alone without a position.</summary>
+    public override string ToString() => Line > 0 ? $"{File}:{Line}:{Column}: {Message}" : Message;
+}
+
+/// <summary>
+/// A job the job grain refused, with every problem as an item (not a joined string), so the API and the CLI report them
+/// as the space's loader found them. An <see cref="ArgumentException"/>: the submission is the caller's mistake.
+/// </summary>
+[GenerateSerializer, Alias("ActSearch.InvalidJobException.v1")]
+public sealed class InvalidJobException : ArgumentException
+{
+    public InvalidJobException()
+    {
+    }
+
+    public InvalidJobException(string message)
+        : this([new JobProblem("", 0, 0, message)])
+    {
+    }
+
+    public InvalidJobException(string message, Exception inner)
+        : base(message, inner) => Problems = [new JobProblem("", 0, 0, message)];
+
+    public InvalidJobException(IReadOnlyList<JobProblem> problems)
+        : base(string.Join(Environment.NewLine, problems)) => Problems = [.. problems];
+
+    /// <summary>Every problem, in the order found (the space's in file order).</summary>
+    [Id(0)]
+    public ImmutableArray<JobProblem> Problems { get; private set; } = [];
+}

@@ -205,11 +205,23 @@ public sealed class SearchJobGrainTests(ClusterFixture fixture)
         var job = NewJob(out _);
         var spec = TestSpaces.Spec() with { SpaceYaml = TestSpaces.Regression.Replace("population: 16", "popluation: 16", StringComparison.Ordinal) };
 
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => job.Submit(spec));
+        var error = await Assert.ThrowsAsync<InvalidJobException>(() => job.Submit(spec));
 
-        Assert.Contains("grains-test.yaml:", error.Message, StringComparison.Ordinal);
-        Assert.Contains("popluation", error.Message, StringComparison.Ordinal);
+        // The problems cross the grain boundary as items with their positions, not as one joined string.
+        var problem = Assert.Single(error.Problems);
+        Assert.Equal("grains-test.yaml", problem.File);
+        Assert.True(problem.Line > 0 && problem.Column > 0, problem.ToString());
+        Assert.Contains("popluation", problem.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"grains-test.yaml:{problem.Line}:{problem.Column}: ", error.Message, StringComparison.Ordinal);
         Assert.Equal(JobStatus.Unknown(job.GetPrimaryKey()).State, (await job.GetStatus()).State);
+    }
+
+    [Fact]
+    public async Task A_budget_that_is_not_positive_is_refused_as_a_problem_without_a_position()
+    {
+        var job = NewJob(out _);
+        var error = await Assert.ThrowsAsync<InvalidJobException>(() => job.Submit(TestSpaces.Spec() with { BudgetEvaluations = 0 }));
+        Assert.Equal("The evaluation budget must be positive.", Assert.Single(error.Problems).ToString());
     }
 
     [Fact]

@@ -141,9 +141,9 @@ internal static class JobEndpoints
         {
             job = await jobs.SubmitAsync(spec, cancellation);
         }
-        catch (ArgumentException e)
+        catch (InvalidJobException e) when (e.Problems.Length > 0)
         {
-            var messages = e.Message.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+            var messages = e.Problems.Select(p => p.ToString()).ToList();
             return Problems.Of(StatusCodes.Status400BadRequest, "Invalid search space", messages[0], messages);
         }
         return TypedResults.Created($"/api/jobs/{job.Id}", job);

@@ -152,9 +152,9 @@ internal sealed partial class SearchJobGrain(
     private SearchSpace Load(JobSpec spec, out EvolutionOptions evolution)
     {
         if (!SearchSpaceLoader.TryLoadFromText(spec.SpaceYaml, spec.SpaceFileName, out var space, out var errors))
-            throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(spec));
-        if (spec.BudgetEvaluations is <= 0) throw new ArgumentException("The evaluation budget must be positive.", nameof(spec));
-        if (spec.BudgetWallTime is { } w && w <= TimeSpan.Zero) throw new ArgumentException("The wall-time budget must be positive.", nameof(spec));
+            throw new InvalidJobException([.. errors.Select(e => new JobProblem(e.File, e.Line, e.Column, e.Message))]);
+        if (spec.BudgetEvaluations is <= 0) throw new InvalidJobException("The evaluation budget must be positive.");
+        if (spec.BudgetWallTime is { } w && w <= TimeSpan.Zero) throw new InvalidJobException("The wall-time budget must be positive.");
         var budget = space.Evolution.Budget;
         evolution = space.Evolution with
         {
