@@ -41,7 +41,4 @@ public static class DeviceSelector
         }
         throw new ArgumentException($"Unknown device '{setting}'; expected auto, cpu, cuda or cuda:N.", nameof(setting));
     }
-
-    /// <summary>Resolves <see cref="EnvironmentVariable"/> (unset = auto).</summary>
-    public static torch.Device FromEnvironment() => Select(Environment.GetEnvironmentVariable(EnvironmentVariable));
 }

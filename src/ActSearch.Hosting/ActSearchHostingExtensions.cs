@@ -22,6 +22,7 @@ public static class ActSearchHostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Configuration.AddActSearchEnvironment();
         var settings = builder.Configuration.GetActSearchOptions();
+        settings.ApplyData();
         builder.Services.AddOptions<ActSearchOptions>().BindConfiguration(ActSearchOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ActSearchOptions>, ActSearchOptionsValidator>();
         builder.UseOrleans(silo =>

@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Net;
+using ActSearch.Evaluation.Data;
+using ActSearch.Storage;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace ActSearch.Hosting;
@@ -24,6 +27,9 @@ public sealed class ActSearchOptions
 
     /// <summary>ACTSEARCH_DB: the PostgreSQL connection string; unset, the embedded default.</summary>
     public string? Db { get; set; }
+
+    /// <summary>ACTSEARCH_DATA: the proxy tasks' data folder (the full Fashion-MNIST, say); unset, the repository's <c>data/</c>.</summary>
+    public string? Data { get; set; }
 
     /// <summary>ACTSEARCH_HOME: where ActSearch keeps local data.</summary>
     public string Home { get; set; } = DefaultHome();
@@ -72,6 +78,30 @@ public sealed class ActSearchOptions
 
     public IPEndPoint? PrimarySiloEndpoint => PrimarySilo is { Length: > 0 } p ? ParseEndpoint(p) : null;
 
+    /// <summary>Storage as these settings say: <see cref="Db"/>, else the embedded server under <see cref="Home"/>.</summary>
+    public StorageOptions Storage() => new()
+    {
+        ConnectionString = string.IsNullOrWhiteSpace(Db) ? null : Db,
+        Embedded = new EmbeddedPostgresOptions { DataDirectory = Path.Combine(Path.GetFullPath(Home), "postgres") },
+    };
+
+    /// <summary>
+    /// The settings of this process: the <c>ACTSEARCH_*</c> environment, then <paramref name="overrides"/> (configuration
+    /// keys such as <c>ActSearch:Db</c>), validated; the data folder is applied (<see cref="DataSets.UseDirectory"/>).
+    /// </summary>
+    /// <exception cref="OptionsValidationException">A setting is invalid; every failure names its variable.</exception>
+    public static ActSearchOptions FromEnvironment(IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var builder = new ConfigurationBuilder().AddActSearchEnvironment();
+        if (overrides is not null) builder.AddInMemoryCollection(overrides);
+        var options = builder.Build().GetActSearchOptions();
+        options.ApplyData();
+        return options;
+    }
+
+    /// <summary>Points the data loaders at <see cref="Data"/> (the repository's <c>data/</c> when unset).</summary>
+    public void ApplyData() => DataSets.UseDirectory(Data);
+
     internal static IPEndPoint? ParseEndpoint(string text)
     {
         int colon = text.LastIndexOf(':');
@@ -103,6 +133,8 @@ public sealed class ActSearchOptionsValidator : IValidateOptions<ActSearchOption
             errors.Add($"ACTSEARCH_SLOTS is {options.Slots}; use 1 to 1024.");
         if (string.IsNullOrWhiteSpace(options.Home))
             errors.Add("ACTSEARCH_HOME is empty.");
+        if (options.Data is { Length: > 0 } data && !Directory.Exists(data))
+            errors.Add($"ACTSEARCH_DATA is '{data}', which is not a folder.");
         if (options.SiloPort is < 1 or > 65535)
             errors.Add($"ACTSEARCH_SILO_PORT is {options.SiloPort}; use 1 to 65535.");
         if (options.GatewayPort is < 0 or > 65535)

@@ -8,19 +8,14 @@ public sealed record StorageOptions
     /// <summary>A PostgreSQL connection string; null starts (or reuses) the embedded server.</summary>
     public string? ConnectionString { get; init; }
 
-    /// <summary>Settings of the embedded server, used when <see cref="ConnectionString"/> is null.</summary>
-    public EmbeddedPostgresOptions Embedded { get; init; } = new();
+    /// <summary>Settings of the embedded server, used when <see cref="ConnectionString"/> is null (one of the two is needed).</summary>
+    public EmbeddedPostgresOptions? Embedded { get; init; }
 
     public RetryOptions Retry { get; init; } = RetryOptions.Default;
 
     /// <summary>Apply pending schema migrations on open (on by default; off for read-only tools against a managed database).</summary>
     public bool Migrate { get; init; } = true;
 
-    public static StorageOptions FromEnvironment() => new()
-    {
-        ConnectionString = Environment.GetEnvironmentVariable("ACTSEARCH_DB") is { Length: > 0 } db ? db : null,
-        Embedded = EmbeddedPostgresOptions.FromEnvironment(),
-    };
 }
 
 /// <summary>
@@ -73,12 +68,15 @@ public sealed class ActSearchStorage : IAsyncDisposable
     /// Connects (starting the embedded server when no connection string is set), checks the connection, and applies
     /// pending migrations. Failures are <see cref="StorageException"/>s with a one-line message.
     /// </summary>
-    public static async Task<ActSearchStorage> OpenAsync(StorageOptions? options = null, CancellationToken cancellation = default)
+    /// <exception cref="ArgumentException">The options have neither a connection string nor an embedded server.</exception>
+    public static async Task<ActSearchStorage> OpenAsync(StorageOptions options, CancellationToken cancellation = default)
     {
-        options ??= StorageOptions.FromEnvironment();
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.ConnectionString is null && options.Embedded is null)
+            throw new ArgumentException("Storage needs a connection string or an embedded server's options.", nameof(options));
         EmbeddedPostgres? server = null;
         string connectionString = options.ConnectionString
-            ?? (server = await EmbeddedPostgres.StartAsync(options.Embedded, cancellation).ConfigureAwait(false)).ConnectionString;
+            ?? (server = await EmbeddedPostgres.StartAsync(options.Embedded!, cancellation).ConfigureAwait(false)).ConnectionString;
         NpgsqlDataSource source;
         try
         {

@@ -7,8 +7,8 @@ namespace ActSearch.Deploy.Tests;
 /// <summary>The settings the deployment may use: ActSearchOptions' properties plus the few read elsewhere.</summary>
 internal static class Settings
 {
-    /// <summary>Settings not in ActSearchOptions: the data folder (ActSearch.Evaluation) and the CLI client's defaults.</summary>
-    public static IReadOnlyList<string> Others { get; } = ["ACTSEARCH_DATA", "ACTSEARCH_SERVER", "ACTSEARCH_TOKEN"];
+    /// <summary>Settings not in ActSearchOptions: the CLI client's defaults.</summary>
+    public static IReadOnlyList<string> Others { get; } = ["ACTSEARCH_SERVER", "ACTSEARCH_TOKEN"];
 
     /// <summary>Each settable ActSearchOptions property with its environment variable (ClusterId: ACTSEARCH_CLUSTER_ID).</summary>
     public static IReadOnlyList<(PropertyInfo Property, string Variable)> Options { get; } =

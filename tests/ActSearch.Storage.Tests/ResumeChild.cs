@@ -36,7 +36,8 @@ internal static class ResumeChild
         int? hangAfter = args is [_, _, "--hang-after", var g] ? int.Parse(g, CultureInfo.InvariantCulture) : null;
         try
         {
-            await using var storage = await ActSearchStorage.OpenAsync();
+            // The parent passes the test database as ACTSEARCH_DB, as a host would read it.
+            await using var storage = await ActSearchStorage.OpenAsync(new StorageOptions { ConnectionString = Environment.GetEnvironmentVariable("ACTSEARCH_DB") });
             await RunJobAsync(storage, jobId, hangAfter);
             return 0;
         }

@@ -65,17 +65,7 @@ public sealed class EvaluateCommand : ICommand
     }
 
     /// <summary>The evaluation slots from ACTSEARCH_DEVICE and ACTSEARCH_SLOTS; a bad setting is a usage error.</summary>
-    public static DeviceSlots Slots()
-    {
-        try
-        {
-            return DeviceSlots.FromEnvironment();
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
-        {
-            throw new UsageException(e.Message);
-        }
-    }
+    public static DeviceSlots Slots() => CliSettings.Slots();
 
     public static string ToText(string input, ChainCandidate candidate, ChainResult result)
     {

@@ -46,10 +46,11 @@ public sealed class ReportCommand : ICommand
         if (!Guid.TryParse(jobText, out _) && (jobText.Length < 4 || !jobText.Replace("-", "", StringComparison.Ordinal).All(c => Uri.IsHexDigit(c))))
             throw new UsageException($"'{jobText}' is not a job id (a GUID, or at least its first 4 hex digits).");
 
+        var storageOptions = CliSettings.Read().Storage();
         ActSearchStorage storage;
         try
         {
-            storage = await ActSearchStorage.OpenAsync(StorageOptions.FromEnvironment(), cancellation);
+            storage = await ActSearchStorage.OpenAsync(storageOptions, cancellation);
         }
         catch (StorageException e)
         {

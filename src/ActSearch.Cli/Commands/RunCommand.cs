@@ -48,10 +48,11 @@ public sealed class RunCommand : ICommand
             throw new UsageException(errors[0].ToString());
         }
 
+        var storageOptions = CliSettings.Read().Storage();
         ActSearchStorage storage;
         try
         {
-            storage = await ActSearchStorage.OpenAsync(StorageOptions.FromEnvironment(), cancellation);
+            storage = await ActSearchStorage.OpenAsync(storageOptions, cancellation);
         }
         catch (StorageException e)
         {

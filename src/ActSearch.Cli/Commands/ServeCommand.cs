@@ -43,10 +43,11 @@ public sealed class ServeCommand : ICommand
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], EnvironmentName = Environments.Production });
         var settings = OneProcessSilo.Configure(builder, slots, new Dictionary<string, string?> { ["ActSearch:Urls"] = urls });
 
+        var storageOptions = CliSettings.Read().Storage();
         ActSearchStorage storage;
         try
         {
-            storage = await ActSearchStorage.OpenAsync(StorageOptions.FromEnvironment(), cancellation);
+            storage = await ActSearchStorage.OpenAsync(storageOptions, cancellation);
         }
         catch (StorageException e)
         {

@@ -12,9 +12,6 @@ namespace ActSearch.Evaluation.Torch.Scheduling;
 /// </summary>
 public sealed class DeviceSlots : IDisposable
 {
-    /// <summary>The environment variable with the number of slots (DESIGN.md, Configuration).</summary>
-    public const string SlotsVariable = "ACTSEARCH_SLOTS";
-
     private readonly BlockingCollection<Action> _queue = [];
     private readonly Thread[] _threads;
     private int _running;
@@ -39,16 +36,12 @@ public sealed class DeviceSlots : IDisposable
     }
 
     /// <summary>
-    /// Slots from the configuration: <c>ACTSEARCH_DEVICE</c> for the device, <c>ACTSEARCH_SLOTS</c> for their number
-    /// (default 1), and the machine's cores shared out evenly among them on the CPU (one thread each on a GPU).
+    /// <paramref name="slots"/> slots on <paramref name="device"/>, with the machine's cores shared out evenly among them
+    /// on the CPU (one libtorch thread each on a GPU). Hosts pass their validated settings (ACTSEARCH_DEVICE, ACTSEARCH_SLOTS).
     /// </summary>
-    public static DeviceSlots FromEnvironment()
+    public static DeviceSlots For(Device device, int slots)
     {
-        var device = DeviceSelector.FromEnvironment();
-        string? text = Environment.GetEnvironmentVariable(SlotsVariable);
-        int slots = 1;
-        if (!string.IsNullOrWhiteSpace(text) && (!int.TryParse(text, out slots) || slots < 1))
-            throw new ArgumentException($"{SlotsVariable}={text}: expected a whole number from 1.");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(slots);
         int threads = device.type == DeviceType.CPU ? Math.Max(1, Environment.ProcessorCount / slots) : 1;
         return new DeviceSlots(device, slots, threads);
     }

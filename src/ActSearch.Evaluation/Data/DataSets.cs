@@ -2,27 +2,37 @@ namespace ActSearch.Evaluation.Data;
 
 /// <summary>
 /// The real data sets the proxy tasks train on. By default they come from the small subsets committed under
-/// the repository's <c>data/</c> folder; point <see cref="DataDirectoryVariable"/> (or the loaders' directory
-/// argument) at another folder with the same file names, e.g. the full Fashion-MNIST, to use the full sets.
+/// the repository's <c>data/</c> folder; a host points them at another folder with the same file names (the full
+/// Fashion-MNIST, say) through <see cref="UseDirectory"/> (hosts take it from <c>ACTSEARCH_DATA</c>), or a caller passes
+/// the loaders' directory argument.
 /// </summary>
 public static class DataSets
 {
-    /// <summary>Environment variable naming the data folder (default: the repository's <c>data/</c>).</summary>
-    public const string DataDirectoryVariable = "ACTSEARCH_DATA";
+    private static string? _configured;
 
     public const string FashionMnistFolder = "fashion-mnist";
     public const string BreastCancerFolder = "breast-cancer-wisconsin";
 
     /// <summary>
-    /// The data folder: <see cref="DataDirectoryVariable"/> if set, else the first <c>data/</c> folder holding
+    /// The folder every later load without a directory argument reads (a host sets it once at start from its validated
+    /// settings); null goes back to looking for the repository's <c>data/</c>.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    public static void UseDirectory(string? directory)
+    {
+        if (directory is { Length: > 0 } && !Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"The data folder '{directory}' does not exist.");
+        _configured = directory is { Length: > 0 } ? directory : null;
+    }
+
+    /// <summary>
+    /// The data folder: the one <see cref="UseDirectory"/> set, else the first <c>data/</c> folder holding
     /// <c>fashion-mnist/</c> found walking up from the application folder (a build output inside the repository),
     /// then from the current directory.
     /// </summary>
     public static string DefaultDirectory()
     {
-        if (Environment.GetEnvironmentVariable(DataDirectoryVariable) is { Length: > 0 } configured)
-            return Directory.Exists(configured) ? configured
-                : throw new DirectoryNotFoundException($"{DataDirectoryVariable}={configured}: no such folder.");
+        if (_configured is { } configured) return configured;
         foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
@@ -30,7 +40,7 @@ public static class DataSets
                 if (Directory.Exists(Path.Combine(candidate, FashionMnistFolder))) return candidate;
             }
         throw new DirectoryNotFoundException(
-            $"No data folder found: set {DataDirectoryVariable} to a folder holding {FashionMnistFolder}/ and {BreastCancerFolder}/.");
+            $"No data folder found: set ACTSEARCH_DATA to a folder holding {FashionMnistFolder}/ and {BreastCancerFolder}/.");
     }
 
     /// <summary>

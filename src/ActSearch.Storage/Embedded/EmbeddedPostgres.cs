@@ -11,7 +11,7 @@ namespace ActSearch.Storage;
 public sealed record EmbeddedPostgresOptions
 {
     /// <summary>The cluster's data directory (created by initdb on first use, reused after).</summary>
-    public string DataDirectory { get; init; } = Path.Combine(DefaultHome(), "postgres");
+    public required string DataDirectory { get; init; }
 
     /// <summary>Directories to look for initdb/pg_ctl/postgres in; null: <see cref="PostgresBinaries.DefaultSearchPath"/>.</summary>
     public IReadOnlyList<string>? BinarySearchPath { get; init; }
@@ -37,18 +37,6 @@ public sealed record EmbeddedPostgresOptions
 
     /// <summary>How to get around PostgreSQL's refusal to run as root; tests force each way.</summary>
     public RootStrategy WhenRoot { get; init; } = RootStrategy.Auto;
-
-    public static EmbeddedPostgresOptions FromEnvironment() => new();
-
-    /// <summary>ACTSEARCH_HOME, else ~/.local/share/actsearch (XDG_DATA_HOME when set).</summary>
-    public static string DefaultHome()
-    {
-        if (Environment.GetEnvironmentVariable("ACTSEARCH_HOME") is { Length: > 0 } home) return Path.GetFullPath(home);
-        string data = Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } xdg
-            ? xdg
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
-        return Path.Combine(data, "actsearch");
-    }
 }
 
 /// <summary>
@@ -97,9 +85,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     public int MajorVersion => _binaries.MajorVersion;
 
     /// <summary>Starts the server (initializing the data directory when new) or adopts one already running there.</summary>
-    public static async Task<EmbeddedPostgres> StartAsync(EmbeddedPostgresOptions? options = null, CancellationToken cancellation = default)
+    public static async Task<EmbeddedPostgres> StartAsync(EmbeddedPostgresOptions options, CancellationToken cancellation = default)
     {
-        options ??= EmbeddedPostgresOptions.FromEnvironment();
+        ArgumentNullException.ThrowIfNull(options);
         string dir = Path.GetFullPath(options.DataDirectory);
         options = options with { DataDirectory = dir };
         int? existingMajor = File.Exists(Path.Combine(dir, "PG_VERSION"))
