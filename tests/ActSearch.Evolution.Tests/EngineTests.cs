@@ -257,3 +257,37 @@ public class EngineTests
         }
     }
 }
+
+/// <summary>One rule for the front: the engine's incremental front and <see cref="Pareto.DistinctFront"/> over its outcomes agree.</summary>
+public sealed class FrontRuleTests
+{
+    [Theory]
+    [InlineData(SelectionStrategy.Regularized, 3)]
+    [InlineData(SelectionStrategy.Nsga2, 11)]
+    public void The_engines_front_is_the_distinct_front_of_everything_evaluated(SelectionStrategy strategy, ulong seed)
+    {
+        var engine = new EvolutionEngine(TestSearches.Options(strategy, budget: 160), seed) { KeepSettled = true };
+        var scorer = TestSearches.Scorer();
+        var evaluated = new List<(long Id, ImmutableArray<double> Objectives)>();
+        while (!engine.IsFinished)
+        {
+            var batch = engine.Ask(int.MaxValue);
+            foreach (var (c, o) in engine.TakeSettled())
+                if (o is CandidateOutcome.Evaluated e) evaluated.Add((c.Id, e.Objectives));
+            if (batch.Count == 0) break;
+            foreach (var c in batch)
+            {
+                var outcome = scorer.Score(c);
+                engine.Tell(c.Id, outcome);
+                if (outcome is CandidateOutcome.Evaluated e) evaluated.Add((c.Id, e.Objectives));
+            }
+        }
+        foreach (var (c, o) in engine.TakeSettled())
+            if (o is CandidateOutcome.Evaluated e) evaluated.Add((c.Id, e.Objectives));
+
+        evaluated.Sort((a, b) => a.Id.CompareTo(b.Id));
+        var directions = engine.Options.Objectives.Select(o => o.Direction).ToList();
+        var expected = Pareto.DistinctFront([.. evaluated.Select(e => (IReadOnlyList<double>)e.Objectives)], directions).Select(i => evaluated[i].Id);
+        Assert.Equal(expected, engine.Front.Select(m => m.Candidate.Id));
+    }
+}
