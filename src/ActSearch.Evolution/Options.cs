@@ -164,6 +164,14 @@ public sealed record Objective(string Name, ObjectiveDirection Direction, string
 {
     /// <summary>Display key: "accuracy@fmnist-cnn" or "complexity".</summary>
     public string Key => Task is null ? Name : $"{Name}@{Task}";
+
+    /// <summary>The objective a <see cref="Key"/> names, with its direction (as jobs store them).</summary>
+    public static Objective FromKey(string key, ObjectiveDirection direction)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        int at = key.IndexOf('@', StringComparison.Ordinal);
+        return at < 0 ? new Objective(key, direction) : new Objective(key[..at], direction, key[(at + 1)..]);
+    }
 }
 
 /// <summary>When a search stops: whichever limit is reached first.</summary>

@@ -67,11 +67,15 @@ public sealed class PostgresJobStoreMappingTests(PostgresServer server) : Databa
         return new Candidate(id, genome, generation, [.. parents], parents.Length == 0 ? "init" : "mutate", Fingerprint.Of(genome));
     }
 
+    /// <summary>What the job grain passes the store with every save: the spec resolved against its space.</summary>
+    private static ResolvedJob Resolved(JobSpec spec) => ResolvedJob.Of(JobSpecs.Load(spec));
+
     private async Task<(PostgresJobStore Store, Guid Job)> NewJobAsync(JobSpec? spec = null)
     {
         var store = new PostgresJobStore(Storage);
         var id = Guid.NewGuid();
-        await store.SaveJobAsync(new GrainJob(id, spec ?? Spec(), GrainState.Running, Created, Created));
+        spec ??= Spec();
+        await store.SaveJobAsync(new GrainJob(id, spec, GrainState.Running, Created, Created), Resolved(spec));
         return (store, id);
     }
 
@@ -123,17 +127,19 @@ public sealed class PostgresJobStoreMappingTests(PostgresServer server) : Databa
         var started = new DateTimeOffset(638_000_000_000_000_123, TimeSpan.FromHours(2));
         var job = new GrainJob(Guid.NewGuid(), Spec(seed: ulong.MaxValue, budget: 9, wallTime: TimeSpan.FromTicks(12_345_678_901)),
             GrainState.Failed, Created.AddTicks(7), started, started.AddTicks(1_234_567), "it broke", TimeSpan.FromTicks(98_765_432_101));
-        await store.SaveJobAsync(job);
+        await store.SaveJobAsync(job, Resolved(job.Spec));
 
         var loaded = await new PostgresJobStore(Storage).LoadJobAsync(job.JobId); // a fresh store: nothing cached
         Assert.Equal(job, loaded);
         Assert.Equal(job.StartedAt!.Value.UtcTicks, loaded!.StartedAt!.Value.UtcTicks);
 
-        // The columns say what the job runs with: overrides, and the space's values where the spec has none.
+        // The columns say what the job runs with, as the grain resolved it: overrides, and the space's values where the spec has none.
         var row = (await Storage.Jobs.GetAsync(job.JobId))!;
         Assert.Equal(("catalog job", "catalog-test", "bob", ulong.MaxValue, 9L, JobStatus.Failed, "it broke"),
             (row.Name, row.SpaceName, row.Owner, row.Seed, row.Budget.Evaluations, row.Status, row.Error));
         var plain = new GrainJob(Guid.NewGuid(), Spec(), GrainState.Queued, Created);
+        await store.SaveJobAsync(plain, Resolved(plain.Spec));
+        // Saved again without a resolution (as a grain whose space no longer loads would), the columns keep what they said.
         await store.SaveJobAsync(plain);
         var plainRow = (await Storage.Jobs.GetAsync(plain.JobId))!;
         Assert.Equal((11UL, 48L, (TimeSpan?)null), (plainRow.Seed, plainRow.Budget.Evaluations, plainRow.Budget.WallTime));

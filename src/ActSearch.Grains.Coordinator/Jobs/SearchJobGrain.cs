@@ -32,6 +32,7 @@ internal sealed partial class SearchJobGrain(
     private ObserverManager<IJobObserver>? _observers;
     private JobRecord? _job;
     private SearchSpace? _space;
+    private ResolvedJob? _resolved; // what the store writes into its columns: resolved here, where the space is parsed
     private EvolutionEngine? _engine;
     private IGrainTimer? _timer;
     private TimeSpan _ranBefore; // running time up to _runningSince
@@ -85,7 +86,7 @@ internal sealed partial class SearchJobGrain(
         var now = time.GetUtcNow();
         _job = new JobRecord(JobId, spec, JobState.Running, now, StartedAt: now);
         Start(space, evolution, null);
-        await store.SaveJobAsync(_job);
+        await store.SaveJobAsync(_job, _resolved);
         LogSubmitted(JobId, space.Name, _space!.Seed);
         _runningSince = time.GetTimestamp();
         StartTimer();
@@ -149,23 +150,17 @@ internal sealed partial class SearchJobGrain(
 
     // ---- the loop ----
 
-    private SearchSpace Load(JobSpec spec, out EvolutionOptions evolution)
+    private static SearchSpace Load(JobSpec spec, out EvolutionOptions evolution)
     {
-        if (!SearchSpaceLoader.TryLoadFromText(spec.SpaceYaml, spec.SpaceFileName, out var space, out var errors))
-            throw new InvalidJobException([.. errors.Select(e => new JobProblem(e.File, e.Line, e.Column, e.Message))]);
-        if (spec.BudgetEvaluations is <= 0) throw new InvalidJobException("The evaluation budget must be positive.");
-        if (spec.BudgetWallTime is { } w && w <= TimeSpan.Zero) throw new InvalidJobException("The wall-time budget must be positive.");
-        var budget = space.Evolution.Budget;
-        evolution = space.Evolution with
-        {
-            Budget = new Budget(spec.BudgetEvaluations ?? budget.Evaluations, spec.BudgetWallTime ?? budget.WallTime),
-        };
-        return space with { Seed = spec.Seed ?? space.Seed, Evolution = evolution };
+        var space = JobSpecs.Load(spec);
+        evolution = space.Evolution;
+        return space;
     }
 
     private void Start(SearchSpace space, EvolutionOptions evolution, EngineState? state)
     {
         _space = space;
+        _resolved = ResolvedJob.Of(space);
         _engine = state is null ? new EvolutionEngine(evolution, space.Seed) : EvolutionEngine.Resume(evolution, state);
         _engine.KeepSettled = true; // every candidate's outcome is recorded, cache hits included
         _engine.GenerationCompleted += _ => _generationEnded = true;
@@ -293,7 +288,7 @@ internal sealed partial class SearchJobGrain(
         await store.SaveCheckpointAsync(JobId, _engine!.Generation, await CheckpointJsonAsync());
         await SaveFrontAsync();
         _job = _job! with { RunningTime = RunningTime() };
-        await store.SaveJobAsync(_job);
+        await store.SaveJobAsync(_job, _resolved);
         await NotifyAsync();
     }
 
@@ -319,7 +314,7 @@ internal sealed partial class SearchJobGrain(
         _ranBefore = RunningTime();
         _runningSince = state == JobState.Running ? time.GetTimestamp() : 0;
         _job = _job! with { State = state, RunningTime = _ranBefore };
-        await store.SaveJobAsync(_job);
+        await store.SaveJobAsync(_job, _resolved);
         LogState(JobId, state);
         await NotifyAsync();
     }
@@ -336,7 +331,7 @@ internal sealed partial class SearchJobGrain(
             await store.SaveCheckpointAsync(JobId, _engine.Generation, await CheckpointJsonAsync());
             await SaveFrontAsync();
         }
-        await store.SaveJobAsync(_job);
+        await store.SaveJobAsync(_job, _resolved);
         _timer?.Dispose();
         _timer = null;
         LogState(JobId, state);

@@ -17,6 +17,28 @@ public sealed record JobRecord(
     string? Error = null,
     TimeSpan RunningTime = default);
 
+/// <summary>
+/// What a job runs with, resolved once from its spec and space by the job grain (which parses the space anyway): the
+/// space's name, the seed and budget in force (the spec's overrides, else the space's) and the objectives with their
+/// directions. Stores write it into their columns, so they never parse a space themselves.
+/// </summary>
+public sealed record ResolvedJob(string SpaceName, ulong Seed, int? BudgetEvaluations, TimeSpan? BudgetWallTime, ImmutableArray<Objective> Objectives)
+{
+    /// <summary>From a space whose seed and budget already carry the spec's overrides (the job grain's).</summary>
+    public static ResolvedJob Of(ActSearch.SearchSpaces.SearchSpace space)
+    {
+        ArgumentNullException.ThrowIfNull(space);
+        return new(space.Name, space.Seed, space.Evolution.Budget.Evaluations, space.Evolution.Budget.WallTime, space.Evolution.Objectives);
+    }
+
+    /// <summary>What the spec alone says (its space did not load): the file name, its overrides, no objectives.</summary>
+    public static ResolvedJob Unresolved(JobSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return new(spec.SpaceFileName, spec.Seed ?? 0, spec.BudgetEvaluations, spec.BudgetWallTime, []);
+    }
+}
+
 /// <summary>An engine checkpoint: <see cref="EngineState.ToJson"/> taken when generation <paramref name="Generation"/> began.</summary>
 public sealed record JobCheckpoint(Guid JobId, int Generation, string EngineStateJson, DateTimeOffset SavedAt);
 
@@ -41,8 +63,12 @@ public sealed record RecordedOutcome(Candidate Candidate, CandidateOutcome Outco
 /// </summary>
 public interface IJobStore
 {
-    /// <summary>Creates or replaces the job's record (a final state is kept: see the contract).</summary>
-    Task SaveJobAsync(JobRecord job, CancellationToken cancellation = default);
+    /// <summary>
+    /// Creates or replaces the job's record (a final state is kept: see the contract). <paramref name="resolved"/> is what
+    /// the job runs with (the job grain passes it with every save); null keeps what an earlier save of this job said,
+    /// else what the spec alone says.
+    /// </summary>
+    Task SaveJobAsync(JobRecord job, ResolvedJob? resolved = null, CancellationToken cancellation = default);
 
     Task<JobRecord?> LoadJobAsync(Guid jobId, CancellationToken cancellation = default);
 

@@ -20,7 +20,7 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
     /// <summary>Outcomes offered for a candidate that already had one (and refused). Tests expect none from a sound job grain.</summary>
     public long DuplicateOutcomes => Interlocked.Read(ref _duplicateOutcomes);
 
-    public Task SaveJobAsync(JobRecord job, CancellationToken cancellation = default)
+    public Task SaveJobAsync(JobRecord job, ResolvedJob? resolved = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(job);
         lock (_gate)

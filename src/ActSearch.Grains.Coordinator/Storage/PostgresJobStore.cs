@@ -16,7 +16,8 @@ namespace ActSearch.Grains;
 /// <para>How the grain's records land in the schema:</para>
 /// <list type="bullet">
 /// <item>A job is a <c>jobs</c> row: name, owner, space YAML, status, timestamps and error in their columns, the
-/// space's name, seed and budget as the job runs them (the spec's override, else the space's), and what the
+/// space's name, seed, budget and objectives as the job runs them (the <see cref="ResolvedJob"/> the grain passes: this
+/// store never parses a space, except once for rows older than schema version 5 in <see cref="PrepareAsync"/>), and what the
 /// columns cannot say exactly (the spec's overrides as submitted, the space's file name, the running time,
 /// timestamps to the tick) in its <c>details</c> JSON (<see cref="JobDetails"/>). Rows without details (jobs other
 /// tools created, stubs) are not this store's: <see cref="LoadJobAsync"/> does not see them and
@@ -44,22 +45,21 @@ public sealed class PostgresJobStore : IJobStore
         _storage = storage;
     }
 
-    public async Task SaveJobAsync(JobRecord job, CancellationToken cancellation = default)
+    public async Task SaveJobAsync(JobRecord job, ResolvedJob? resolved = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var info = Info(job.JobId, job.Spec);
-        var space = info.Space;
         var spec = job.Spec;
-        var budget = space?.Evolution.Budget;
-        int? evaluations = spec.BudgetEvaluations ?? budget?.Evaluations;
-        TimeSpan? wallTime = spec.BudgetWallTime ?? budget?.WallTime;
+        var r = resolved ?? (_jobs.TryGetValue(job.JobId, out var known) && known.Spec == spec ? known.Resolved : ResolvedJob.Unresolved(spec));
+        _jobs[job.JobId] = new JobInfo(spec, r);
+        int? evaluations = r.BudgetEvaluations;
+        TimeSpan? wallTime = r.BudgetWallTime;
         var row = new Stored.JobRecord(
-            job.JobId, spec.Name, space?.Name ?? spec.SpaceFileName, spec.SpaceYaml, info.Seed, ToStatus(job.State),
+            job.JobId, spec.Name, r.SpaceName, spec.SpaceYaml, r.Seed, ToStatus(job.State),
             new JobBudget(evaluations is > 0 ? evaluations : null, wallTime is { } w && w > TimeSpan.Zero ? w : null),
             spec.Owner, job.CreatedAt, job.StartedAt, job.FinishedAt, job.Error)
         {
             Details = JobDetails.Write(job),
-            Objectives = ToStored(info.Objectives),
+            Objectives = ToStored(r.Objectives),
         };
         bool saved = await _storage.Jobs.SaveAsync(row, cancellation).ConfigureAwait(false);
         if (!saved || job.State.IsFinal()) _jobs.TryRemove(job.JobId, out _); // a finished job records little more
@@ -129,15 +129,15 @@ public sealed class PostgresJobStore : IJobStore
         if (outcome is CandidateOutcome.Evaluated evaluated)
         {
             var info = await InfoAsync(jobId, cancellation).ConfigureAwait(false);
-            var objectives = info is not null && !evaluated.Objectives.IsDefault && info.Objectives.Length == evaluated.Objectives.Length
-                ? info.Objectives
+            var objectives = info is not null && !evaluated.Objectives.IsDefault && info.Resolved.Objectives.Length == evaluated.Objectives.Length
+                ? info.Resolved.Objectives
                 : [];
             List<ObservedScore> observed = [];
             for (int i = 0; i < objectives.Length; i++)
             {
                 var o = objectives[i];
                 double v = evaluated.Objectives[i];
-                scores.Add(new ScoreRecord(jobId, candidate.Id, o.Name, o.Task, v, unchecked((long)info!.Seed), "", 0));
+                scores.Add(new ScoreRecord(jobId, candidate.Id, o.Name, o.Task, v, unchecked((long)info!.Resolved.Seed), "", 0));
                 observed.Add(new ObservedScore(o.Name, o.Task, v, o.Direction == ObjectiveDirection.Maximize ? ScoreGoal.Maximize : ScoreGoal.Minimize));
             }
             // The catalog keeps the function the candidate became: the tuned genome when the scorer refined it.
@@ -204,22 +204,17 @@ public sealed class PostgresJobStore : IJobStore
 
     // ---- the job's space ----
 
-    private sealed record JobInfo(JobSpec Spec, SearchSpace? Space, ulong Seed, ImmutableArray<Objective> Objectives);
+    /// <summary>What recording an outcome needs of a job: what it runs with, as the grain resolved it.</summary>
+    private sealed record JobInfo(JobSpec Spec, ResolvedJob Resolved);
 
-    private JobInfo Info(Guid jobId, JobSpec spec)
-    {
-        if (_jobs.TryGetValue(jobId, out var known) && known.Spec == spec) return known;
-        // A spec that does not parse is still saved (the grain fails such a job); it just has no named objectives.
-        var space = SearchSpaceLoader.TryLoadFromText(spec.SpaceYaml, spec.SpaceFileName, out var s, out _) ? s : null;
-        var info = new JobInfo(spec, space, spec.Seed ?? space?.Seed ?? 0, space?.Evolution.Objectives ?? []);
-        _jobs[jobId] = info;
-        return info;
-    }
-
+    /// <summary>The job's info as saved in this process, else read back from its row (objectives and seed are columns).</summary>
     private async Task<JobInfo?> InfoAsync(Guid jobId, CancellationToken cancellation)
     {
         if (_jobs.TryGetValue(jobId, out var known)) return known;
-        var job = await LoadJobAsync(jobId, cancellation).ConfigureAwait(false);
-        return job is null ? null : Info(jobId, job.Spec);
+        var row = await _storage.Jobs.GetAsync(jobId, cancellation).ConfigureAwait(false);
+        if (ToJob(row) is not { } job) return null;
+        var objectives = row!.Objectives.Select(o => Objective.FromKey(o.Key, o.Maximize ? ObjectiveDirection.Maximize : ObjectiveDirection.Minimize));
+        var info = new JobInfo(job.Spec, new ResolvedJob(row.SpaceName, row.Seed, (int?)row.Budget.Evaluations, row.Budget.WallTime, [.. objectives]));
+        return _jobs[jobId] = info;
     }
 }
