@@ -3,7 +3,7 @@ namespace ActSearch.Cli;
 /// <summary>A mistake in how the command was called or in its input: one line to stderr, exit code 2.</summary>
 public sealed class UsageException(string message) : Exception(message);
 
-/// <summary>The `actsearch` command line: dispatches to one command per verb (see DESIGN.md's contract).</summary>
+/// <summary>The `actsearch` command line: dispatches to one command per verb (README.md lists them).</summary>
 public static class CliApp
 {
     public const int Ok = 0, Failure = 1, UserError = 2;

@@ -5,7 +5,7 @@ namespace ActSearch.Evaluation.Torch;
 /// <summary>Which device training runs on, as configured: <c>auto</c>, <c>cpu</c> or <c>cuda</c> (<c>cuda:N</c> for one GPU).</summary>
 public static class DeviceSelector
 {
-    /// <summary>The environment variable that holds the setting (DESIGN.md, Configuration).</summary>
+    /// <summary>The setting's name in the hosts' configuration, for error messages (this library reads no environment).</summary>
     public const string EnvironmentVariable = "ACTSEARCH_DEVICE";
 
     /// <summary>

@@ -6,8 +6,8 @@ using Microsoft.Extensions.Configuration.Memory;
 namespace ActSearch.Hosting;
 
 /// <summary>
-/// Maps <c>ACTSEARCH_*</c> environment variables into the configuration section <c>ActSearch</c>, as DESIGN.md
-/// promises ("the same names in appsettings as ActSearch:Db"): <c>ACTSEARCH_DB</c> is <c>ActSearch:Db</c>,
+/// Maps <c>ACTSEARCH_*</c> environment variables into the configuration section <c>ActSearch</c>, as
+/// deploy/CONFIGURATION.md lists them (the same names in appsettings): <c>ACTSEARCH_DB</c> is <c>ActSearch:Db</c>,
 /// <c>ACTSEARCH_CLUSTER_ID</c> is <c>ActSearch:ClusterId</c>. Added last, so the environment wins over files.
 /// </summary>
 public static class ActSearchEnvironment

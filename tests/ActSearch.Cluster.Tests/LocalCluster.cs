@@ -59,15 +59,27 @@ public sealed class LocalCluster : IAsyncDisposable
     /// A restarted coordinator takes the same ports, as a rescheduled pod keeps its address.</summary>
     public async Task StartCoordinatorAsync()
     {
-        var env = Environment(SiloRole.Coordinator, new Dictionary<string, string>
+        // The HTTP port comes from Ports.Free(): closed again at once, an outgoing connection's ephemeral port can take it
+        // before the coordinator binds it (seen once in a full run, right after a coordinator was killed). Then start again.
+        for (int attempt = 1; ; attempt++)
         {
-            ["ACTSEARCH_SILO_PORT"] = _siloPort.ToString(CultureInfo.InvariantCulture),
-            ["ACTSEARCH_GATEWAY_PORT"] = _gatewayPort.ToString(CultureInfo.InvariantCulture),
-            ["ACTSEARCH_URLS"] = $"http://127.0.0.1:{Ports.Free()}",
-        });
-        Coordinator = SiloProcess.Start($"coordinator#{_silos.Count}", Built("silos", "ActSearch.Coordinator"), env);
-        _silos.Add(Coordinator);
-        await WaitAsync(() => ActiveSilosAsync(_siloPort), n => n == 1, TimeSpan.FromSeconds(90), "the coordinator to join the cluster", Coordinator);
+            var env = Environment(SiloRole.Coordinator, new Dictionary<string, string>
+            {
+                ["ACTSEARCH_SILO_PORT"] = _siloPort.ToString(CultureInfo.InvariantCulture),
+                ["ACTSEARCH_GATEWAY_PORT"] = _gatewayPort.ToString(CultureInfo.InvariantCulture),
+                ["ACTSEARCH_URLS"] = $"http://127.0.0.1:{Ports.Free()}",
+            });
+            Coordinator = SiloProcess.Start($"coordinator#{_silos.Count}", Built("silos", "ActSearch.Coordinator"), env);
+            _silos.Add(Coordinator);
+            try
+            {
+                await WaitAsync(() => ActiveSilosAsync(_siloPort), n => n == 1, TimeSpan.FromSeconds(90), "the coordinator to join the cluster", Coordinator);
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && Coordinator.HasExited && Coordinator.Output.Contains("address already in use", StringComparison.Ordinal))
+            {
+            }
+        }
     }
 
     /// <summary>Starts a worker silo with <paramref name="slots"/> training slots: the worker host, or `actsearch worker`.</summary>
