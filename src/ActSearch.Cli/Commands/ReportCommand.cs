@@ -6,7 +6,7 @@ using ActSearch.Evolution;
 using ActSearch.Expressions;
 using ActSearch.SearchSpaces;
 using ActSearch.Storage;
-using TorchTasks = ActSearch.Evaluation.Torch.Tasks.ProxyTasks;
+using ActSearch.Evaluation.Torch.Tasks;
 
 namespace ActSearch.Cli;
 
@@ -184,7 +184,7 @@ public sealed class ReportCommand : ICommand
         if (tasks.Count == 0)
         {
             // Layers run on fmnist-resnet only: no task is left that the search did not see.
-            tasks = [.. report.SearchTasks.Where(t => TorchTasks.All.ContainsKey(t) && HeldOutEvaluation.Accepts(t, layer))];
+            tasks = [.. report.SearchTasks.Where(t => ProxyTasks.All.ContainsKey(t) && HeldOutEvaluation.Accepts(t, layer))];
             notes.Add($"No held-out task exists for {(layer ? "normalization-activation layers" : "this kind of function")}: every task taking them was used by the search. " +
                 $"Re-trained on the search task{(tasks.Count == 1 ? "" : "s")} ({string.Join(", ", tasks)}) with seeds 1..{seeds} instead; this is NOT a held-out result.");
             if (tasks.Count == 0) return report with { HeldOutNotes = notes };
