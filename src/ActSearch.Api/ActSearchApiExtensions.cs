@@ -63,13 +63,14 @@ public static class ActSearchApiExtensions
     }
 
     /// <summary>
-    /// Maps the middleware and routes: problem details for every error (no stack traces), the token gate, the web UI
+    /// Maps the middleware and routes: security headers on every response, problem details for every error (no stack traces), the token gate, the web UI
     /// at <c>/</c> (embedded files), <c>/healthz</c>, <c>/readyz</c>, <c>/openapi/v1.json</c>, <c>/api/jobs</c> and
     /// <c>/api/activations</c>.
     /// </summary>
     public static WebApplication MapActSearchApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseMiddleware<SecurityHeaders>(); // first: error answers carry the headers too
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = HandleErrorAsync });
         app.UseStatusCodePages();
         app.UseMiddleware<TokenGate>();

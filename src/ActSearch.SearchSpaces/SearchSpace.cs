@@ -67,6 +67,9 @@ public static class SearchSpaceDefaults
     /// <summary>The engine's own default budget.</summary>
     public const int Evaluations = 1000;
 
+    /// <summary>The largest evaluation budget a space (or an override from the CLI or the API) may ask for.</summary>
+    public const int MaxEvaluations = 100_000_000;
+
     public static ImmutableArray<string> Tasks(SearchSpaceKind kind) =>
         kind == SearchSpaceKind.Layer ? ["fmnist-resnet"] : ["fmnist-mlp"];
 

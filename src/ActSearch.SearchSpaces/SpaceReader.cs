@@ -372,7 +372,7 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
     private Budget ReadBudget(Section b)
     {
         if (b.Node is null) return new Budget(Evaluations: SearchSpaceDefaults.Evaluations);
-        int? evaluations = b.OptionalInt("evaluations", 1, 100_000_000);
+        int? evaluations = b.OptionalInt("evaluations", 1, SearchSpaceDefaults.MaxEvaluations);
         TimeSpan? wall = null;
         if (b.Value("wall_time") is { } node && Scalars.Literal(d, node, "'budget.wall_time'", "a duration such as 90s, 30m, 2h or 1h30m") is { } text)
         {

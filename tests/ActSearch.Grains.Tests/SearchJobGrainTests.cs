@@ -277,3 +277,15 @@ public sealed class SearchJobGrainTests(ClusterFixture fixture)
         }
     }
 }
+
+public sealed class PublicErrorTests
+{
+    [Fact]
+    public void A_storage_failure_reaches_the_jobs_public_error_without_its_connection_details()
+    {
+        var error = SearchJobGrain.PublicError(new ActSearch.Storage.StorageException("cannot reach socket /home/alice/.local/share/actsearch/postgres as alice"));
+        Assert.DoesNotContain("alice", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("/", error, StringComparison.Ordinal);
+        Assert.Equal("InvalidOperationException: boom", SearchJobGrain.PublicError(new InvalidOperationException("boom")));
+    }
+}

@@ -23,13 +23,16 @@ internal static class ActivationEndpoints
     }
 
     private static async Task<Results<Ok<Paged<ActivationSummary>>, ProblemHttpResult>> ListAsync(
-        ActivationCatalog catalog, string? sort, string? objective, string? task, string? q, int? page, int? pageSize, CancellationToken cancellation)
+        ActivationCatalog catalog, string? sort, string? objective, string? task, string? q, string? page, string? pageSize, CancellationToken cancellation)
     {
-        if (Paging.Check(page, pageSize) is { } problem) return problem;
+        if (Paging.Read(page, pageSize, out var p, out var size) is { } problem) return problem;
         if (q is { Length: > 200 }) return Problems.BadRequest("q: longer than 200 characters.");
+        foreach (var (name, value) in new[] { ("q", q), ("task", task), ("objective", objective), ("sort", sort) })
+            if (value is not null && value.Any(char.IsControl))
+                return Problems.BadRequest($"{name}: holds a control character (a NUL byte, a line break, ...); give printable text.");
         try
         {
-            var query = new ActivationQuery(sort is { Length: > 0 } s ? s : "score", objective, task, q, page ?? 1, pageSize ?? 50);
+            var query = new ActivationQuery(sort is { Length: > 0 } s ? s : "score", objective, task, q, p, size);
             return TypedResults.Ok(await catalog.ListAsync(query, cancellation));
         }
         catch (ArgumentException e)

@@ -20,6 +20,11 @@ internal static class JobEndpoints
     private const int MaxNameLength = 200;
     private static readonly string[] YamlTypes = ["application/yaml", "text/yaml", "application/x-yaml", "text/x-yaml", "text/plain"];
 
+    /// <summary>The fields of the JSON envelope (<see cref="SubmitRequest"/>); any other is refused by name.</summary>
+    private static readonly string[] EnvelopeFields = ["space", "fileName", "name", "seed", "budget", "wallTime"];
+
+    private static readonly string[] States = ["queued", "running", "paused", "finished", "failed", "cancelled"];
+
     public static RouteGroupBuilder MapJobs(this IEndpointRouteBuilder app)
     {
         var jobs = app.MapGroup("/api/jobs").WithTags("Jobs");
@@ -72,6 +77,7 @@ internal static class JobEndpoints
                 return Problems.BadRequest($"The request body is not valid JSON: {e.Message}");
             }
             using (doc)
+            try
             {
                 var root = doc.RootElement;
                 if (root.ValueKind != JsonValueKind.Object) return Problems.BadRequest("The JSON body must be an object: {\"space\": \"<YAML>\", ...} or the search space itself.");
@@ -85,6 +91,9 @@ internal static class JobEndpoints
                         _ => "",
                     };
                     if (space.Length == 0) return Problems.BadRequest("'space' must be the search space as YAML text (or a JSON object).");
+                    foreach (var field in root.EnumerateObject())
+                        if (!EnvelopeFields.Contains(field.Name, StringComparer.Ordinal))
+                            return Problems.BadRequest($"'{Shorten(field.Name)}' is not a field of a submission; the fields are {string.Join(", ", EnvelopeFields)}.");
                     if (!TryText(root, "fileName", ref fileName, out var bad) || !TryText(root, "name", ref name, out bad)
                         || !TryScalar(root, "seed", ref seedText, out bad) || !TryScalar(root, "budget", ref budgetText, out bad)
                         || !TryScalar(root, "wallTime", ref wallText, out bad))
@@ -94,6 +103,10 @@ internal static class JobEndpoints
                 {
                     space = JsonToYaml.Convert(root); // the search space itself, as a JSON object
                 }
+            }
+            catch (InvalidOperationException) // System.Text.Json cannot transcode a lone surrogate escape such as \ud800
+            {
+                return Problems.BadRequest("The JSON body holds a string that is not Unicode text (an unpaired surrogate escape such as \\ud800).");
             }
         }
         else if (mediaType is null || YamlTypes.Contains(mediaType))
@@ -116,8 +129,8 @@ internal static class JobEndpoints
         int? budget = null;
         if (budgetText is { Length: > 0 })
         {
-            if (int.TryParse(budgetText, NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b > 0) budget = b;
-            else problems.Add($"budget: '{budgetText}' is not a positive whole number of evaluations.");
+            if (int.TryParse(budgetText, NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b is > 0 and <= SearchSpaceDefaults.MaxEvaluations) budget = b;
+            else problems.Add($"budget: '{Shorten(budgetText)}' is not a whole number of evaluations from 1 to {SearchSpaceDefaults.MaxEvaluations:N0}.");
         }
         TimeSpan? wallTime = null;
         if (wallText is { Length: > 0 })
@@ -127,6 +140,7 @@ internal static class JobEndpoints
         }
         fileName ??= "space.yaml";
         if (name is { Length: > MaxNameLength }) problems.Add($"name: longer than {MaxNameLength} characters.");
+        else if (name is not null && name.Any(char.IsControl)) problems.Add("name: holds a control character (a NUL byte, a line break, ...); give printable text.");
         if (fileName.Length is 0 or > MaxNameLength || fileName.Any(char.IsControl)) problems.Add($"fileName: give a file name of 1 to {MaxNameLength} printable characters.");
         if (problems.Count > 0) return Problems.BadRequest(problems[0], problems);
 
@@ -148,6 +162,8 @@ internal static class JobEndpoints
         }
         return TypedResults.Created($"/api/jobs/{job.Id}", job);
     }
+
+    private static string Shorten(string text) => QueryNumbers.Shorten(text);
 
     private static bool TryText(JsonElement root, string property, ref string? value, out string? problem) =>
         TryProperty(root, property, ref value, out problem, allowNumber: false);
@@ -187,17 +203,18 @@ internal static class JobEndpoints
         new($"The request body is larger than {ApiLimits.MaxBodyBytes / 1024} KiB.", StatusCodes.Status413PayloadTooLarge);
 
     private static async Task<Results<Ok<Paged<JobView>>, ProblemHttpResult>> ListAsync(
-        JobService jobs, string? state, int? page, int? pageSize, CancellationToken cancellation)
+        JobService jobs, string? state, string? page, string? pageSize, CancellationToken cancellation)
     {
         StoredStatus? status = null;
         if (state is { Length: > 0 })
         {
-            if (!Enum.TryParse<StoredStatus>(state, ignoreCase: true, out var s) || !Enum.IsDefined(s) || int.TryParse(state, out _))
-                return Problems.BadRequest($"state: '{state}' is not one of queued, running, paused, finished, failed, cancelled.");
-            status = s;
+            // One state, by its exact name: Enum.TryParse also took "running,paused" (the flags of Finished) and numbers.
+            int k = Array.FindIndex(States, n => string.Equals(n, state, StringComparison.OrdinalIgnoreCase));
+            if (k < 0) return Problems.BadRequest($"state: '{Shorten(state)}' is not one of {string.Join(", ", States)} (one state per request).");
+            status = (StoredStatus)k;
         }
-        if (Paging.Check(page, pageSize) is { } problem) return problem;
-        return TypedResults.Ok(await jobs.ListAsync(status, page ?? 1, pageSize ?? 50, cancellation));
+        if (Paging.Read(page, pageSize, out var p, out var size) is { } problem) return problem;
+        return TypedResults.Ok(await jobs.ListAsync(status, p, size, cancellation));
     }
 
     private static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetAsync(Guid id, JobService jobs, CancellationToken cancellation) =>
@@ -206,11 +223,12 @@ internal static class JobEndpoints
     private static async Task<Results<Ok<JobView>, ProblemHttpResult>> CancelAsync(Guid id, JobService jobs, CancellationToken cancellation) =>
         await jobs.CancelAsync(id, cancellation) is { } job ? TypedResults.Ok(job) : Problems.NotFound($"No job {id}.");
 
-    private static async Task<Results<Ok<FrontView>, ProblemHttpResult>> FrontAsync(Guid id, int? generation, JobService jobs, CancellationToken cancellation)
+    private static async Task<Results<Ok<FrontView>, ProblemHttpResult>> FrontAsync(Guid id, string? generation, JobService jobs, CancellationToken cancellation)
     {
+        if (QueryNumbers.Read(generation, "generation", 0, int.MaxValue, out var g) is { } problem) return problem;
         try
         {
-            return await jobs.FrontAsync(id, generation, cancellation) is { } front ? TypedResults.Ok(front) : Problems.NotFound($"No job {id}.");
+            return await jobs.FrontAsync(id, g, cancellation) is { } front ? TypedResults.Ok(front) : Problems.NotFound($"No job {id}.");
         }
         catch (KeyNotFoundException e)
         {
@@ -231,10 +249,38 @@ public static class ApiLimits
 
 internal static class Paging
 {
-    public static ProblemHttpResult? Check(int? page, int? pageSize)
+    /// <summary>The page and its size from the query (defaults 1 and 50); a problem in our words for anything else.</summary>
+    public static ProblemHttpResult? Read(string? page, string? pageSize, out int pageNumber, out int size)
     {
-        if (page is < 1) return Problems.BadRequest($"page: {page} is not 1 or more.");
-        if (pageSize is < 1 or > JobEndpoints.MaxPageSize) return Problems.BadRequest($"pageSize: {pageSize} is not from 1 to {JobEndpoints.MaxPageSize}.");
+        pageNumber = 1;
+        size = 50;
+        if (QueryNumbers.Read(page, "page", 1, int.MaxValue, out var p) is { } problem) return problem;
+        if (QueryNumbers.Read(pageSize, "pageSize", 1, JobEndpoints.MaxPageSize, out var s) is { } sizeProblem) return sizeProblem;
+        pageNumber = p ?? 1;
+        size = s ?? 50;
         return null;
     }
+}
+
+/// <summary>
+/// Whole numbers from the query string, read here rather than by the framework's binding, whose refusal ("Failed to bind
+/// parameter ...") is .NET's words without a detail.
+/// </summary>
+internal static class QueryNumbers
+{
+    public static ProblemHttpResult? Read(string? text, string name, int min, int max, out int? value)
+    {
+        value = null;
+        if (string.IsNullOrEmpty(text)) return null;
+        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v) && v >= min && v <= max)
+        {
+            value = v;
+            return null;
+        }
+        return Problems.BadRequest(max == int.MaxValue
+            ? $"{name}: '{Shorten(text)}' is not a whole number from {min}."
+            : $"{name}: '{Shorten(text)}' is not a whole number from {min} to {max}.");
+    }
+
+    public static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "...";
 }

@@ -35,7 +35,7 @@ public sealed class RunCommand : ICommand
 
     public async Task<int> RunAsync(ArgReader args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
     {
-        int? budget = args.Int("--budget", 1, 100_000_000);
+        int? budget = args.Int("--budget", 1, SearchSpaceDefaults.MaxEvaluations);
         int? seed = args.Int("--seed", 0);
         int? slots = args.Int("--slots", 1, 1024);
         string? name = args.Option("--name");

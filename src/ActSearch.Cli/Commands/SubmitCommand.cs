@@ -28,7 +28,7 @@ public sealed class SubmitCommand : ClientCommand
         using var api = ApiClient.FromArgs(args);
         string? name = args.Option("--name");
         ulong? seed = ParseSeed(args.Option("--seed"));
-        int? budget = args.Int("--budget", 1, 100_000_000);
+        int? budget = args.Int("--budget", 1, SearchSpaceDefaults.MaxEvaluations);
         double? wallTime = ParseSeconds(args.Option("--wall-time"));
         bool wait = args.Flag("--wait");
         string spaceArg = args.Positionals(1, 1, "the search space (a YAML file, or a built-in name: actsearch space list)")[0];

@@ -203,8 +203,8 @@ internal sealed partial class SearchJobGrain(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            LogJobFailed(JobId, e);
-            await FailAsync($"{e.GetType().Name}: {e.Message}");
+            LogJobFailed(JobId, e); // the log keeps the detail; the job's public error names no path, host or user
+            await FailAsync(PublicError(e));
         }
     }
 
@@ -337,6 +337,11 @@ internal sealed partial class SearchJobGrain(
         LogState(JobId, state);
         await NotifyAsync();
     }
+
+    /// <summary>What a job's public error says of an exception: storage failures without their connection details.</summary>
+    internal static string PublicError(Exception e) => e is ActSearch.Storage.StorageException
+        ? "The database did not answer while the job was recording its progress (the coordinator's log has the details)."
+        : $"{e.GetType().Name}: {e.Message}";
 
     private async Task FailAsync(string error)
     {
