@@ -13,6 +13,8 @@ COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY build/ build/
 # ActSearch.SearchSpaces embeds the published search spaces.
 COPY search-spaces/ search-spaces/
+# ActSearch.Evaluation ships the committed data subsets in every publish output (/app/data).
+COPY data/ data/
 COPY src/ src/
 RUN --mount=type=cache,id=actsearch-nuget,target=/root/.nuget/packages \
     dotnet publish src/ActSearch.Cli/ActSearch.Cli.csproj -c Release -o /app --nologo

@@ -16,6 +16,8 @@ COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY build/ build/
 # ActSearch.SearchSpaces embeds the published search spaces.
 COPY search-spaces/ search-spaces/
+# ActSearch.Evaluation ships the committed data subsets in every publish output (/app/data).
+COPY data/ data/
 COPY src/ src/
 COPY silos/ silos/
 RUN --mount=type=cache,id=actsearch-nuget,target=/root/.nuget/packages \

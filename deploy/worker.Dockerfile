@@ -21,6 +21,8 @@ COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY build/ build/
 # ActSearch.SearchSpaces embeds the published search spaces.
 COPY search-spaces/ search-spaces/
+# ActSearch.Evaluation ships the committed data subsets in every publish output (/app/data).
+COPY data/ data/
 COPY src/ src/
 COPY silos/ silos/
 RUN --mount=type=cache,id=actsearch-nuget,target=/root/.nuget/packages \
@@ -39,9 +41,8 @@ WORKDIR /app
 COPY --from=build /app ./
 RUN test -e /app/libtorch_cuda.so \
  || { echo "the cuda target needs --build-arg TORCHSHARP_NATIVE=TorchSharp-cuda-linux (found no libtorch_cuda.so)" >&2; exit 1; }
-COPY data/ /app/data/
 COPY --chmod=0755 deploy/healthcheck.sh /usr/local/bin/actsearch-healthcheck
-# ACTSEARCH_URLS as in k8s/base/env/worker.env; the proxy tasks' data sets ship in the image.
+# ACTSEARCH_URLS as in k8s/base/env/worker.env; the proxy tasks' data sets ship in the image (the publish output's data/).
 ENV ACTSEARCH_URLS=http://+:5081 \
     ACTSEARCH_DATA=/app/data \
     ACTSEARCH_DEVICE=cuda
@@ -54,7 +55,6 @@ ENTRYPOINT ["/app/ActSearch.Worker"]
 FROM ${CPU_BASE_IMAGE} AS cpu
 WORKDIR /app
 COPY --from=build /app ./
-COPY data/ /app/data/
 COPY --chmod=0755 deploy/healthcheck.sh /usr/local/bin/actsearch-healthcheck
 ENV ACTSEARCH_URLS=http://+:5081 \
     ACTSEARCH_DATA=/app/data \

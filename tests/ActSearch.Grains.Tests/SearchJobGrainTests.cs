@@ -49,6 +49,22 @@ public sealed class SearchJobGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_job_whose_candidates_all_fail_for_one_reason_stops_with_that_reason()
+    {
+        const string Reason = "DirectoryNotFoundException: No data folder found";
+        var job = NewJob(out var id, new Script { FailAll = Reason });
+        await job.Submit(TestSpaces.Spec(budget: 40));
+
+        var done = await job.UntilFinal();
+
+        Assert.Equal(JobState.Failed, done.State);
+        Assert.Equal($"5 candidates in a row failed with the same error, so the job stopped: {Reason}", done.Error);
+        var outcomes = await fixture.Store.LoadOutcomesAsync(id);
+        Assert.True(outcomes.Count(o => o.Outcome is CandidateOutcome.Failed) < 40, "it stopped long before its budget");
+        Assert.Equal(outcomes.Count, outcomes.Select(o => o.Candidate.Id).Distinct().Count()); // still one outcome each
+    }
+
+    [Fact]
     public async Task Evaluations_run_only_on_worker_silos_and_spread_over_them()
     {
         var job = NewJob(out var id, new Script { Delay = TimeSpan.FromMilliseconds(20) });

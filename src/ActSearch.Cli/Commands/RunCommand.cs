@@ -110,8 +110,10 @@ public sealed class RunCommand : ICommand
         stdout.WriteLine($"{status.State.ToString().ToLowerInvariant()} after {clock.Elapsed.TotalSeconds:F1} s: " +
             $"{status.Scored} scored, {status.Evaluated} evaluated, {status.Rejected} rejected, {status.Failed} failed, {status.CacheHits} answered from the duplicate cache");
         if (status.Error is { } error) stdout.WriteLine($"error: {error}");
+        if (status.Failed > 0) await PrintFailuresAsync(storage, jobId, stdout);
         PrintFront(status, stdout);
         await PrintCatalogAsync(storage, status, stdout, CancellationToken.None);
+        stdout.WriteLine($"browse this job and the catalog in the web UI: actsearch serve, then {ActSearch.Api.ActSearchApiExtensions.DefaultUrls}");
         return status.State == JobState.Finished || (cancelled && status.State == JobState.Cancelled) ? CliApp.Ok : CliApp.Failure;
     }
 
@@ -138,6 +140,16 @@ public sealed class RunCommand : ICommand
         stdout.WriteLine($"  {string.Join("  ", headers)}  formula");
         foreach (var f in s.Front.OrderBy(f => f.Objectives.Length > 1 ? f.Objectives[^1] : 0))
             stdout.WriteLine($"  {string.Join("  ", f.Objectives.Select((v, i) => Value(v).PadLeft(headers[i].Length)))}  {f.Formula}");
+    }
+
+    /// <summary>Why candidates failed (they are not the candidates' rejections): the most frequent reasons first.</summary>
+    private static async Task PrintFailuresAsync(ActSearchStorage storage, Guid jobId, TextWriter stdout)
+    {
+        var reasons = (await storage.Candidates.OutcomesAsync(jobId, CancellationToken.None)).OfType<OutcomeRecord.Failed>()
+            .GroupBy(f => f.Error).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).ToList();
+        stdout.WriteLine("failed candidates, by reason:");
+        foreach (var g in reasons.Take(3)) stdout.WriteLine($"  {g.Count()} x {g.Key}");
+        if (reasons.Count > 3) stdout.WriteLine($"  ... and {reasons.Count - 3} other reasons");
     }
 
     private static async Task PrintCatalogAsync(ActSearchStorage storage, JobStatus s, TextWriter stdout, CancellationToken cancellation)

@@ -38,6 +38,8 @@ internal sealed partial class SearchJobGrain(
     private TimeSpan _ranBefore; // running time up to _runningSince
     private long _runningSince; // 0 while not running
     private bool _generationEnded;
+    private int _failureRun; // candidates in a row that failed with _failureReason
+    private string? _failureReason;
 
     private Guid JobId => this.GetPrimaryKey();
 
@@ -260,6 +262,32 @@ internal sealed partial class SearchJobGrain(
         }
         Tell(c, outcome);
         await RecordSettledAsync();
+        await StopOnSystemicFailureAsync(outcome);
+    }
+
+    /// <summary>
+    /// A run of candidates failing with one error is not the candidates' fault (no data folder, a broken device, no worker):
+    /// after <see cref="SearchJobOptions.MaxConsecutiveFailures"/> of them, with no candidate trained in between (rejections
+    /// may come between), the job stops with that error.
+    /// </summary>
+    private async Task StopOnSystemicFailureAsync(CandidateOutcome outcome)
+    {
+        switch (outcome)
+        {
+            case CandidateOutcome.Failed f when f.Error == _failureReason:
+                _failureRun++;
+                break;
+            case CandidateOutcome.Failed f:
+                (_failureRun, _failureReason) = (1, f.Error);
+                break;
+            case CandidateOutcome.Evaluated: // a trained candidate shows the system works; a rejection by a cheap stage shows nothing
+                (_failureRun, _failureReason) = (0, null);
+                return;
+            default:
+                return;
+        }
+        if (_options.MaxConsecutiveFailures > 0 && _failureRun >= _options.MaxConsecutiveFailures && _job is { } job && !job.State.IsFinal())
+            await FailAsync($"{_failureRun} candidates in a row failed with the same error, so the job stopped: {_failureReason}");
     }
 
     private void Tell(Candidate c, CandidateOutcome outcome) => _engine!.Tell(c.Id, outcome);

@@ -30,6 +30,13 @@ public sealed class SearchJobOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan DispatchTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Candidates that fail with the same error, with none trained in between, before the job stops with that error (a
+    /// systemic failure: no data, a broken device, no worker), instead of failing every candidate of its budget; 0: never.
+    /// </summary>
+    [Range(0, 100_000)]
+    public int MaxConsecutiveFailures { get; set; } = 5;
+
     /// <summary>Candidates one job keeps at workers at once; 0: the worker slots of the cluster.</summary>
     [Range(0, 100_000)]
     public int MaxInFlight { get; set; }
