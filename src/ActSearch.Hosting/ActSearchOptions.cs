@@ -28,6 +28,9 @@ public sealed class ActSearchOptions
     /// <summary>ACTSEARCH_DB: the PostgreSQL connection string; unset, the embedded default.</summary>
     public string? Db { get; set; }
 
+    /// <summary>ACTSEARCH_DB_POOL_SIZE: most database connections this process holds (unless ACTSEARCH_DB sets its own).</summary>
+    public int DbPoolSize { get; set; } = 32;
+
     /// <summary>ACTSEARCH_DATA: the proxy tasks' data folder (the full Fashion-MNIST, say); unset, the repository's <c>data/</c>.</summary>
     public string? Data { get; set; }
 
@@ -82,6 +85,7 @@ public sealed class ActSearchOptions
     public StorageOptions Storage() => new()
     {
         ConnectionString = string.IsNullOrWhiteSpace(Db) ? null : Db,
+        MaxPoolSize = DbPoolSize,
         Embedded = new EmbeddedPostgresOptions { DataDirectory = Path.Combine(Path.GetFullPath(Home), "postgres") },
     };
 
@@ -133,6 +137,8 @@ public sealed class ActSearchOptionsValidator : IValidateOptions<ActSearchOption
             errors.Add($"ACTSEARCH_SLOTS is {options.Slots}; use 1 to 1024.");
         if (string.IsNullOrWhiteSpace(options.Home))
             errors.Add("ACTSEARCH_HOME is empty.");
+        if (options.DbPoolSize is < 1 or > 1000)
+            errors.Add($"ACTSEARCH_DB_POOL_SIZE is {options.DbPoolSize}; use 1 to 1000 (and well below the server's max_connections).");
         if (options.Data is { Length: > 0 } data && !Directory.Exists(data))
             errors.Add($"ACTSEARCH_DATA is '{data}', which is not a folder.");
         if (options.SiloPort is < 1 or > 65535)

@@ -2,7 +2,7 @@ using Npgsql;
 
 namespace ActSearch.Storage;
 
-/// <summary>Where storage lives and how patient it is. <see cref="FromEnvironment"/> reads ACTSEARCH_DB and ACTSEARCH_HOME.</summary>
+/// <summary>Where storage lives and how patient it is (hosts build it from their validated settings).</summary>
 public sealed record StorageOptions
 {
     /// <summary>A PostgreSQL connection string; null starts (or reuses) the embedded server.</summary>
@@ -16,6 +16,26 @@ public sealed record StorageOptions
     /// <summary>Apply pending schema migrations on open (on by default; off for read-only tools against a managed database).</summary>
     public bool Migrate { get; init; } = true;
 
+    /// <summary>
+    /// Most connections this process holds open (Npgsql's pool), unless the connection string sets its own. Keep it well
+    /// below the server's <c>max_connections</c> (100 by default), which every process of the cluster shares.
+    /// </summary>
+    public int MaxPoolSize { get; init; } = 32;
+
+    /// <summary>How long an idle pooled connection is kept before it is closed (Npgsql's default is 5 minutes).</summary>
+    public TimeSpan ConnectionIdleLifetime { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The connection string the data source uses: <paramref name="connectionString"/> with the pool settings it does not set itself.</summary>
+    public string WithPoolSettings(string connectionString)
+    {
+        // Npgsql's builder answers ContainsKey for every keyword it knows; the plain one knows only what the text sets.
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Select(k => k.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant()).ToHashSet();
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!given.Contains("MAXIMUMPOOLSIZE") && !given.Contains("MAXPOOLSIZE")) b.MaxPoolSize = MaxPoolSize;
+        if (!given.Contains("CONNECTIONIDLELIFETIME")) b.ConnectionIdleLifetime = (int)Math.Ceiling(ConnectionIdleLifetime.TotalSeconds);
+        return b.ConnectionString;
+    }
 }
 
 /// <summary>
@@ -80,7 +100,7 @@ public sealed class ActSearchStorage : IAsyncDisposable
         NpgsqlDataSource source;
         try
         {
-            source = NpgsqlDataSource.Create(connectionString);
+            source = NpgsqlDataSource.Create(options.WithPoolSettings(connectionString));
         }
         catch (ArgumentException e)
         {

@@ -74,3 +74,18 @@ public sealed class ErrorTests(PostgresServer server)
         return ((IPEndPoint)l.LocalEndpoint).Port; // closed again when disposed: nothing listens there
     }
 }
+
+public sealed class PoolSettingsTests
+{
+    [Fact]
+    public void The_pool_is_bounded_and_idle_connections_close_unless_the_connection_string_says_otherwise()
+    {
+        var options = new StorageOptions { MaxPoolSize = 12, ConnectionIdleLifetime = TimeSpan.FromSeconds(30) };
+
+        var plain = new Npgsql.NpgsqlConnectionStringBuilder(options.WithPoolSettings("Host=db;Username=u"));
+        Assert.Equal((12, 30), (plain.MaxPoolSize, plain.ConnectionIdleLifetime));
+
+        var own = new Npgsql.NpgsqlConnectionStringBuilder(options.WithPoolSettings("Host=db;Username=u;Maximum Pool Size=7;Connection Idle Lifetime=5"));
+        Assert.Equal((7, 5), (own.MaxPoolSize, own.ConnectionIdleLifetime));
+    }
+}
