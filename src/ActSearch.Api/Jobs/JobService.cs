@@ -23,6 +23,12 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
 {
     private const int Kept = 4096;
 
+    /// <summary>
+    /// How long a read waits for a job grain's live status. A grain busy in a long turn (breeding a huge first generation)
+    /// answers late; the read then answers from storage instead of holding the request (and the UI's poll) hostage.
+    /// </summary>
+    public static readonly TimeSpan LiveStatusWait = TimeSpan.FromSeconds(2);
+
     private readonly ConcurrentDictionary<Guid, JobView> _finalViews = new();
     private readonly ConcurrentDictionary<(Guid Job, long Candidate), FrontEntryView> _entries = new();
 
@@ -71,7 +77,6 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
     {
         var row = await storage.Jobs.GetAsync(id, cancellation);
         if (row?.Details is null) yield break;
-        var grain = grains.GetGrain<ISearchJobGrain>(id);
         while (!cancellation.IsCancellationRequested)
         {
             JobView view;
@@ -81,8 +86,12 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
             }
             else
             {
-                var status = await grain.GetStatus();
-                if (status.IsFinal || status.Objectives.IsDefaultOrEmpty)
+                var status = await LiveStatusAsync(id);
+                if (status is null)
+                {
+                    view = await FromStorageAsync(row, null, cancellation); // the grain is busy: what storage knows
+                }
+                else if (status.IsFinal || status.Objectives.IsDefaultOrEmpty)
                 {
                     // The final state is in storage once the grain says so; read the row again for its end time.
                     row = await storage.Jobs.GetAsync(id, cancellation) ?? row;
@@ -131,10 +140,22 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
         if (_finalViews.TryGetValue(row.Id, out var known)) return known;
         if (!row.Status.IsFinal())
         {
-            var status = await grains.GetGrain<ISearchJobGrain>(row.Id).GetStatus();
-            if (!status.Objectives.IsDefaultOrEmpty) return FromStatus(row, status);
+            if (await LiveStatusAsync(row.Id) is { Objectives.IsDefaultOrEmpty: false } status) return FromStatus(row, status);
         }
         return await FromStorageAsync(row, tally, cancellation);
+    }
+
+    /// <summary>The grain's status, or null when it does not answer within <see cref="LiveStatusWait"/>.</summary>
+    private async Task<JobStatus?> LiveStatusAsync(Guid id)
+    {
+        try
+        {
+            return await grains.GetGrain<ISearchJobGrain>(id).GetStatus().WaitAsync(LiveStatusWait);
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
     }
 
     private JobView FromStatus(StoredJob row, JobStatus s)
