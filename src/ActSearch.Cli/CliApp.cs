@@ -99,6 +99,9 @@ public sealed class ArgReader(string[] args)
         return true;
     }
 
+    /// <summary>Whether the option is given (as <c>--name value</c> or <c>--name=value</c>), without taking it.</summary>
+    public bool Has(string name) => _rest.Any(a => a == name || a.StartsWith(name + "=", StringComparison.Ordinal));
+
     public string? Option(string name)
     {
         for (int i = 0; i < _rest.Count; i++)

@@ -144,6 +144,32 @@ public class ClientCommandTests(ServeProcess server) : IClassFixture<ServeProces
     }
 
     [Fact]
+    public void Without_a_configured_server_jobs_activations_and_export_read_the_local_store()
+    {
+        string space = WriteSpace(TinySpace);
+        var submit = ChildCli(new Dictionary<string, string> { ["ACTSEARCH_SERVER"] = server.Url, ["ACTSEARCH_TOKEN"] = server.Token },
+            "submit", space, "--name", "read-locally", "--budget", "2");
+        Assert.True(submit.Code == 0, submit.Err);
+        string id = submit.Out.Trim();
+
+        // No --server, no ACTSEARCH_SERVER: the store ACTSEARCH_DB names, read in process (as after a local `run`).
+        var local = new Dictionary<string, string> { ["ACTSEARCH_DB"] = server.ConnectionString };
+        var jobs = ChildCli(local, "jobs", "--json");
+        Assert.True(jobs.Code == 0, jobs.Err);
+        Assert.Contains(id, jobs.Out);
+        var activations = ChildCli(local, "activations", "--json");
+        Assert.True(activations.Code == 0, activations.Err);
+        Assert.StartsWith("[", activations.Out.TrimStart());
+        var missing = ChildCli(local, "export", "0123456789abcdef");
+        Assert.Equal(2, missing.Code);
+        Assert.Contains("0123456789abcdef", missing.Err);
+        // What needs a live job still needs a server.
+        var watch = ChildCli(local, "watch", id);
+        Assert.Equal(1, watch.Code);
+        Assert.Contains("cannot reach", watch.Err);
+    }
+
+    [Fact]
     public void Unknown_jobs_and_activations_exit_2_naming_what_was_not_found()
     {
         var watch = Cli("watch", "00000000-0000-0000-0000-000000000001");

@@ -27,6 +27,9 @@ public sealed class ServeProcess : IAsyncLifetime
 
     public string Home => _home;
 
+    /// <summary>The server's database, for clients that read the store without it.</summary>
+    public string ConnectionString => _database!.ConnectionString;
+
     public async Task InitializeAsync()
     {
         await _postgres.InitializeAsync();

@@ -19,7 +19,7 @@ namespace ActSearch.Api;
 /// wakes their grains, and its view is kept, since a final job never changes. Fronts per generation and the funnel always
 /// come from storage. A job's objectives and their directions are read from its stored row, never from its YAML.
 /// </summary>
-public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, BrowseQueries browse)
+public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, BrowseQueries browse)
 {
     private const int Kept = 4096;
 
@@ -37,7 +37,7 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
     {
         ArgumentNullException.ThrowIfNull(spec);
         var id = Guid.NewGuid();
-        var status = await grains.GetGrain<ISearchJobGrain>(id).Submit(spec);
+        var status = await Grains.GetGrain<ISearchJobGrain>(id).Submit(spec);
         var row = await storage.Jobs.GetAsync(id, cancellation) ?? throw new InvalidOperationException($"Job {id} was submitted but is not in storage.");
         return FromStatus(row, status);
     }
@@ -65,7 +65,7 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
         var row = await storage.Jobs.GetAsync(id, cancellation);
         if (row?.Details is null) return null;
         if (row.Status.IsFinal()) return await ViewAsync(row, null, cancellation);
-        var status = await grains.GetGrain<ISearchJobGrain>(id).Cancel();
+        var status = await Grains.GetGrain<ISearchJobGrain>(id).Cancel();
         return status.Objectives.IsDefaultOrEmpty ? await FromStorageAsync(row, null, cancellation) : FromStatus(row, status);
     }
 
@@ -145,9 +145,13 @@ public sealed class JobService(IGrainFactory grains, ActSearchStorage storage, B
         return await FromStorageAsync(row, tally, cancellation);
     }
 
-    /// <summary>The grain's status, or null when it does not answer within <see cref="LiveStatusWait"/>.</summary>
+    /// <summary>The job grains; a service without them (a tool reading a store) answers reads from storage only.</summary>
+    private IGrainFactory Grains => grains ?? throw new InvalidOperationException("This job service reads a store and has no job grains.");
+
+    /// <summary>The grain's status, or null when it does not answer within <see cref="LiveStatusWait"/> (or there are no grains).</summary>
     private async Task<JobStatus?> LiveStatusAsync(Guid id)
     {
+        if (grains is null) return null;
         try
         {
             return await grains.GetGrain<ISearchJobGrain>(id).GetStatus().WaitAsync(LiveStatusWait);

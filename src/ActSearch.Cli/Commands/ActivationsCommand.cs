@@ -22,7 +22,7 @@ public sealed class ActivationsCommand : ClientCommand
 
     protected override async Task<int> ExecuteAsync(ArgReader args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
     {
-        using var api = ApiClient.FromArgs(args);
+        using var api = await ApiClient.ForReadsAsync(args, cancellation);
         int top = args.Int("--top", 1, 100_000) ?? 20;
         string? task = args.Option("--task");
         string? objective = args.Option("--objective");

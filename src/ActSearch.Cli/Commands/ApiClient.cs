@@ -7,6 +7,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ActSearch.Storage;
 
 namespace ActSearch.Cli;
 
@@ -43,12 +44,18 @@ public sealed class ApiClient : IDisposable
     private readonly bool _hasToken;
 
     public ApiClient(Uri server, string? token)
+        : this(server, token, new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) })
+    {
+    }
+
+    private ApiClient(Uri server, string? token, HttpMessageHandler handler, string? location = null)
     {
         Server = server;
+        Location = location ?? server.ToString().TrimEnd('/');
         _hasToken = !string.IsNullOrEmpty(token);
         // No overall timeout on the client: the event stream stays open for the whole job. Plain requests get
         // RequestTimeout each.
-        _http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) })
+        _http = new HttpClient(handler)
         {
             BaseAddress = server,
             Timeout = Timeout.InfiniteTimeSpan,
@@ -58,6 +65,30 @@ public sealed class ApiClient : IDisposable
     }
 
     public Uri Server { get; }
+
+    /// <summary>Where the answers come from, for messages: the server's URL, or the local store.</summary>
+    public string Location { get; }
+
+    /// <summary>
+    /// For the read-only commands (jobs, activations, export): the server that --server or ACTSEARCH_SERVER names, else
+    /// the local store (ACTSEARCH_DB, or the embedded server under ACTSEARCH_HOME) read in process (<see cref="LocalReads"/>),
+    /// so what a local <c>run</c> stored can be browsed without a server.
+    /// </summary>
+    public static async Task<ApiClient> ForReadsAsync(ArgReader args, CancellationToken cancellation)
+    {
+        if (args.Has("--server") || NonEmpty(Environment.GetEnvironmentVariable("ACTSEARCH_SERVER")) is not null) return FromArgs(args);
+        args.Option("--token"); // a token means nothing to the local store
+        ActSearchStorage storage;
+        try
+        {
+            storage = await ActSearchStorage.OpenAsync(CliSettings.Read().Storage(), cancellation);
+        }
+        catch (StorageException e)
+        {
+            throw new ApiException(CliApp.Failure, [$"no server is configured (--server, ACTSEARCH_SERVER), and the local store cannot be opened: {e.Message}"]);
+        }
+        return new ApiClient(new Uri("http://local.store/"), null, new LocalReads(storage), $"the local store ({storage.Description})");
+    }
 
     /// <summary>
     /// The client for --server / --token, defaulting to ACTSEARCH_SERVER (else http://127.0.0.1:5080) and

@@ -13,7 +13,8 @@ public abstract class ClientCommand : ICommand
 {
     /// <summary>The options every client command takes, for its usage text.</summary>
     public const string ServerOptions = """
-          --server   the coordinator's URL (default ACTSEARCH_SERVER, else http://127.0.0.1:5080)
+          --server   the coordinator's URL (default ACTSEARCH_SERVER, else http://127.0.0.1:5080; jobs, activations
+                     and export read the local store instead when neither is given)
           --token    the API token sent as 'Authorization: Bearer' (default ACTSEARCH_TOKEN); writes need one
         """;
 
@@ -70,7 +71,7 @@ public abstract class ClientCommand : ICommand
         return matches.Count switch
         {
             1 => matches[0].Id,
-            0 => throw new UsageException($"no job id on {api.Server.ToString().TrimEnd('/')} starts with '{text}' (see actsearch jobs)."),
+            0 => throw new UsageException($"no job id in {api.Location} starts with '{text}' (see actsearch jobs)."),
             _ => throw new UsageException($"'{text}' is the start of {matches.Count} job ids; give more of it."),
         };
     }

@@ -16,7 +16,7 @@ public sealed class ExportCommand : ClientCommand
 
     protected override async Task<int> ExecuteAsync(ArgReader args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
     {
-        using var api = ApiClient.FromArgs(args);
+        using var api = await ApiClient.ForReadsAsync(args, cancellation);
         string formatText = args.Option("--format") ?? "pytorch";
         string? output = args.Option("--out");
         string id = args.Positionals(1, 1, "the activation id (see actsearch activations)")[0].Trim().ToLowerInvariant();

@@ -14,7 +14,7 @@ public sealed class JobsCommand : ClientCommand
 
     protected override async Task<int> ExecuteAsync(ArgReader args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
     {
-        using var api = ApiClient.FromArgs(args);
+        using var api = await ApiClient.ForReadsAsync(args, cancellation);
         string? state = args.Option("--state");
         if (state is not null && state is not ("queued" or "running" or "paused" or "finished" or "failed" or "cancelled"))
             throw new UsageException($"option --state must be one of queued, running, paused, finished, failed, cancelled, got '{state}'.");
