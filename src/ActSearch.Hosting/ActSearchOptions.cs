@@ -73,6 +73,9 @@ public sealed class ActSearchOptions
     /// <summary>ACTSEARCH_API_TOKENS_FILE: a file of bearer tokens, one per line (a mounted Kubernetes Secret); read again when it changes.</summary>
     public string? ApiTokensFile { get; set; }
 
+    /// <summary>ACTSEARCH_API_MAX_JOBS_PER_TOKEN: jobs one API token may have queued, running or paused at once (0: no limit).</summary>
+    public int ApiMaxJobsPerToken { get; set; } = 16;
+
     /// <summary>ACTSEARCH_API_READ_REQUIRES_TOKEN: reads need a token too.</summary>
     public bool ApiReadRequiresToken { get; set; }
 
@@ -137,6 +140,8 @@ public sealed class ActSearchOptionsValidator : IValidateOptions<ActSearchOption
             errors.Add($"ACTSEARCH_SLOTS is {options.Slots}; use 1 to 1024.");
         if (string.IsNullOrWhiteSpace(options.Home))
             errors.Add("ACTSEARCH_HOME is empty.");
+        if (options.ApiMaxJobsPerToken is < 0 or > 100_000)
+            errors.Add($"ACTSEARCH_API_MAX_JOBS_PER_TOKEN is {options.ApiMaxJobsPerToken}; use 0 (no limit) to 100000.");
         if (options.DbPoolSize is < 1 or > 1000)
             errors.Add($"ACTSEARCH_DB_POOL_SIZE is {options.DbPoolSize}; use 1 to 1000 (and well below the server's max_connections).");
         if (options.Data is { Length: > 0 } data && !Directory.Exists(data))

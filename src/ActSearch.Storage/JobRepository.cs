@@ -55,6 +55,11 @@ public sealed class JobRepository
         return rows == 1;
     }
 
+    /// <summary>How many jobs of <paramref name="owner"/> are queued, running or paused.</summary>
+    public async Task<long> CountUnfinishedAsync(string owner, CancellationToken cancellation = default) =>
+        (await _db.QueryAsync("SELECT count(*) FROM jobs WHERE owner = $1 AND status IN ('queued', 'running', 'paused')",
+            r => r.GetInt64(0), cancellation, owner).ConfigureAwait(false))[0];
+
     /// <summary>Jobs that are queued, running or paused (stubs included), oldest first.</summary>
     public Task<List<JobRecord>> ListUnfinishedAsync(CancellationToken cancellation = default) =>
         _db.QueryAsync($"SELECT {Columns} FROM jobs WHERE status IN ('queued', 'running', 'paused') ORDER BY created_at, id", Read, cancellation);

@@ -32,6 +32,14 @@ public sealed class BearerTokens
     public bool ReadsRequireToken { get; }
 
     /// <summary>True when <paramref name="presented"/> is one of the configured tokens.</summary>
+    /// <summary>
+    /// The owner name of a token's jobs: <c>token:</c> and the first 12 hex digits of its SHA-256 (never the token itself),
+    /// so jobs can be counted per token and told apart in listings; <c>api</c> without one.
+    /// </summary>
+    public static string OwnerOf(string? token) => token is { Length: > 0 }
+        ? "token:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)))[..12]
+        : "api";
+
     public bool IsAllowed(string? presented)
     {
         if (string.IsNullOrEmpty(presented)) return false;

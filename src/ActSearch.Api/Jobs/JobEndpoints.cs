@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using ActSearch.Grains;
+using ActSearch.Hosting;
 using ActSearch.SearchSpaces;
+using ActSearch.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -33,7 +35,8 @@ internal static class JobEndpoints
             // One Accepts: routing answers 415 for a type not listed here (and only the last Accepts counts).
             .Accepts<SubmitRequest>("application/json", "application/yaml", "text/yaml", "application/x-yaml", "text/x-yaml", "text/plain")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         jobs.MapGet("", ListAsync).WithName("ListJobs").WithSummary("Jobs, newest first").ProducesProblem(StatusCodes.Status400BadRequest);
         jobs.MapGet("/{id:guid}", GetAsync).WithName("GetJob").WithSummary("One job");
         jobs.MapPost("/{id:guid}/cancel", CancelAsync).WithName("CancelJob").WithSummary("Cancel a job (a final job is returned as it is)")
@@ -49,7 +52,11 @@ internal static class JobEndpoints
     /// <summary>The JSON form of a submission: the space as YAML text (or a JSON object) with overrides.</summary>
     public sealed record SubmitRequest(JsonElement Space, string? FileName, string? Name, JsonElement? Seed, int? Budget, double? WallTime);
 
-    private static async Task<Results<Created<JobView>, ProblemHttpResult>> SubmitAsync(HttpRequest request, JobService jobs, CancellationToken cancellation)
+    /// <summary>How long a client whose token is at its job limit is told to wait before it tries again.</summary>
+    public static readonly TimeSpan RetryAfterLimit = TimeSpan.FromSeconds(30);
+
+    private static async Task<Results<Created<JobView>, ProblemHttpResult>> SubmitAsync(
+        HttpRequest request, JobService jobs, ActSearchStorage storage, IOptions<ActSearchOptions> settings, CancellationToken cancellation)
     {
         string body;
         try
@@ -149,7 +156,15 @@ internal static class JobEndpoints
             var messages = errors.Select(e => e.ToString()).ToList();
             return Problems.Of(StatusCodes.Status400BadRequest, "Invalid search space", messages[0], messages);
         }
-        var spec = new JobSpec(space, fileName, name is { Length: > 0 } ? name : loaded.Name, "api", seed, budget, wallTime);
+        string owner = BearerTokens.OwnerOf(BearerTokens.FromHeader(request));
+        int limit = settings.Value.ApiMaxJobsPerToken;
+        if (limit > 0 && await storage.Jobs.CountUnfinishedAsync(owner, cancellation) is var open && open >= limit)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = ((int)RetryAfterLimit.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            return Problems.Of(StatusCodes.Status429TooManyRequests, "Too many jobs",
+                $"This token has {open} jobs queued, running or paused; the limit is {limit} (ACTSEARCH_API_MAX_JOBS_PER_TOKEN). Submit again when one has ended.");
+        }
+        var spec = new JobSpec(space, fileName, name is { Length: > 0 } ? name : loaded.Name, owner, seed, budget, wallTime);
         JobView job;
         try
         {
