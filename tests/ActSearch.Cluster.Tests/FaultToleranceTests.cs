@@ -52,9 +52,11 @@ public sealed class FaultToleranceTests(PostgresServer server)
         var jobId = Guid.NewGuid();
         var job = client.GetGrain<ISearchJobGrain>(jobId);
         await job.Submit(new JobSpec(Space, "cluster-test.yaml", "kill a worker", "tests", Seed: 3, BudgetEvaluations: 48));
-        await cluster.WaitAsync(async () => (await storage.Candidates.OutcomesAsync(jobId)).Count, n => n >= 10, Startup,
-            "the first outcomes", cluster.Coordinator!);
-        doomed.KillHard(); // it is training a candidate (one slot, always busy while the job runs)
+        // Kill it while both single-slot workers hold a candidate: between generations one of them can be idle for a
+        // moment (a full run under load once killed it then, and nothing was lost to redispatch).
+        await cluster.WaitAsync(async () => ((await storage.Candidates.OutcomesAsync(jobId)).Count, (await job.GetStatus()).InFlight),
+            v => v.Count >= 10 && v.InFlight >= 2, Startup, "the first outcomes with both workers busy", cluster.Coordinator!);
+        doomed.KillHard(); // it is training a candidate (one slot)
 
         var stored = await cluster.WaitFinalAsync(storage, jobId, JobTime);
         var status = await job.GetStatus();
