@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using ActSearch.Evaluation.Torch;
 using ActSearch.Grains;
 using ActSearch.Hosting;
 using ActSearch.Storage;

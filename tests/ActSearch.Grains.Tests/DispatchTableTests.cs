@@ -69,9 +69,8 @@ public sealed class DispatchTableTests
 
         Assert.Equal([d], plan.Send);
         Assert.Equal(1, d.Attempt);
-        var old = Assert.Single(plan.CancelOld);
-        Assert.Equal((0, A), (old.Attempt, old.Silo));
-        Assert.Equal("its deadline passed", plan.Why[0]);
+        Assert.Equal(new OldAttempt(d.Candidate, 0), Assert.Single(plan.CancelOld));
+        Assert.Equal((d, "its deadline passed"), Assert.Single(plan.Redispatched));
         Assert.Equal(1, table.Redispatched);
         // A late report of the superseded attempt still counts: the candidate has no outcome yet.
         Assert.Equal(ReportDecision.Accept, table.OnReport(Report(d, Scored, attempt: 0), out _));
@@ -88,7 +87,7 @@ public sealed class DispatchTableTests
 
         Assert.Equal([d], plan.Send);
         Assert.Empty(plan.CancelOld);
-        Assert.Equal("its worker silo died", plan.Why[0]);
+        Assert.Equal((d, "its worker silo died"), Assert.Single(plan.Redispatched));
     }
 
     [Fact]
@@ -120,7 +119,7 @@ public sealed class DispatchTableTests
 
         Assert.Equal([d], plan.Send);
         Assert.Equal(0, d.Attempt); // no attempt used up
-        Assert.Empty(plan.Why);
+        Assert.Empty(plan.Redispatched);
         Assert.Equal(0, table.Redispatched);
     }
 

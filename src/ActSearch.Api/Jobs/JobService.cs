@@ -189,7 +189,7 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
         {
             FrontEntryView? winner = null;
             foreach (var m in front) // in id order: ties go to the oldest, as the engine's
-                if (winner is null || Cost(m.Objectives[k], space.Directions[k]) < Cost(winner.Objectives[k], space.Directions[k])) winner = m;
+                if (winner is null || Pareto.Cost(m.Objectives[k], space.Directions[k]) < Pareto.Cost(winner.Objectives[k], space.Directions[k])) winner = m;
             if (winner is not null) best[space.Keys[k]] = winner;
         }
         var view = new JobView(
@@ -213,9 +213,6 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
         var rows = evaluated.Where(e => e.Objectives.Length == width && width > 0).ToList();
         return [.. Pareto.DistinctFront([.. rows.Select(e => (IReadOnlyList<double>)e.Objectives)], space.Directions).Select(i => Entry(jobId, rows[i]))];
     }
-
-    /// <summary>An objective value as a cost to minimize; NaN is the worst (as <see cref="Pareto.ToMinimization"/>).</summary>
-    private static double Cost(double value, ObjectiveDirection direction) => Pareto.ToMinimization([value], [direction])[0];
 
     private FrontEntryView Entry(Guid jobId, EvaluatedCandidate e) => Cached(jobId, e.CandidateId, () =>
     {

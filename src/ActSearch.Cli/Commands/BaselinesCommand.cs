@@ -37,7 +37,7 @@ public sealed class BaselinesCommand : ICommand
         IReadOnlyList<string> taskList = tasks.Count > 0 ? [.. tasks.Distinct()] : [.. ProxyTasks.All.Keys.Order()];
         var chosen = only.Count > 0 ? Baselines.All.Where(b => only.Contains(b.Name)).ToList() : [.. Baselines.All];
 
-        using var slots = EvaluateCommand.Slots();
+        using var slots = CliSettings.Slots();
         var rows = await Baselines.RunAsync(chosen, taskList, Enumerable.Range(1, seeds).Select(s => (ulong)s), steps, slots, cancellation);
         if (rows.Count == 0) throw new UsageException("no baseline runs on these tasks (layers run on fmnist-resnet only, activations elsewhere).");
 

@@ -5,7 +5,6 @@ using System.Text.Json.Nodes;
 using ActSearch.Evaluation.Rejection;
 using ActSearch.Evaluation.Tasks;
 using ActSearch.Evaluation.Torch.Evaluation;
-using ActSearch.Evaluation.Torch.Scheduling;
 using ActSearch.Evaluation.Torch.Tasks;
 using ActSearch.Expressions;
 
@@ -43,7 +42,7 @@ public sealed class EvaluateCommand : ICommand
         var candidate = new ChainCandidate(expr, layer);
         var plan = new EvaluationPlan { Tasks = [.. tasks], Seeds = seeds, Steps = steps };
 
-        using var slots = Slots();
+        using var slots = CliSettings.Slots();
         var evaluator = new CandidateEvaluator(slots.Device);
         var result = await evaluator.EvaluateAsync(candidate, slots, plan, cancellation);
 
@@ -63,9 +62,6 @@ public sealed class EvaluateCommand : ICommand
             if (!ProxyTasks.All.ContainsKey(t))
                 throw new UsageException($"unknown task '{t}'; known: {string.Join(", ", ProxyTasks.All.Keys.Order())}.");
     }
-
-    /// <summary>The evaluation slots from ACTSEARCH_DEVICE and ACTSEARCH_SLOTS; a bad setting is a usage error.</summary>
-    public static DeviceSlots Slots() => CliSettings.Slots();
 
     public static string ToText(string input, ChainCandidate candidate, ChainResult result)
     {

@@ -194,7 +194,7 @@ public sealed class ReportCommand : ICommand
 
         var baselines = HeldOutEvaluation.StandardBaselines(layer);
         var candidates = report.Top.Select(c => new HeldOutCandidate(c.Name, c.Genome)).ToList();
-        using var slots = EvaluateCommand.Slots();
+        using var slots = CliSettings.Slots();
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"held-out evaluation: {candidates.Count} found + {baselines.Count} baselines x {tasks.Count} task(s) ({string.Join(", ", tasks)}) x {seeds} seed(s) on {slots.Device} ..."));
         var result = await HeldOutEvaluation.RunAsync(candidates, baselines, tasks, seeds, steps, slots, HeldOutEvaluation.DefaultAlpha, cancellation);

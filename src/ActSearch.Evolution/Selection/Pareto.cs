@@ -13,14 +13,13 @@ public static class Pareto
     public static ImmutableArray<double> ToMinimization(IReadOnlyList<double> values, IReadOnlyList<ObjectiveDirection> directions)
     {
         var b = ImmutableArray.CreateBuilder<double>(directions.Count);
-        for (int i = 0; i < directions.Count; i++)
-        {
-            double v = i < values.Count ? values[i] : double.NaN;
-            if (double.IsNaN(v)) b.Add(double.PositiveInfinity);
-            else b.Add(directions[i] == ObjectiveDirection.Maximize ? -v : v);
-        }
+        for (int i = 0; i < directions.Count; i++) b.Add(Cost(i < values.Count ? values[i] : double.NaN, directions[i]));
         return b.MoveToImmutable();
     }
+
+    /// <summary>One objective value as a value to minimize: negated when maximized, NaN as +Infinity.</summary>
+    public static double Cost(double value, ObjectiveDirection direction) =>
+        double.IsNaN(value) ? double.PositiveInfinity : direction == ObjectiveDirection.Maximize ? -value : value;
 
     /// <summary>The worst vector: what failed and rejected candidates get.</summary>
     public static ImmutableArray<double> Worst(int objectives) => [.. Enumerable.Repeat(double.PositiveInfinity, objectives)];

@@ -33,12 +33,16 @@ public enum ReportDecision
     Redispatch,
 }
 
-/// <summary>What a tick decided: dispatches to send (again), old attempts to cancel, candidates to give up on.</summary>
-public sealed record TickPlan(IReadOnlyList<Dispatch> Send, IReadOnlyList<Dispatch> CancelOld, IReadOnlyList<(Dispatch Dispatch, string Reason)> GiveUp)
-{
-    /// <summary>For each redispatched candidate, why: its silo died or its deadline passed.</summary>
-    public IReadOnlyDictionary<long, string> Why { get; init; } = new Dictionary<long, string>();
-}
+/// <summary>An earlier attempt of a candidate, to cancel at its worker (the worker key names the attempt).</summary>
+public sealed record OldAttempt(Candidate Candidate, int Attempt);
+
+/// <summary>
+/// What a tick decided: dispatches to send (again; failed sends and redispatches), old attempts to cancel, candidates
+/// to give up on, and for each redispatch why (its silo died, its deadline passed).
+/// </summary>
+public sealed record TickPlan(
+    IReadOnlyList<Dispatch> Send, IReadOnlyList<OldAttempt> CancelOld, IReadOnlyList<(Dispatch Dispatch, string Reason)> GiveUp,
+    IReadOnlyList<(Dispatch Dispatch, string Why)> Redispatched);
 
 /// <summary>
 /// The candidates of one job that are at workers, and the rules that give each exactly one outcome: only a candidate in
@@ -114,9 +118,9 @@ public sealed class DispatchTable(SearchJobOptions options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(isDead);
         long now = time.GetTimestamp();
-        List<Dispatch> send = [], cancel = [];
-        List<(Dispatch, string)> giveUp = [];
-        var why = new Dictionary<long, string>();
+        List<Dispatch> send = [];
+        List<OldAttempt> cancel = [];
+        List<(Dispatch, string)> giveUp = [], redispatched = [];
         foreach (var d in _inFlight.Values.OrderBy(d => d.Candidate.Id).ToList())
         {
             bool lost = d.Silo is { } s && isDead(s);
@@ -133,13 +137,13 @@ public sealed class DispatchTable(SearchJobOptions options, TimeProvider time)
                 giveUp.Add((d, $"No worker reported after {d.Attempt + 1} dispatches."));
                 continue;
             }
-            if (d.Silo is not null && !lost) cancel.Add(new Dispatch(d.Candidate) { Attempt = d.Attempt, Silo = d.Silo });
-            why[d.Candidate.Id] = lost ? "its worker silo died" : "its deadline passed";
+            if (d.Silo is not null && !lost) cancel.Add(new OldAttempt(d.Candidate, d.Attempt));
             d.Attempt++;
             Redispatched++;
             send.Add(d);
+            redispatched.Add((d, lost ? "its worker silo died" : "its deadline passed"));
         }
-        return new TickPlan(send, cancel, giveUp) { Why = why };
+        return new TickPlan(send, cancel, giveUp, redispatched);
     }
 
     /// <summary>Empties the table (the job is cancelled or failed): every dispatch, in candidate id order.</summary>

@@ -53,10 +53,10 @@ internal sealed partial class SearchJobGrain(
         _job = job;
         try
         {
-            var space = Load(job.Spec, out var evolution);
+            var space = JobSpecs.Load(job.Spec);
             var checkpoint = await store.LoadLatestCheckpointAsync(JobId, cancellationToken);
             var state = checkpoint is null ? null : EngineState.FromJson(checkpoint.EngineStateJson);
-            Start(space, evolution, state);
+            Start(space, state);
             foreach (var r in await store.LoadOutcomesAsync(JobId, 0, cancellationToken))
             {
                 if (r.Outcome is CandidateOutcome.Rejected rej) CountRejection(rej);
@@ -84,10 +84,10 @@ internal sealed partial class SearchJobGrain(
             if (_job.Spec == spec) return Status();
             throw new InvalidOperationException($"Job {JobId} was already submitted with another spec.");
         }
-        var space = Load(spec, out var evolution);
+        var space = JobSpecs.Load(spec);
         var now = time.GetUtcNow();
         _job = new JobRecord(JobId, spec, JobState.Running, now, StartedAt: now);
-        Start(space, evolution, null);
+        Start(space, null);
         await store.SaveJobAsync(_job, _resolved);
         LogSubmitted(JobId, space.Name, _space!.Seed);
         _runningSince = time.GetTimestamp();
@@ -152,15 +152,9 @@ internal sealed partial class SearchJobGrain(
 
     // ---- the loop ----
 
-    private static SearchSpace Load(JobSpec spec, out EvolutionOptions evolution)
+    private void Start(SearchSpace space, EngineState? state)
     {
-        var space = JobSpecs.Load(spec);
-        evolution = space.Evolution;
-        return space;
-    }
-
-    private void Start(SearchSpace space, EvolutionOptions evolution, EngineState? state)
-    {
+        var evolution = space.Evolution; // with the spec's budget overrides (JobSpecs.Load)
         _space = space;
         _resolved = ResolvedJob.Of(space);
         _engine = state is null ? new EvolutionEngine(evolution, space.Seed) : EvolutionEngine.Resume(evolution, state);
@@ -240,8 +234,8 @@ internal sealed partial class SearchJobGrain(
         if (_job is null || _job.State.IsFinal()) return;
         var plan = _inFlight.Tick(workers.IsDead);
         foreach (var (d, reason) in plan.GiveUp) await ApplyAsync(d.Candidate, new CandidateOutcome.Failed(reason));
-        foreach (var old in plan.CancelOld) _ = Worker(old).Cancel();
-        foreach (var (id, why) in plan.Why) LogRedispatch(JobId, id, plan.Send.First(d => d.Candidate.Id == id).Attempt, why);
+        foreach (var old in plan.CancelOld) _ = Worker(old.Candidate, old.Attempt).Cancel();
+        foreach (var (d, why) in plan.Redispatched) LogRedispatch(JobId, d.Candidate.Id, d.Attempt, why);
         await SendAsync(plan.Send);
         await PumpAsync();
     }
@@ -390,8 +384,10 @@ internal sealed partial class SearchJobGrain(
     private TimeSpan RunningTime() =>
         _ranBefore + (_runningSince != 0 ? time.GetElapsedTime(_runningSince) : TimeSpan.Zero);
 
-    private IEvaluationWorkerGrain Worker(Dispatch d) =>
-        GrainFactory.GetGrain<IEvaluationWorkerGrain>(EvaluationKey.For(JobId, d.Candidate.Id, d.Attempt));
+    private IEvaluationWorkerGrain Worker(Dispatch d) => Worker(d.Candidate, d.Attempt);
+
+    private IEvaluationWorkerGrain Worker(Candidate candidate, int attempt) =>
+        GrainFactory.GetGrain<IEvaluationWorkerGrain>(EvaluationKey.For(JobId, candidate.Id, attempt));
 
     private async Task NotifyAsync()
     {
