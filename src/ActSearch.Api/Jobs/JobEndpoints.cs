@@ -25,8 +25,6 @@ internal static class JobEndpoints
     /// <summary>The fields of the JSON envelope (<see cref="SubmitRequest"/>); any other is refused by name.</summary>
     private static readonly string[] EnvelopeFields = ["space", "fileName", "name", "seed", "budget", "wallTime"];
 
-    private static readonly string[] States = ["queued", "running", "paused", "finished", "failed", "cancelled"];
-
     public static RouteGroupBuilder MapJobs(this IEndpointRouteBuilder app)
     {
         var jobs = app.MapGroup("/api/jobs").WithTags("Jobs");
@@ -223,10 +221,12 @@ internal static class JobEndpoints
         StoredStatus? status = null;
         if (state is { Length: > 0 })
         {
-            // One state, by its exact name: Enum.TryParse also took "running,paused" (the flags of Finished) and numbers.
-            int k = Array.FindIndex(States, n => string.Equals(n, state, StringComparison.OrdinalIgnoreCase));
-            if (k < 0) return Problems.BadRequest($"state: '{Shorten(state)}' is not one of {string.Join(", ", States)} (one state per request).");
-            status = (StoredStatus)k;
+            // One state, by its name: Enum.TryParse also took "running,paused" (the flags of Finished) and numbers.
+            var states = Enum.GetValues<StoredStatus>();
+            int k = Array.FindIndex(states, v => string.Equals(v.ToString(), state, StringComparison.OrdinalIgnoreCase));
+            if (k < 0)
+                return Problems.BadRequest($"state: '{Shorten(state)}' is not one of {string.Join(", ", states.Select(JobService.StoredState))} (one state per request).");
+            status = states[k];
         }
         if (Paging.Read(page, pageSize, out var p, out var size) is { } problem) return problem;
         return TypedResults.Ok(await jobs.ListAsync(status, p, size, cancellation));
