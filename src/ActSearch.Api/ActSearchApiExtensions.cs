@@ -112,6 +112,7 @@ public static class ActSearchApiExtensions
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } e => (e.StatusCode, "Payload too large", e.Message),
             BadHttpRequestException e => (e.StatusCode, "Bad request", e.Message),
             StorageException => (StatusCodes.Status503ServiceUnavailable, "Storage unavailable", "The database did not answer; try again later."),
+            ActSearch.Grains.JobStoreUnavailableException e => (StatusCodes.Status503ServiceUnavailable, "Storage unavailable", e.Message),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, "Client closed request", (string?)null),
             _ => (StatusCodes.Status500InternalServerError, "Internal server error", "The server failed to answer this request; its log has the details."),
         };

@@ -116,3 +116,27 @@ public sealed class InvalidJobException : ArgumentException
     [Id(0)]
     public ImmutableArray<JobProblem> Problems { get; private set; } = [];
 }
+
+/// <summary>
+/// The job's database does not answer, so a change the caller asked for (submit, pause, resume, cancel) could not be
+/// stored and was not made (a cancel is made once the database answers again). The job itself waits for the database:
+/// outcomes that arrive meanwhile are kept and written when it returns. Worth retrying later (the API answers 503).
+/// </summary>
+[GenerateSerializer, Alias("ActSearch.JobStoreUnavailableException.v1")]
+public sealed class JobStoreUnavailableException : Exception
+{
+    public JobStoreUnavailableException()
+        : base("The job's database does not answer; the change was not stored. Try again once it is back.")
+    {
+    }
+
+    public JobStoreUnavailableException(string message)
+        : base(message)
+    {
+    }
+
+    public JobStoreUnavailableException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+}

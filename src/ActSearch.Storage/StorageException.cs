@@ -15,8 +15,11 @@ public sealed class StorageException : Exception
 
     public StorageException() { }
 
-    /// <summary>True when retrying later may succeed (the server was unreachable or the transaction lost a race).</summary>
-    public bool IsTransient => InnerException is NpgsqlException { IsTransient: true };
+    /// <summary>
+    /// True when retrying later may succeed: the server was unreachable, restarting or did not answer in time, or the
+    /// transaction lost a race. False for what a retry cannot fix (a refused password, a missing database, a bad value).
+    /// </summary>
+    public bool IsTransient => InnerException is NpgsqlException { IsTransient: true } or TimeoutException;
 
     /// <summary>Turns a driver exception into one line naming the server, never the password.</summary>
     internal static StorageException From(Exception e, string? connectionString)

@@ -29,6 +29,9 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
     /// </summary>
     public static readonly TimeSpan LiveStatusWait = TimeSpan.FromSeconds(2);
 
+    /// <summary>The same wait for each job of a listing, which the UI polls: a page of jobs answers within it, busy grains or not.</summary>
+    public static readonly TimeSpan ListStatusWait = TimeSpan.FromMilliseconds(300);
+
     private readonly ConcurrentDictionary<Guid, JobView> _finalViews = new();
     private readonly ConcurrentDictionary<(Guid Job, long Candidate), FrontEntryView> _entries = new();
 
@@ -55,7 +58,7 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
         var (rows, total) = await browse.ListJobsAsync(state, page, pageSize, cancellation);
         var needTally = rows.Where(r => r.Status.IsFinal() && !_finalViews.ContainsKey(r.Id)).Select(r => r.Id).ToList();
         var tallies = needTally.Count == 0 ? [] : await browse.TallyAsync(needTally, cancellation);
-        var views = await Task.WhenAll(rows.Select(r => ViewAsync(r, tallies.GetValueOrDefault(r.Id), cancellation)));
+        var views = await Task.WhenAll(rows.Select(r => ViewAsync(r, tallies.GetValueOrDefault(r.Id), cancellation, ListStatusWait)));
         return new Paged<JobView>(views, total, page, pageSize);
     }
 
@@ -86,7 +89,7 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
             }
             else
             {
-                var status = await LiveStatusAsync(id);
+                var status = await LiveStatusAsync(id, LiveStatusWait);
                 if (status is null)
                 {
                     view = await FromStorageAsync(row, null, cancellation); // the grain is busy: what storage knows
@@ -135,12 +138,12 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
 
     // ---- views ----
 
-    private async Task<JobView> ViewAsync(StoredJob row, List<OutcomeTally>? tally, CancellationToken cancellation)
+    private async Task<JobView> ViewAsync(StoredJob row, List<OutcomeTally>? tally, CancellationToken cancellation, TimeSpan? wait = null)
     {
         if (_finalViews.TryGetValue(row.Id, out var known)) return known;
         if (!row.Status.IsFinal())
         {
-            if (await LiveStatusAsync(row.Id) is { Objectives.IsDefaultOrEmpty: false } status) return FromStatus(row, status);
+            if (await LiveStatusAsync(row.Id, wait ?? LiveStatusWait) is { Objectives.IsDefaultOrEmpty: false } status) return FromStatus(row, status);
         }
         return await FromStorageAsync(row, tally, cancellation);
     }
@@ -148,15 +151,18 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
     /// <summary>The job grains; a service without them (a tool reading a store) answers reads from storage only.</summary>
     private IGrainFactory Grains => grains ?? throw new InvalidOperationException("This job service reads a store and has no job grains.");
 
-    /// <summary>The grain's status, or null when it does not answer within <see cref="LiveStatusWait"/> (or there are no grains).</summary>
-    private async Task<JobStatus?> LiveStatusAsync(Guid id)
+    /// <summary>
+    /// The grain's status, or null when it does not answer within <paramref name="wait"/>, cannot load the job while its
+    /// database is away, or there are no grains: the caller then reads storage.
+    /// </summary>
+    private async Task<JobStatus?> LiveStatusAsync(Guid id, TimeSpan wait)
     {
         if (grains is null) return null;
         try
         {
-            return await grains.GetGrain<ISearchJobGrain>(id).GetStatus().WaitAsync(LiveStatusWait);
+            return await grains.GetGrain<ISearchJobGrain>(id).GetStatus().WaitAsync(wait);
         }
-        catch (TimeoutException)
+        catch (Exception e) when (e is TimeoutException or JobStoreUnavailableException)
         {
             return null;
         }

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using ActSearch.Evolution;
 using ActSearch.Expressions;
 using ActSearch.SearchSpaces;
+using ActSearch.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -15,6 +16,14 @@ namespace ActSearch.Grains;
 /// tells the outcomes that come back, checkpoints at every generation boundary and ends on its budget or on
 /// cancel. A timer re-dispatches candidates whose deadline passed or whose worker silo died. On activation the
 /// job continues from its latest checkpoint; outcomes recorded after that checkpoint are reused, not re-scored.
+/// <para>
+/// The store comes first: an outcome is told to the engine only once its write has committed, the job's state changes
+/// only once the new state is stored, and a checkpoint is taken only when every outcome before it is stored. While the
+/// database does not answer (a transient <see cref="StorageException"/>), outcomes that arrive wait in memory, in order,
+/// and count as in flight; no candidate is handed out; every tick tries again. Past
+/// <see cref="SearchJobOptions.StorageOutageWindow"/> the job lets go: its workers' candidates are cancelled and the
+/// grain deactivates, leaving the stored job as it was for <see cref="JobSupervisor"/> to wake once the database is back.
+/// </para>
 /// </summary>
 [GrainType("actsearch.job"), SiloRole(SiloRoles.Coordinator)]
 internal sealed partial class SearchJobGrain(
@@ -29,6 +38,7 @@ internal sealed partial class SearchJobGrain(
     private readonly DispatchTable _inFlight = new(options.Value, time);
     private readonly Dictionary<long, RecordedOutcome> _recovered = [];
     private readonly Dictionary<string, long> _rejectedByStage = new(StringComparer.Ordinal);
+    private readonly Queue<Unwritten> _unwritten = new(); // outcomes not stored yet, in the order they came
     private ObserverManager<IJobObserver>? _observers;
     private JobRecord? _job;
     private SearchSpace? _space;
@@ -40,6 +50,11 @@ internal sealed partial class SearchJobGrain(
     private bool _generationEnded;
     private int _failureRun; // candidates in a row that failed with _failureReason
     private string? _failureReason;
+    private (JobState State, string? Error)? _ending; // the final state decided, not stored yet
+    private long _storeDownSince; // timestamp of the first failed write of an outage; 0 while the store answers
+
+    /// <summary>An outcome waiting for its write. <c>Settled</c>: the engine settled it itself and knows it already.</summary>
+    private sealed record Unwritten(Candidate Candidate, CandidateOutcome Outcome, TimeSpan Spent, bool Settled);
 
     private Guid JobId => this.GetPrimaryKey();
 
@@ -48,11 +63,11 @@ internal sealed partial class SearchJobGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _observers = new ObserverManager<IJobObserver>(_options.ObserverExpiry, log);
-        var job = await store.LoadJobAsync(JobId, cancellationToken);
-        if (job is null) return;
-        _job = job;
         try
         {
+            var job = await store.LoadJobAsync(JobId, cancellationToken);
+            if (job is null) return;
+            _job = job;
             var space = JobSpecs.Load(job.Spec);
             var checkpoint = await store.LoadLatestCheckpointAsync(JobId, cancellationToken);
             var state = checkpoint is null ? null : EngineState.FromJson(checkpoint.EngineStateJson);
@@ -63,14 +78,23 @@ internal sealed partial class SearchJobGrain(
                 if (r.Candidate.Id >= (state?.NextCandidateId ?? 0)) _recovered[r.Candidate.Id] = r;
             }
         }
+        catch (StorageException e)
+        {
+            // The caller hears it in a form that crosses silos (the store's exception does not); the next call tries again.
+            LogActivationFailed(JobId, e.Message);
+            throw new JobStoreUnavailableException("The job's database does not answer, so the job cannot be loaded; try again once it is back.");
+        }
         catch (Exception e) when (e is FormatException or SearchSpaceException or ArgumentException)
         {
-            if (!job.State.IsFinal()) await FailAsync($"Cannot resume: {e.Message}");
+            if (_job!.State.IsFinal()) return;
+            BeginEnd(JobState.Failed, $"Cannot resume: {e.Message}");
+            StartTimer(); // ends the job now, or once the database answers
+            await PumpAsync();
             return;
         }
-        if (job.State.IsFinal()) return;
+        if (_job!.State.IsFinal()) return;
         LogResuming(JobId, _engine!.Generation, _recovered.Count);
-        _ranBefore = job.RunningTime;
+        _ranBefore = _job.RunningTime;
         if (IsRunning) _runningSince = time.GetTimestamp();
         StartTimer();
         await PumpAsync();
@@ -86,9 +110,10 @@ internal sealed partial class SearchJobGrain(
         }
         var space = JobSpecs.Load(spec);
         var now = time.GetUtcNow();
-        _job = new JobRecord(JobId, spec, JobState.Running, now, StartedAt: now);
+        var job = new JobRecord(JobId, spec, JobState.Running, now, StartedAt: now);
         Start(space, null);
-        await store.SaveJobAsync(_job, _resolved);
+        await StoreOrRefuseAsync(() => store.SaveJobAsync(job, _resolved));
+        _job = job;
         LogSubmitted(JobId, space.Name, _space!.Seed);
         _runningSince = time.GetTimestamp();
         StartTimer();
@@ -115,13 +140,15 @@ internal sealed partial class SearchJobGrain(
     public async Task<JobStatus> Cancel()
     {
         if (_job is null || _job.State.IsFinal()) return Status();
-        _engine!.Stop();
         foreach (var d in _inFlight.TakeAll())
         {
             if (d.Silo is not null) _ = Worker(d).Cancel(); // one-way: best effort; a late report is ignored
-            await ApplyAsync(d.Candidate, CandidateOutcome.Cancelled.Instance);
+            Enqueue(d.Candidate, CandidateOutcome.Cancelled.Instance, default);
         }
-        await EndAsync(JobState.Cancelled, null);
+        BeginEnd(JobState.Cancelled, null);
+        await PumpAsync(); // writes the outcomes and the final state
+        if (_ending is not null) throw new JobStoreUnavailableException(
+            "The job's database does not answer: the job stopped handing out candidates and will be stored as cancelled once the database is back.");
         return Status();
     }
 
@@ -146,8 +173,8 @@ internal sealed partial class SearchJobGrain(
         if (_job is null || _job.State.IsFinal()) return;
         if (_inFlight.OnReport(report, out var d) != ReportDecision.Accept) return;
         LogOutcome(JobId, report.CandidateId, report.Outcome.Kind, report.Silo, report.Attempt);
-        await ApplyAsync(d!.Candidate, report.Outcome, report.Elapsed);
-        await PumpAsync();
+        Enqueue(d!.Candidate, report.Outcome, report.Elapsed);
+        await PumpAsync(); // writes it, then tells the engine
     }
 
     // ---- the loop ----
@@ -162,13 +189,23 @@ internal sealed partial class SearchJobGrain(
         _engine.GenerationCompleted += _ => _generationEnded = true;
     }
 
-    /// <summary>Hands out candidates while the job runs and workers have room, then saves and ends what is due.</summary>
+    /// <summary>
+    /// Writes what waits for the store, ends the job when its end is decided, hands out candidates while it runs and
+    /// workers have room, then saves what is due. A store that does not answer stops the pump until the next tick.
+    /// </summary>
     private async Task PumpAsync()
     {
         try
         {
+            await FlushAsync();
+            if (_ending is { } end)
+            {
+                await EndAsync(end.State, end.Error);
+                return;
+            }
             while (IsRunning && !_engine!.IsFinished)
             {
+                await FlushAsync();
                 await SaveDueAsync(); // before asking: a checkpoint sits on a clean generation boundary
                 if (WallTimeSpent())
                 {
@@ -179,7 +216,7 @@ internal sealed partial class SearchJobGrain(
                 int room = (_options.MaxInFlight > 0 ? _options.MaxInFlight : workers.TotalSlots()) - _inFlight.Count;
                 if (room <= 0) break;
                 var batch = _engine.Ask(room);
-                await RecordSettledAsync();
+                EnqueueSettled();
                 if (batch.Count == 0) break;
                 var sends = new List<Dispatch>(batch.Count);
                 foreach (var c in batch)
@@ -193,14 +230,30 @@ internal sealed partial class SearchJobGrain(
                 }
                 await SendAsync(sends);
             }
+            await FlushAsync();
             await SaveDueAsync();
-            if (_job is { State: JobState.Running or JobState.Paused } && _engine!.IsFinished && _inFlight.Count == 0)
+            if (_ending is { } ended)
+                await EndAsync(ended.State, ended.Error);
+            else if (_job is { State: JobState.Running or JobState.Paused } && _engine!.IsFinished && _inFlight.Count == 0)
                 await EndAsync(JobState.Finished, null);
+        }
+        catch (StorageException e) when (e.IsTransient)
+        {
+            StoreDown(e); // what waits stays queued; the next tick tries again
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogJobFailed(JobId, e); // the log keeps the detail; the job's public error names no path, host or user
-            await FailAsync(PublicError(e));
+            if (_job is null || _job.State.IsFinal()) return;
+            BeginEnd(JobState.Failed, PublicError(e));
+            try
+            {
+                await EndAsync(_ending!.Value.State, _ending.Value.Error);
+            }
+            catch (StorageException s)
+            {
+                StoreDown(s);
+            }
         }
     }
 
@@ -233,30 +286,58 @@ internal sealed partial class SearchJobGrain(
     {
         if (_job is null || _job.State.IsFinal()) return;
         var plan = _inFlight.Tick(workers.IsDead);
-        foreach (var (d, reason) in plan.GiveUp) await ApplyAsync(d.Candidate, new CandidateOutcome.Failed(reason));
+        foreach (var (d, reason) in plan.GiveUp) Enqueue(d.Candidate, new CandidateOutcome.Failed(reason), default);
         foreach (var old in plan.CancelOld) _ = Worker(old.Candidate, old.Attempt).Cancel();
         foreach (var (d, why) in plan.Redispatched) LogRedispatch(JobId, d.Candidate.Id, d.Attempt, why);
         await SendAsync(plan.Send);
         await PumpAsync();
     }
 
-    /// <summary>Records the candidate's one outcome, then tells the engine. A recorded outcome wins over a new one.</summary>
-    private async Task ApplyAsync(Candidate c, CandidateOutcome outcome, TimeSpan spent = default)
+    /// <summary>Queues a candidate's outcome (from a worker, or decided here) for its write; the engine hears it once written.</summary>
+    private void Enqueue(Candidate c, CandidateOutcome outcome, TimeSpan spent)
     {
         if (outcome is CandidateOutcome.Evaluated ev && ev.Objectives.Length != _engine!.Options.Objectives.Length)
             outcome = new CandidateOutcome.Failed($"The scorer returned {ev.Objectives.Length} objective values; the search has {_engine.Options.Objectives.Length}.");
-        if (!await store.RecordOutcomeAsync(JobId, c, outcome, spent))
+        _unwritten.Enqueue(new Unwritten(c, outcome, spent, Settled: false));
+    }
+
+    /// <summary>
+    /// Queues the outcomes of candidates the engine settled itself (a known function answered from its cache, a
+    /// duplicate of its generation, one cancelled before it was handed out): every candidate has one outcome.
+    /// </summary>
+    private void EnqueueSettled()
+    {
+        foreach (var (c, outcome) in _engine!.TakeSettled())
         {
-            var recorded = await store.LoadOutcomesAsync(JobId, c.Id);
-            if (recorded.Count > 0 && recorded[0].Candidate.Id == c.Id) outcome = recorded[0].Outcome;
+            if (_recovered.Remove(c.Id, out var r) && r.Candidate.Fingerprint == c.Fingerprint) continue; // recorded before a restart
+            _unwritten.Enqueue(new Unwritten(c, outcome, default, Settled: true));
         }
-        else if (outcome is CandidateOutcome.Rejected r)
+    }
+
+    /// <summary>
+    /// Writes the queued outcomes in order. Each is told to the engine once its write committed (a recorded outcome wins
+    /// over a new one); what telling settles joins the queue. Throws the store's exception with the rest still queued.
+    /// </summary>
+    private async Task FlushAsync()
+    {
+        while (_unwritten.TryPeek(out var w))
         {
-            CountRejection(r);
+            var outcome = w.Outcome;
+            bool cached = w.Settled && outcome is not CandidateOutcome.Cancelled;
+            bool written = await store.RecordOutcomeAsync(JobId, w.Candidate, outcome, w.Spent, cached);
+            if (!written && !w.Settled)
+            {
+                var recorded = await store.LoadOutcomesAsync(JobId, w.Candidate.Id);
+                if (recorded.Count > 0 && recorded[0].Candidate.Id == w.Candidate.Id) outcome = recorded[0].Outcome;
+            }
+            _unwritten.Dequeue();
+            StoreAnswered();
+            if (w.Settled) continue;
+            if (written && outcome is CandidateOutcome.Rejected r) CountRejection(r);
+            Tell(w.Candidate, outcome);
+            EnqueueSettled();
+            StopOnSystemicFailure(outcome);
         }
-        Tell(c, outcome);
-        await RecordSettledAsync();
-        await StopOnSystemicFailureAsync(outcome);
     }
 
     /// <summary>
@@ -264,7 +345,7 @@ internal sealed partial class SearchJobGrain(
     /// after <see cref="SearchJobOptions.MaxConsecutiveFailures"/> of them, with no candidate trained in between (rejections
     /// may come between), the job stops with that error.
     /// </summary>
-    private async Task StopOnSystemicFailureAsync(CandidateOutcome outcome)
+    private void StopOnSystemicFailure(CandidateOutcome outcome)
     {
         switch (outcome)
         {
@@ -281,36 +362,27 @@ internal sealed partial class SearchJobGrain(
                 return;
         }
         if (_options.MaxConsecutiveFailures > 0 && _failureRun >= _options.MaxConsecutiveFailures && _job is { } job && !job.State.IsFinal())
-            await FailAsync($"{_failureRun} candidates in a row failed with the same error, so the job stopped: {_failureReason}");
+            BeginEnd(JobState.Failed, $"{_failureRun} candidates in a row failed with the same error, so the job stopped: {_failureReason}");
     }
 
     private void Tell(Candidate c, CandidateOutcome outcome) => _engine!.Tell(c.Id, outcome);
 
-    /// <summary>
-    /// Records the outcomes of candidates the engine settled itself (a known function answered from its cache, a
-    /// duplicate of its generation, one cancelled before it was handed out): every candidate has one outcome.
-    /// </summary>
-    private async Task RecordSettledAsync()
-    {
-        foreach (var (c, outcome) in _engine!.TakeSettled())
-        {
-            if (_recovered.Remove(c.Id, out var r) && r.Candidate.Fingerprint == c.Fingerprint) continue; // recorded before a restart
-            await store.RecordOutcomeAsync(JobId, c, outcome, cached: outcome is not CandidateOutcome.Cancelled);
-        }
-    }
-
     private void CountRejection(CandidateOutcome.Rejected r) =>
         _rejectedByStage[r.Stage] = _rejectedByStage.GetValueOrDefault(r.Stage) + 1;
 
-    /// <summary>A checkpoint at every generation boundary (the engine's state then has no unfinished generation).</summary>
+    /// <summary>
+    /// A checkpoint at every generation boundary (the engine's state then has no unfinished generation), taken once every
+    /// outcome before it is stored; the boundary stays due until the checkpoint, the front and the job row are written.
+    /// </summary>
     private async Task SaveDueAsync()
     {
-        if (!_generationEnded) return;
-        _generationEnded = false;
+        if (!_generationEnded || _unwritten.Count > 0) return;
         await store.SaveCheckpointAsync(JobId, _engine!.Generation, await CheckpointJsonAsync());
         await SaveFrontAsync();
-        _job = _job! with { RunningTime = RunningTime() };
-        await store.SaveJobAsync(_job, _resolved);
+        var job = _job! with { RunningTime = RunningTime() };
+        await store.SaveJobAsync(job, _resolved);
+        _job = job;
+        _generationEnded = false;
         await NotifyAsync();
     }
 
@@ -331,29 +403,61 @@ internal sealed partial class SearchJobGrain(
         return Task.Run(state.ToJson);
     }
 
+    /// <summary>Pause or resume: the new state holds once it is stored (else the caller hears that the database is away).</summary>
     private async Task ChangeStateAsync(JobState state)
     {
-        _ranBefore = RunningTime();
+        var ran = RunningTime();
+        var job = _job! with { State = state, RunningTime = ran };
+        await StoreOrRefuseAsync(() => store.SaveJobAsync(job, _resolved));
+        _ranBefore = ran;
         _runningSince = state == JobState.Running ? time.GetTimestamp() : 0;
-        _job = _job! with { State = state, RunningTime = _ranBefore };
-        await store.SaveJobAsync(_job, _resolved);
+        _job = job;
         LogState(JobId, state);
         await NotifyAsync();
     }
 
+    /// <summary>Runs a write that a caller asked for; a database that does not answer becomes <see cref="JobStoreUnavailableException"/>.</summary>
+    private async Task StoreOrRefuseAsync(Func<Task> write)
+    {
+        try
+        {
+            await write();
+            StoreAnswered();
+        }
+        catch (StorageException e) when (e.IsTransient)
+        {
+            StoreDown(e);
+            throw new JobStoreUnavailableException();
+        }
+    }
+
+    /// <summary>Decides the job's end: nothing more is handed out, candidates at workers are cancelled. <see cref="PumpAsync"/> stores it.</summary>
+    private void BeginEnd(JobState state, string? error)
+    {
+        _ending ??= (state, error);
+        _engine?.Stop();
+        foreach (var d in _inFlight.TakeAll().Where(d => d.Silo is not null)) _ = Worker(d).Cancel();
+    }
+
+    /// <summary>Stores the final state (with the last checkpoint and front); the job holds it only once stored.</summary>
     private async Task EndAsync(JobState state, string? error)
     {
-        _ranBefore = RunningTime();
-        _runningSince = 0;
-        _job = _job! with { State = state, FinishedAt = time.GetUtcNow(), Error = error, RunningTime = _ranBefore };
-        _generationEnded = false;
+        var ran = RunningTime();
+        var job = _job! with { State = state, FinishedAt = time.GetUtcNow(), Error = error, RunningTime = ran };
         if (_engine is not null)
         {
-            await RecordSettledAsync();
+            EnqueueSettled();
+            await FlushAsync();
             await store.SaveCheckpointAsync(JobId, _engine.Generation, await CheckpointJsonAsync());
             await SaveFrontAsync();
         }
-        await store.SaveJobAsync(_job, _resolved);
+        await store.SaveJobAsync(job, _resolved);
+        StoreAnswered();
+        _ranBefore = ran;
+        _runningSince = 0;
+        _job = job;
+        _ending = null;
+        _generationEnded = false;
         _timer?.Dispose();
         _timer = null;
         LogState(JobId, state);
@@ -361,16 +465,37 @@ internal sealed partial class SearchJobGrain(
     }
 
     /// <summary>What a job's public error says of an exception: storage failures without their connection details.</summary>
-    internal static string PublicError(Exception e) => e is ActSearch.Storage.StorageException
-        ? "The database did not answer while the job was recording its progress (the coordinator's log has the details)."
+    internal static string PublicError(Exception e) => e is StorageException
+        ? "The database refused what the job was recording (the coordinator's log has the details)."
         : $"{e.GetType().Name}: {e.Message}";
 
-    private async Task FailAsync(string error)
+    /// <summary>
+    /// A write failed because the database does not answer. The first failure of an outage is logged; past the outage
+    /// window the job lets go (see the class summary).
+    /// </summary>
+    private void StoreDown(StorageException e)
     {
-        if (_job is null || _job.State.IsFinal()) return;
-        _engine?.Stop();
+        if (_storeDownSince == 0)
+        {
+            _storeDownSince = time.GetTimestamp();
+            LogStoreDown(JobId, e.Message, _unwritten.Count, _options.StorageOutageWindow);
+            return;
+        }
+        if (time.GetElapsedTime(_storeDownSince) < _options.StorageOutageWindow) return;
+        LogStoreGaveUp(JobId, _options.StorageOutageWindow, _unwritten.Count + _inFlight.Count);
         foreach (var d in _inFlight.TakeAll().Where(d => d.Silo is not null)) _ = Worker(d).Cancel();
-        await EndAsync(JobState.Failed, error);
+        _unwritten.Clear();
+        _timer?.Dispose();
+        _timer = null;
+        _job = null; // answers as unknown until it deactivates; the next activation reads the store again
+        DeactivateOnIdle();
+    }
+
+    private void StoreAnswered()
+    {
+        if (_storeDownSince == 0) return;
+        LogStoreBack(JobId, time.GetElapsedTime(_storeDownSince), _unwritten.Count);
+        _storeDownSince = 0;
     }
 
     private void StartTimer() => _timer ??= this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(_options.TickInterval, _options.TickInterval)
@@ -410,7 +535,7 @@ internal sealed partial class SearchJobGrain(
             JobId, spec.Name, spec.Owner, _job.State, _space?.Seed ?? 0,
             e?.Options.Budget.Evaluations, e?.Options.Budget.WallTime,
             e?.Generation ?? 0, stats.Scored, stats.Evaluated, stats.Rejected, stats.Failed, stats.Cancelled, stats.CacheHits,
-            _inFlight.Count, _inFlight.Redispatched,
+            _inFlight.Count + _unwritten.Count(w => !w.Settled), _inFlight.Redispatched, // an outcome counts as in flight until stored
             _rejectedByStage.ToImmutableDictionary(StringComparer.Ordinal),
             e is null ? [] : [.. e.Options.Objectives.Select(o => o.Key)],
             best, front, _job.StartedAt, _job.FinishedAt, RunningTime(), _job.Error);
@@ -440,6 +565,18 @@ internal sealed partial class SearchJobGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: candidate {CandidateId} dispatched again (attempt {Attempt}): {Why}.")]
     private partial void LogRedispatch(Guid jobId, long candidateId, int attempt, string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the database does not answer ({Reason}); {Waiting} outcomes wait in memory, nothing new is handed out, and every tick tries again for up to {Window}.")]
+    private partial void LogStoreDown(Guid jobId, string reason, int waiting, TimeSpan window);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: the database answers again after {Outage}; {Waiting} outcomes still to write.")]
+    private partial void LogStoreBack(Guid jobId, TimeSpan outage, int waiting);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: the database has not answered for {Window}; the job lets go of {Lost} candidates (trained again after it resumes) and waits, as stored, for the supervisor to wake it.")]
+    private partial void LogStoreGaveUp(Guid jobId, TimeSpan window, int lost);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} cannot activate: {Reason}")]
+    private partial void LogActivationFailed(Guid jobId, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} failed.")]
     private partial void LogJobFailed(Guid jobId, Exception error);

@@ -41,6 +41,18 @@ public sealed class SearchJobOptions
     [Range(0, 100_000)]
     public int MaxInFlight { get; set; }
 
+    /// <summary>
+    /// How long a job waits for a database that does not answer, keeping the outcomes that arrive in memory (written, in
+    /// order, when it answers). Past it the job lets go of what it holds and deactivates; the supervisor resumes it from
+    /// the store once the database is back (see <see cref="WakeInterval"/>).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "365.00:00:00")]
+    public TimeSpan StorageOutageWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often a coordinator looks for unfinished jobs in the store and wakes those not running (as it does at start).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "365.00:00:00")]
+    public TimeSpan WakeInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How long a progress subscription lasts without being renewed.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "365.00:00:00")]
     public TimeSpan ObserverExpiry { get; set; } = TimeSpan.FromMinutes(5);
