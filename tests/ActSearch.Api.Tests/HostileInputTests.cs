@@ -34,6 +34,21 @@ public sealed class HostileInputTests(JobsServer fixture) : IClassFixture<JobsSe
     private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
 
     [Fact]
+    public async Task A_population_of_100000_under_a_budget_of_4_makes_4_candidates_and_the_job_list_keeps_answering()
+    {
+        string yaml = TestSpaces.Regression(budget: 4).Replace("population: 8", "population: 100000", StringComparison.Ordinal);
+        var job = await Server.SubmitAsync(yaml, "?name=huge-population");
+        string id = job.GetProperty("id").GetString()!;
+        var list = Server.GetJsonAsync("/api/jobs?pageSize=100"); // while the job runs: a hang would time the test out
+        Assert.True((await list).GetProperty("total").GetInt64() >= 1);
+        var done = await Server.UntilFinalAsync(id);
+        Assert.Equal("finished", done.GetProperty("state").GetString());
+        Assert.Equal(4, done.GetProperty("scored").GetInt64());
+        Assert.Equal(0, done.GetProperty("cancelled").GetInt64()); // nothing bred beyond the budget, so nothing to cancel
+        Assert.True(await Server.ScalarAsync("SELECT count(*) FROM outcomes WHERE job_id = $1", Guid.Parse(id)) <= 4);
+    }
+
+    [Fact]
     public async Task A_lone_surrogate_in_a_json_body_is_400_not_500()
     {
         string detail = await BadRequestAsync(Post("/api/jobs", Json("{\"space\": \"\\ud800\"}")));

@@ -186,6 +186,24 @@ public class EngineTests
     }
 
     [Fact]
+    public void A_population_larger_than_the_budget_breeds_only_what_the_budget_can_score()
+    {
+        var huge = TestSearches.Options(budget: 4) with { Selection = TestSearches.Options().Selection with { PopulationSize = 100_000 } };
+        var engine = new EvolutionEngine(huge, 21);
+        var asked = engine.Ask(int.MaxValue);
+        Assert.Equal(4, asked.Count);
+        Assert.Equal(4, engine.ExportState().NextCandidateId); // nothing made beyond them
+        var scorer = TestSearches.Scorer();
+        foreach (var c in asked) engine.Tell(c.Id, scorer.Score(c));
+        Assert.True(engine.IsFinished);
+        Assert.Equal(0, engine.Statistics.Cancelled);
+
+        // The same first candidates as a population the budget fits: capping draws nothing differently.
+        var fitting = new EvolutionEngine(TestSearches.Options(budget: 4) with { Selection = TestSearches.Options().Selection with { PopulationSize = 4 } }, 21);
+        Assert.Equal(asked.Select(c => c.Fingerprint), fitting.Ask(int.MaxValue).Select(c => c.Fingerprint));
+    }
+
+    [Fact]
     public async Task RunAsync_drives_the_search_to_its_budget_and_cancellation_ends_in_flight_candidates_cancelled()
     {
         var engine = new EvolutionEngine(TestSearches.Options(budget: 120), 10);

@@ -222,6 +222,10 @@ public sealed class EvolutionEngine
         var sel = Options.Selection;
         bool initial = _generation == 0 || _population.Count == 0;
         int count = _generation == 0 ? sel.PopulationSize : sel.OffspringPerGeneration;
+        // Never breed what the budget cannot score: a population of 100,000 under a budget of 4 breeds 4 (the rest would
+        // only be made, fingerprinted and cancelled). A generation is bred when the one before has ended, so nothing is
+        // in flight and at least one evaluation is left.
+        if (Options.Budget.Evaluations is { } budget) count = (int)Math.Min(count, Math.Max(1, budget - _scored));
         _current = new List<Entry>(count);
         for (int i = 0; i < count; i++)
         {
