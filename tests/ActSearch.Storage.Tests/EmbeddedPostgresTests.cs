@@ -32,6 +32,37 @@ public sealed class EmbeddedPostgresTests : IDisposable
     }
 
     [Fact]
+    public async Task ActSearch_signs_in_as_a_plain_role_that_owns_its_database_and_cannot_read_the_servers_files()
+    {
+        await using (var server = await EmbeddedPostgres.StartAsync(Options()))
+        {
+            // What a data directory from before the application role looks like: tables the superuser made and owns.
+            await using var old = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(server.AdminConnectionString) { Database = "actsearch" }.ConnectionString);
+            await old.OpenAsync();
+            await using var create = new Npgsql.NpgsqlCommand("CREATE TABLE made_by_superuser (id bigserial PRIMARY KEY, note text)", old);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        await using var again = await EmbeddedPostgres.StartAsync(Options());
+        await using var storage = await ActSearchStorage.OpenAsync(new StorageOptions { ConnectionString = again.ConnectionString }); // migrations run as the role
+        await storage.Jobs.CreateAsync(Samples.Job());
+        await using var app = new Npgsql.NpgsqlConnection(again.ConnectionString);
+        await app.OpenAsync();
+        Assert.Equal("actsearch_app", await ScalarAsync(app, "SELECT current_user"));
+        Assert.Equal(false, await ScalarAsync(app, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"));
+        Assert.Equal("actsearch_app", await ScalarAsync(app, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"));
+        Assert.Equal(1L, await ScalarAsync(app, "WITH n AS (INSERT INTO made_by_superuser (note) VALUES ('handed over') RETURNING id) SELECT count(*) FROM n"));
+        var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => ScalarAsync(app, "SELECT pg_read_file('PG_VERSION')"));
+        Assert.Equal(Npgsql.PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+
+        static async Task<object?> ScalarAsync(Npgsql.NpgsqlConnection c, string sql)
+        {
+            await using var command = new Npgsql.NpgsqlCommand(sql, c);
+            return await command.ExecuteScalarAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_stale_pid_file_after_a_crash_does_not_block_the_next_start()
     {
         await (await EmbeddedPostgres.StartAsync(Options())).DisposeAsync();

@@ -18,8 +18,19 @@ public sealed record EmbeddedPostgresOptions
 
     public string Database { get; init; } = "actsearch";
 
-    /// <summary>The cluster's superuser (the server trusts only its owner's Unix socket, or this user with a password on TCP).</summary>
+    /// <summary>
+    /// The cluster's superuser (initdb's bootstrap user): it creates <see cref="Database"/> and <see cref="AppUser"/> and
+    /// hands the database to it; ActSearch itself never signs in as it. The server trusts only its owner's Unix socket,
+    /// or a password on TCP.
+    /// </summary>
     public string User { get; init; } = "actsearch";
+
+    /// <summary>
+    /// The role ActSearch signs in as (<see cref="EmbeddedPostgres.ConnectionString"/>): it owns <see cref="Database"/>, its
+    /// schema and its tables, and nothing more: not a superuser, so no <c>pg_read_file</c>, no <c>COPY ... PROGRAM</c>,
+    /// no other database. Data directories made before this role existed are handed over to it at their next start.
+    /// </summary>
+    public string AppUser { get; init; } = "actsearch_app";
 
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -76,11 +87,11 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     public string DataDirectory => Options.DataDirectory;
 
-    /// <summary>Connection string of the ActSearch database on this server.</summary>
+    /// <summary>Connection string of the ActSearch database on this server, as <see cref="EmbeddedPostgresOptions.AppUser"/>.</summary>
     public string ConnectionString { get; }
 
-    /// <summary>The same server's maintenance database (for CREATE DATABASE).</summary>
-    public string AdminConnectionString => new NpgsqlConnectionStringBuilder(ConnectionString) { Database = "postgres" }.ConnectionString;
+    /// <summary>The same server's maintenance database as its superuser (for CREATE DATABASE and roles; tests use it).</summary>
+    public string AdminConnectionString => new NpgsqlConnectionStringBuilder(ConnectionString) { Database = "postgres", Username = Options.User }.ConnectionString;
 
     public int MajorVersion => _binaries.MajorVersion;
 
@@ -220,7 +231,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         {
             Host = socketDir ?? "127.0.0.1",
             Port = port,
-            Username = options.User,
+            Username = options.AppUser,
             Database = options.Database,
         };
         if (socketDir is null && File.Exists(PasswordFile(dir))) b.Password = File.ReadAllText(PasswordFile(dir)).Trim();
@@ -241,7 +252,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 if (await exists.ExecuteScalarAsync(ct).ConfigureAwait(false) is null)
                 {
                     // Identifiers cannot be parameters; quote it as PostgreSQL would.
-                    await using var create = new NpgsqlCommand($"CREATE DATABASE \"{Options.Database.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", c);
+                    await using var create = new NpgsqlCommand($"CREATE DATABASE {Ident(Options.Database)}", c);
                     try
                     {
                         await create.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
@@ -251,6 +262,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                         // Another process created it first.
                     }
                 }
+                await HandOverAsync(c, ct).ConfigureAwait(false);
                 return;
             }
             catch (NpgsqlException e) when (e.IsTransient && DateTime.UtcNow < deadline)
@@ -263,6 +275,59 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Makes <see cref="EmbeddedPostgresOptions.AppUser"/> (a plain login role, with the cluster's password for TCP) and gives
+    /// it the database, its public schema and everything in it (tables, views, free sequences, functions); at every start,
+    /// so a data directory whose tables the superuser made (before this role existed) is handed over too.
+    /// </summary>
+    private async Task HandOverAsync(NpgsqlConnection admin, CancellationToken ct)
+    {
+        string app = Ident(Options.AppUser);
+        string password = File.Exists(PasswordFile(DataDirectory)) ? (await File.ReadAllTextAsync(PasswordFile(DataDirectory), ct).ConfigureAwait(false)).Trim() : "";
+        string attributes = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS" + (password.Length > 0 ? $" PASSWORD {Literal(password)}" : "");
+        await ExecuteAsync(admin, $"""
+            DO $do$ BEGIN
+              IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {Literal(Options.AppUser)}) THEN CREATE ROLE {app}; END IF;
+            END $do$;
+            ALTER ROLE {app} {attributes};
+            ALTER DATABASE {Ident(Options.Database)} OWNER TO {app};
+            """, ct).ConfigureAwait(false);
+
+        var inDatabase = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = Options.Database }.ConnectionString;
+        await using var db = new NpgsqlConnection(inDatabase);
+        await db.OpenAsync(ct).ConfigureAwait(false);
+        await ExecuteAsync(db, $"""
+            ALTER SCHEMA public OWNER TO {app};
+            DO $do$ DECLARE statement text; BEGIN
+              FOR statement IN
+                SELECT format('ALTER %s %s OWNER TO %I',
+                         CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+                         c.oid::regclass, {Literal(Options.AppUser)})
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') AND c.relowner <> {Literal(Options.AppUser)}::regrole
+                  AND NOT (c.relkind = 'S' AND EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i')))
+                UNION ALL
+                SELECT format('ALTER ROUTINE %s OWNER TO %I', p.oid::regprocedure, {Literal(Options.AppUser)})
+                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = 'public' AND p.proowner <> {Literal(Options.AppUser)}::regrole
+              LOOP
+                EXECUTE statement;
+              END LOOP;
+            END $do$;
+            """, ct).ConfigureAwait(false);
+
+        static async Task ExecuteAsync(NpgsqlConnection c, string sql, CancellationToken ct)
+        {
+            await using var command = new NpgsqlCommand(sql, c);
+            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    // Names and the password are ActSearch's own settings, not user input; quoted anyway, as PostgreSQL quotes them.
+    private static string Ident(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    private static string Literal(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
 
     private sealed record Postmaster(int Pid, int Port, string? SocketDirectory);
 
