@@ -34,6 +34,12 @@ public sealed class ActSearchOptions
     /// <summary>ACTSEARCH_DATA: the proxy tasks' data folder (the full Fashion-MNIST, say); unset, the repository's <c>data/</c>.</summary>
     public string? Data { get; set; }
 
+    /// <summary>
+    /// ACTSEARCH_FASHION_MNIST: <c>full</c> for Debian's full set (package dataset-fashion-mnist), or a folder with the four
+    /// IDX files; unset, the subset in the data folder.
+    /// </summary>
+    public string? FashionMnist { get; set; }
+
     /// <summary>ACTSEARCH_HOME: where ActSearch keeps local data.</summary>
     public string Home { get; set; } = DefaultHome();
 
@@ -106,8 +112,12 @@ public sealed class ActSearchOptions
         return options;
     }
 
-    /// <summary>Points the data loaders at <see cref="Data"/> (the repository's <c>data/</c> when unset).</summary>
-    public void ApplyData() => DataSets.UseDirectory(Data);
+    /// <summary>Points the data loaders at <see cref="Data"/> (the repository's <c>data/</c> when unset) and <see cref="FashionMnist"/>.</summary>
+    public void ApplyData()
+    {
+        DataSets.UseDirectory(Data);
+        DataSets.UseFashionMnist(FashionMnist);
+    }
 
     internal static IPEndPoint? ParseEndpoint(string text)
     {
@@ -146,6 +156,17 @@ public sealed class ActSearchOptionsValidator : IValidateOptions<ActSearchOption
             errors.Add($"ACTSEARCH_DB_POOL_SIZE is {options.DbPoolSize}; use 1 to 1000 (and well below the server's max_connections).");
         if (options.Data is { Length: > 0 } data && !Directory.Exists(data))
             errors.Add($"ACTSEARCH_DATA is '{data}', which is not a folder.");
+        if (options.FashionMnist is { Length: > 0 } fmnist)
+        {
+            try
+            {
+                DataSets.FashionMnistFolderFor(fmnist);
+            }
+            catch (DirectoryNotFoundException e)
+            {
+                errors.Add($"ACTSEARCH_FASHION_MNIST is '{fmnist}': {e.Message}");
+            }
+        }
         if (options.SiloPort is < 1 or > 65535)
             errors.Add($"ACTSEARCH_SILO_PORT is {options.SiloPort}; use 1 to 65535.");
         if (options.GatewayPort is < 0 or > 65535)

@@ -1,3 +1,4 @@
+using ActSearch.Evaluation.Data;
 using ActSearch.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -47,4 +48,54 @@ public sealed class HostingTests
         Assert.Contains(e.Failures, f => f.Contains("ACTSEARCH_DB", StringComparison.Ordinal));
         Assert.Contains(e.Failures, f => f.Contains("ACTSEARCH_PRIMARY_SILO", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void The_full_Fashion_MNIST_is_asked_for_by_name_and_its_absence_stops_the_start_saying_what_to_install()
+    {
+        if (Directory.Exists(DataSets.DebianFashionMnist))
+        {
+            Assert.Equal("full", Read(("ACTSEARCH_FASHION_MNIST", "full")).FashionMnist); // installed here: accepted
+        }
+        else
+        {
+            var e = Assert.Throws<OptionsValidationException>(() => Read(("ACTSEARCH_FASHION_MNIST", "full")));
+            var failure = Assert.Single(e.Failures);
+            Assert.Contains("ACTSEARCH_FASHION_MNIST", failure, StringComparison.Ordinal);
+            Assert.Contains("dataset-fashion-mnist", failure, StringComparison.Ordinal);
+        }
+        var missing = Assert.Throws<OptionsValidationException>(() => Read(("ACTSEARCH_FASHION_MNIST", "/no/such/folder")));
+        Assert.Contains("/no/such/folder", Assert.Single(missing.Failures), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_Fashion_MNIST_folder_is_where_the_loader_reads_the_four_IDX_files()
+    {
+        string subset = Path.Combine(DataSets.DefaultDirectory(), DataSets.FashionMnistFolder);
+        var folder = Directory.CreateTempSubdirectory("fmnist-");
+        try
+        {
+            // Only the test split's files differ from the subset: the copy keeps 10 test images.
+            foreach (var file in Directory.GetFiles(subset, "train-*")) File.Copy(file, Path.Combine(folder.FullName, Path.GetFileName(file)));
+            var (_, test) = DataSets.FashionMnist();
+            var cut = new IdxArray([10, 28, 28], [.. ReadIdx(subset, "t10k-images-idx3-ubyte", 3).Data.Take(10 * 28 * 28)]);
+            IdxFile.Write(Path.Combine(folder.FullName, "t10k-images-idx3-ubyte"), cut);
+            IdxFile.Write(Path.Combine(folder.FullName, "t10k-labels-idx1-ubyte"),
+                new IdxArray([10], [.. ReadIdx(subset, "t10k-labels-idx1-ubyte", 1).Data.Take(10)]));
+
+            var options = Read(("ACTSEARCH_FASHION_MNIST", folder.FullName));
+            options.ApplyData();
+            var (train, chosen) = DataSets.FashionMnist();
+            Assert.Equal(10, chosen.Count);
+            Assert.NotEqual(test.Count, chosen.Count);
+            Assert.True(train.Count > 0);
+        }
+        finally
+        {
+            DataSets.UseFashionMnist(null);
+            folder.Delete(recursive: true);
+        }
+    }
+
+    private static IdxArray ReadIdx(string folder, string name, int rank) =>
+        IdxFile.Read(Path.Combine(folder, name + ".gz"), rank);
 }

@@ -9,6 +9,13 @@ namespace ActSearch.Evaluation.Data;
 public static class DataSets
 {
     private static string? _configured;
+    private static string? _fashionMnist;
+
+    /// <summary>Where Debian's <c>dataset-fashion-mnist</c> package puts the full set (70,000 images, the four standard files).</summary>
+    public const string DebianFashionMnist = "/usr/share/datasets/fashion-mnist";
+
+    /// <summary>The word that asks for the full Fashion-MNIST from <see cref="DebianFashionMnist"/>.</summary>
+    public const string Full = "full";
 
     public const string FashionMnistFolder = "fashion-mnist";
     public const string BreastCancerFolder = "breast-cancer-wisconsin";
@@ -23,6 +30,29 @@ public static class DataSets
         if (directory is { Length: > 0 } && !Directory.Exists(directory))
             throw new DirectoryNotFoundException($"The data folder '{directory}' does not exist.");
         _configured = directory is { Length: > 0 } ? directory : null;
+    }
+
+    /// <summary>
+    /// Where later loads of Fashion-MNIST without a directory argument read its four IDX files: <see cref="Full"/> for
+    /// Debian's full set, a folder, or null for <c>fashion-mnist/</c> in the data folder (the committed subset).
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist, or the full set is asked for and not installed.</exception>
+    public static void UseFashionMnist(string? folder)
+    {
+        _fashionMnist = folder is { Length: > 0 } ? FashionMnistFolderFor(folder) : null;
+    }
+
+    /// <summary>The folder a Fashion-MNIST setting names (<see cref="Full"/>: Debian's), checked to exist.</summary>
+    /// <exception cref="DirectoryNotFoundException">With what to install or set.</exception>
+    public static string FashionMnistFolderFor(string setting)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(setting);
+        bool full = string.Equals(setting, Full, StringComparison.OrdinalIgnoreCase);
+        string folder = full ? DebianFashionMnist : setting;
+        if (Directory.Exists(folder)) return folder;
+        throw new DirectoryNotFoundException(full
+            ? $"The full Fashion-MNIST is not installed ({DebianFashionMnist} is missing): install Debian's dataset-fashion-mnist package, or name a folder holding its four IDX files."
+            : $"The Fashion-MNIST folder '{folder}' does not exist.");
     }
 
     /// <summary>
@@ -45,11 +75,12 @@ public static class DataSets
 
     /// <summary>
     /// Fashion-MNIST from a folder with the four standard file names (gzipped or plain): 28x28 grey images as
-    /// [1, 28, 28] floats scaled to [0, 1], ten classes.
+    /// [1, 28, 28] floats scaled to [0, 1], ten classes. Without a directory: the folder <see cref="UseFashionMnist"/> set,
+    /// else <c>fashion-mnist/</c> in the data folder.
     /// </summary>
     public static (Dataset Train, Dataset Test) FashionMnist(string? directory = null)
     {
-        string dir = Path.Combine(directory ?? DefaultDirectory(), FashionMnistFolder);
+        string dir = directory is null && _fashionMnist is { } chosen ? chosen : Path.Combine(directory ?? DefaultDirectory(), FashionMnistFolder);
         return (LoadIdxPair(dir, "train", "fashion-mnist/train"), LoadIdxPair(dir, "t10k", "fashion-mnist/test"));
     }
 
