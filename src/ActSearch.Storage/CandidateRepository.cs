@@ -27,6 +27,27 @@ public sealed class CandidateRepository
             await WriteScoresAsync(c, scores, ct).ConfigureAwait(false);
         }, cancellation);
 
+    /// <summary>
+    /// Stores candidates that end Cancelled (what a stopped job never handed out), each with its outcome, in one
+    /// transaction; a candidate that has an outcome already keeps it. With <paramref name="createMissingJob"/>, a job
+    /// without a row gets a stub first. One COPY per table instead of a transaction per candidate: a stopped job with a
+    /// generation of 100,000 writes its cancelled candidates in seconds, not minutes.
+    /// </summary>
+    public Task AddCancelledAsync(IReadOnlyList<CandidateRecord> candidates, bool createMissingJob = false, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        if (candidates.Count == 0) return Task.CompletedTask;
+        OutcomeRecord[] outcomes = [.. candidates.Select(c => new OutcomeRecord.Cancelled(c.JobId, c.Id, TimeSpan.Zero))];
+        return _db.InTransactionAsync(async (c, tx, ct) =>
+        {
+            if (createMissingJob)
+                foreach (var job in candidates.Select(r => r.JobId).Distinct())
+                    await JobRepository.EnsureAsync(c, tx, job, ct).ConfigureAwait(false);
+            await WriteCandidatesAsync(c, candidates, ct).ConfigureAwait(false);
+            await WriteOutcomesAsync(c, outcomes, ct).ConfigureAwait(false);
+        }, cancellation);
+    }
+
     public async Task<CandidateRecord?> GetAsync(Guid jobId, long id, CancellationToken cancellation = default) =>
         (await _db.QueryAsync($"{SelectCandidates} WHERE job_id = $1 AND id = $2", ReadCandidate, cancellation, jobId, id).ConfigureAwait(false))
             .FirstOrDefault();

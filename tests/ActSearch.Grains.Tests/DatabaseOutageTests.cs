@@ -241,6 +241,12 @@ public sealed class StorageOutageWindowTests : IAsyncLifetime
             return await Inner.RecordOutcomeAsync(jobId, candidate, outcome, spent, cached, cancellation);
         }
 
+        public async Task RecordCancelledAsync(Guid jobId, IReadOnlyList<Candidate> candidates, CancellationToken cancellation = default)
+        {
+            await Check();
+            await Inner.RecordCancelledAsync(jobId, candidates, cancellation);
+        }
+
         public async Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesAsync(Guid jobId, long fromCandidateId = 0, CancellationToken cancellation = default)
         {
             await Check();

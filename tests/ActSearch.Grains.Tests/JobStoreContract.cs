@@ -92,6 +92,22 @@ public abstract class JobStoreContract
     }
 
     [Fact]
+    public async Task Cancelled_candidates_are_recorded_in_one_batch_and_an_outcome_stored_before_stays()
+    {
+        var store = CreateStore();
+        var id = Guid.NewGuid();
+        Assert.True(await store.RecordOutcomeAsync(id, Candidate(2), new CandidateOutcome.Evaluated([0.5])));
+        await store.RecordCancelledAsync(id, [.. Enumerable.Range(0, 5).Select(i => Candidate(i))]);
+        await store.RecordCancelledAsync(id, [Candidate(4)]); // repeated: nothing twice
+
+        var all = await store.LoadOutcomesAsync(id);
+        Assert.Equal([0L, 1L, 2L, 3L, 4L], all.Select(o => o.Candidate.Id));
+        Assert.Equal(["cancelled", "cancelled", "evaluated", "cancelled", "cancelled"], all.Select(o => o.Outcome.Kind));
+        Assert.All(all, o => Assert.False(o.Cached));
+        Assert.Equal(Candidate(3).Genome, all[3].Candidate.Genome);
+    }
+
+    [Fact]
     public async Task Concurrent_reports_of_one_candidate_record_one_outcome()
     {
         var store = CreateStore();

@@ -80,6 +80,7 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
     {
         var row = await storage.Jobs.GetAsync(id, cancellation);
         if (row?.Details is null) yield break;
+        JobView? last = null;
         while (!cancellation.IsCancellationRequested)
         {
             JobView view;
@@ -92,7 +93,9 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
                 var status = await LiveStatusAsync(id, LiveStatusWait);
                 if (status is null)
                 {
-                    view = await FromStorageAsync(row, null, cancellation); // the grain is busy: what storage knows
+                    // The grain is busy: what storage knows, once; after that the last view again (a hundred streams
+                    // reading storage every poll while the job is busy writing would take its connections).
+                    view = last ?? await FromStorageAsync(row, null, cancellation);
                 }
                 else if (status.IsFinal || status.Objectives.IsDefaultOrEmpty)
                 {
@@ -105,7 +108,7 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
                     view = FromStatus(row, status);
                 }
             }
-            yield return view;
+            yield return last = view;
             if (view.IsFinal) yield break;
             await Task.Delay(poll, cancellation);
         }

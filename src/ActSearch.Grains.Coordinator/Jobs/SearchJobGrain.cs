@@ -45,6 +45,7 @@ internal sealed partial class SearchJobGrain(
     private ResolvedJob? _resolved; // what the store writes into its columns: resolved here, where the space is parsed
     private EvolutionEngine? _engine;
     private IGrainTimer? _timer;
+    private IGrainTimer? _continuation; // a pump that ran out of turn time goes on here
     private TimeSpan _ranBefore; // running time up to _runningSince
     private long _runningSince; // 0 while not running
     private bool _generationEnded;
@@ -146,8 +147,8 @@ internal sealed partial class SearchJobGrain(
             Enqueue(d.Candidate, CandidateOutcome.Cancelled.Instance, default);
         }
         BeginEnd(JobState.Cancelled, null);
-        await PumpAsync(); // writes the outcomes and the final state
-        if (_ending is not null) throw new JobStoreUnavailableException(
+        await PumpAsync(); // writes the outcomes and the final state (or starts to: a long queue goes on in later turns)
+        if (_ending is not null && _storeDownSince != 0) throw new JobStoreUnavailableException(
             "The job's database does not answer: the job stopped handing out candidates and will be stored as cancelled once the database is back.");
         return Status();
     }
@@ -197,7 +198,7 @@ internal sealed partial class SearchJobGrain(
     {
         try
         {
-            await FlushAsync();
+            if (!await FlushAsync()) return; // the rest in a later turn
             if (_ending is { } end)
             {
                 await EndAsync(end.State, end.Error);
@@ -205,7 +206,7 @@ internal sealed partial class SearchJobGrain(
             }
             while (IsRunning && !_engine!.IsFinished)
             {
-                await FlushAsync();
+                if (!await FlushAsync()) return;
                 await SaveDueAsync(); // before asking: a checkpoint sits on a clean generation boundary
                 if (WallTimeSpent())
                 {
@@ -230,7 +231,7 @@ internal sealed partial class SearchJobGrain(
                 }
                 await SendAsync(sends);
             }
-            await FlushAsync();
+            if (!await FlushAsync()) return;
             await SaveDueAsync();
             if (_ending is { } ended)
                 await EndAsync(ended.State, ended.Error);
@@ -317,13 +318,26 @@ internal sealed partial class SearchJobGrain(
     /// <summary>
     /// Writes the queued outcomes in order. Each is told to the engine once its write committed (a recorded outcome wins
     /// over a new one); what telling settles joins the queue. Throws the store's exception with the rest still queued.
+    /// False when the turn's time (<see cref="SearchJobOptions.MaxTurn"/>) ran out first: the rest is written in a turn
+    /// of its own that starts at once, after the calls waiting for this grain (a status, a cancel) had theirs.
     /// </summary>
-    private async Task FlushAsync()
+    private async Task<bool> FlushAsync()
     {
+        long started = time.GetTimestamp();
         while (_unwritten.TryPeek(out var w))
         {
+            if (time.GetElapsedTime(started) >= _options.MaxTurn)
+            {
+                ContinueSoon();
+                return false;
+            }
+            if (w is { Settled: true, Outcome: CandidateOutcome.Cancelled })
+            {
+                await WriteCancelledAsync();
+                continue;
+            }
             var outcome = w.Outcome;
-            bool cached = w.Settled && outcome is not CandidateOutcome.Cancelled;
+            bool cached = w.Settled;
             bool written = await store.RecordOutcomeAsync(JobId, w.Candidate, outcome, w.Spent, cached);
             if (!written && !w.Settled)
             {
@@ -338,7 +352,30 @@ internal sealed partial class SearchJobGrain(
             EnqueueSettled();
             StopOnSystemicFailure(outcome);
         }
+        return true;
     }
+
+    /// <summary>The settled cancellations at the head of the queue (a stopped generation's), up to 5,000 in one write.</summary>
+    private async Task WriteCancelledAsync()
+    {
+        var batch = new List<Candidate>();
+        foreach (var w in _unwritten)
+        {
+            if (w is not { Settled: true, Outcome: CandidateOutcome.Cancelled } || batch.Count == 5000) break;
+            batch.Add(w.Candidate);
+        }
+        await store.RecordCancelledAsync(JobId, batch);
+        for (int i = 0; i < batch.Count; i++) _unwritten.Dequeue();
+        StoreAnswered();
+    }
+
+    /// <summary>Runs <see cref="PumpAsync"/> again in a turn of its own, queued behind the calls already waiting.</summary>
+    private void ContinueSoon() => _continuation ??= this.RegisterGrainTimer(async _ =>
+    {
+        _continuation?.Dispose();
+        _continuation = null;
+        await PumpAsync();
+    }, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = false });
 
     /// <summary>
     /// A run of candidates failing with one error is not the candidates' fault (no data folder, a broken device, no worker):
@@ -447,8 +484,7 @@ internal sealed partial class SearchJobGrain(
         if (_engine is not null)
         {
             EnqueueSettled();
-            await FlushAsync();
-            await store.SaveCheckpointAsync(JobId, _engine.Generation, await CheckpointJsonAsync());
+            if (!await FlushAsync()) return; // ends in a later turn, once every outcome is written
             await SaveFrontAsync();
         }
         await store.SaveJobAsync(job, _resolved);

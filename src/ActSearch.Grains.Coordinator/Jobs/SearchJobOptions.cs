@@ -53,6 +53,14 @@ public sealed class SearchJobOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "365.00:00:00")]
     public TimeSpan WakeInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long one turn of a job may spend writing outcomes before it lets the calls waiting for it (status reads,
+    /// cancel) go first and continues in a turn of its own: a job that settles thousands of duplicates at once (a huge
+    /// first generation) stays responsive.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    public TimeSpan MaxTurn { get; set; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>How long a progress subscription lasts without being renewed.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "365.00:00:00")]
     public TimeSpan ObserverExpiry { get; set; } = TimeSpan.FromMinutes(5);

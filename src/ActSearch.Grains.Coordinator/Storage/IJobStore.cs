@@ -98,6 +98,12 @@ public interface IJobStore
     /// </summary>
     Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, TimeSpan spent = default, bool cached = false, CancellationToken cancellation = default);
 
+    /// <summary>
+    /// Records many candidates as Cancelled at once (what a stopped job never handed out: up to a whole generation), in
+    /// one write; a candidate that has an outcome already keeps it (as <see cref="RecordOutcomeAsync"/>).
+    /// </summary>
+    Task RecordCancelledAsync(Guid jobId, IReadOnlyList<Candidate> candidates, CancellationToken cancellation = default);
+
     /// <summary>The recorded outcomes of candidates with id at least <paramref name="fromCandidateId"/>, in id order.</summary>
     Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesAsync(Guid jobId, long fromCandidateId = 0, CancellationToken cancellation = default);
 }

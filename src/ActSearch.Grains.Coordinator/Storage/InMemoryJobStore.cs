@@ -91,6 +91,19 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
         }
     }
 
+    public Task RecordCancelledAsync(Guid jobId, IReadOnlyList<Candidate> candidates, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        lock (_gate)
+        {
+            if (!_outcomes.TryGetValue(jobId, out var map)) _outcomes[jobId] = map = [];
+            var now = _time.GetUtcNow();
+            foreach (var c in candidates)
+                if (!map.TryAdd(c.Id, new RecordedOutcome(c, CandidateOutcome.Cancelled.Instance, now))) _duplicateOutcomes++;
+        }
+        return Task.CompletedTask;
+    }
+
     public Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesAsync(Guid jobId, long fromCandidateId = 0, CancellationToken cancellation = default)
     {
         lock (_gate)

@@ -105,12 +105,21 @@ public sealed class PostgresJobStore : IJobStore
             ? new JobCheckpoint(jobId, k.Generation, k.EngineStateJson, savedAt)
             : null;
 
+    public Task RecordCancelledAsync(Guid jobId, IReadOnlyList<Candidate> candidates, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        return _storage.Candidates.AddCancelledAsync([.. candidates.Select(c => Record(jobId, c))], createMissingJob: true, cancellation);
+    }
+
+    private static CandidateRecord Record(Guid jobId, Candidate candidate) =>
+        new(jobId, candidate.Id, candidate.Generation, TextPrinter.PrintCanonical(candidate.Genome),
+            GraphJson.Serialize(candidate.Genome), candidate.Fingerprint, candidate.ParentIds.IsDefault ? [] : candidate.ParentIds, candidate.Operator);
+
     public async Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, TimeSpan spent = default, bool cached = false, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(candidate);
         ArgumentNullException.ThrowIfNull(outcome);
-        var record = new CandidateRecord(jobId, candidate.Id, candidate.Generation, TextPrinter.PrintCanonical(candidate.Genome),
-            GraphJson.Serialize(candidate.Genome), candidate.Fingerprint, candidate.ParentIds.IsDefault ? [] : candidate.ParentIds, candidate.Operator);
+        var record = Record(jobId, candidate);
         if (spent < TimeSpan.Zero) spent = TimeSpan.Zero;
         OutcomeRecord stored = outcome switch
         {
