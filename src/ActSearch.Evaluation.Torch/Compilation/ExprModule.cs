@@ -23,6 +23,15 @@ public sealed record ExprCompileOptions
     /// Off by default so the module computes exactly what the graph says, node by node.
     /// </summary>
     public bool FuseKnownPatterns { get; init; }
+
+    /// <summary>
+    /// Run a scalar activation (no statistics) as one fused op (<see cref="FusedProgram"/>: one pass forward, one pass
+    /// backward, only x saved) on CPU float32 and float64 tensors; on other devices and types the op chain runs anyway.
+    /// Off by default: measured on fmnist-cnn and deep-mlp (tests/ActSearch.Benchmarks, <c>fused</c>) it is faster than
+    /// the op chain only for large graphs (16 instructions: 0.87x the chain's step time) and slower for small ones (tanh:
+    /// 1.67x), so the trainer keeps the chain until the kernels are faster (issue 14).
+    /// </summary>
+    public bool Fuse { get; init; }
 }
 
 /// <summary>
@@ -43,6 +52,7 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
     // Names only: Module.to(...) replaces registered tensors, so they are looked up at each use.
     private readonly Dictionary<int, string> _runningNames = [];
     private readonly double _momentum;
+    private readonly FusedProgram? _fused;
 
     private ExprModule(Expr expr, ExprCompileOptions options) : base("ExprModule")
     {
@@ -50,6 +60,7 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
         Channels = options.Channels;
         _momentum = options.Momentum;
         _code = Lower(expr, options);
+        _fused = options.Fuse ? FusedProgram.TryCompile(expr) : null;
 
         foreach (var p in expr.Parameters())
         {
@@ -73,6 +84,9 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
     /// <summary>Compiles <paramref name="expr"/>; throws <see cref="ArgumentException"/> when the graph cannot run on these inputs.</summary>
     public static ExprModule Compile(Expr expr, ExprCompileOptions? options = null) => new(expr, options ?? new ExprCompileOptions());
 
+    /// <summary>True when <see cref="forward"/> runs the fused op on CPU float tensors.</summary>
+    public bool IsFused => _fused is not null;
+
     /// <summary>The graph this module computes.</summary>
     public Expr Expr { get; }
 
@@ -91,6 +105,11 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
         if (x.dim() < 2) throw new ArgumentException($"Expected an NC or NCHW input, got shape ({string.Join(", ", x.shape)}).", nameof(x));
         if (Channels > 0 && x.shape[1] != Channels)
             throw new ArgumentException($"This module was compiled for {Channels} channels; the input has {x.shape[1]}.", nameof(x));
+        // Our kernels read and write host memory, so the fused op runs on CPU tensors only; on CUDA the op chain's kernels
+        // are the fast path (libtorch fuses nothing there either, but each op runs on the device). Layers with batch, instance
+        // or group statistics are not element-wise and have no fused program.
+        if (_fused is not null && x.device_type == DeviceType.CPU && x.dtype is ScalarType.Float32 or ScalarType.Float64)
+            return FusedFunction.Apply(_fused, x, [.. _fused.Parameters.Select(p => (Tensor)ParameterOf(p.Name))]);
         var values = new Tensor?[_code.Length];
         for (int i = 0; i < _code.Length; i++)
         {

@@ -1,0 +1,388 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using ActSearch.Expressions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ActSearch.Evaluation.Torch.Compilation;
+
+/// <summary>
+/// A scalar activation (no batch, instance or group statistics) compiled for one fused CPU op: forward computes f(x)
+/// in one pass over the input, a chunk of <see cref="ChunkRows"/> elements at a time, keeping every node's values of the
+/// chunk in cache; backward recomputes the chunk's node values from x (the only tensor the op saves) and runs the
+/// chain rule backwards through them, giving f'(x) * grad and the gradients of the learnable parameters (summed per
+/// scalar, or per channel) in the same pass. Arithmetic is in the tensor's own type (float32 runs 8 lanes wide), through
+/// <see cref="FusedKernels{T}"/>, which follow the op chain of <see cref="TorchPrimitives"/>: in float64 the two agree to
+/// 1e-5 relative or better, NaN and Inf included.
+/// <para>
+/// Subgraphs of scalar parameters and constants only (<c>log(beta)</c>) are computed once per call, and their gradient
+/// is summed over the whole tensor before it goes through them, as autograd does with a broadcast scalar: the order
+/// matters where a derivative is infinite (a sum times Inf, not a sum of signed Infs).
+/// </para>
+/// <para>
+/// Immutable and thread-safe: every call works in the calling thread's own scratch rows. Runs on the calling thread only
+/// (no thread pool, no OpenMP), so a training slot stays one thread.
+/// </para>
+/// </summary>
+public sealed class FusedProgram
+{
+    /// <summary>Elements per chunk: every node's row of a chunk (values and adjoints) stays in L1/L2.</summary>
+    public const int ChunkRows = 4096;
+
+    private enum Kind : byte { Input, Constant, Parameter, Unary, Binary }
+
+    /// <summary>
+    /// One node. <c>Varies</c>: it depends on x or a parameter (it has a gradient). <c>Scalar</c>: one value for the whole
+    /// tensor (a constant, a scalar parameter, or a function of those), computed once per call.
+    /// </summary>
+    private readonly record struct Instruction(Kind Kind, Primitive? Op, int A, int B, double Value, int Parameter, bool Varies, bool Scalar);
+
+    private readonly Instruction[] _code;
+    private readonly int _input; // the instruction of x; -1 when the graph ignores x
+
+    private FusedProgram(Instruction[] code, Expressions.Parameter[] parameters)
+    {
+        _code = code;
+        _input = Array.FindIndex(code, i => i.Kind == Kind.Input);
+        Parameters = parameters;
+    }
+
+    /// <summary>The learnable parameters in the order <see cref="Forward"/> and <see cref="Backward"/> take their values.</summary>
+    public IReadOnlyList<Expressions.Parameter> Parameters { get; }
+
+    /// <summary>Nodes executed per element (after folding constants and merging equal subgraphs).</summary>
+    public int InstructionCount => _code.Length;
+
+    /// <summary>The program of a graph without aggregates, or null (a layer with statistics stays an op chain).</summary>
+    public static FusedProgram? TryCompile(Expr expr)
+    {
+        ArgumentNullException.ThrowIfNull(expr);
+        var code = new List<Instruction>();
+        var parameters = new List<Expressions.Parameter>();
+        var index = new Dictionary<Expr, int>(); // structural equality: equal subgraphs are one instruction
+        foreach (var node in expr.Nodes())
+        {
+            if (index.ContainsKey(node)) continue;
+            Instruction ins;
+            switch (node)
+            {
+                case Variable:
+                    ins = new Instruction(Kind.Input, null, -1, -1, 0, -1, Varies: true, Scalar: false);
+                    break;
+                case Constant c:
+                    ins = new Instruction(Kind.Constant, null, -1, -1, c.Value, -1, Varies: false, Scalar: true);
+                    break;
+                case Expressions.Parameter p:
+                {
+                    int k = parameters.FindIndex(q => q.Name == p.Name);
+                    if (k < 0)
+                    {
+                        k = parameters.Count;
+                        parameters.Add(p);
+                    }
+                    ins = new Instruction(Kind.Parameter, null, -1, -1, 0, k, Varies: true, Scalar: p.Shape == ParameterShape.Scalar);
+                    break;
+                }
+                case Unary u:
+                {
+                    var a = code[index[u.Arg]];
+                    ins = a.Kind == Kind.Constant
+                        ? new Instruction(Kind.Constant, null, -1, -1, u.Op.Apply1!(a.Value), -1, false, true)
+                        : new Instruction(Kind.Unary, u.Op, index[u.Arg], -1, 0, -1, true, a.Scalar);
+                    break;
+                }
+                case Binary b:
+                {
+                    var (l, r) = (code[index[b.Left]], code[index[b.Right]]);
+                    ins = l.Kind == Kind.Constant && r.Kind == Kind.Constant
+                        ? new Instruction(Kind.Constant, null, -1, -1, b.Op.Apply2!(l.Value, r.Value), -1, false, true)
+                        : new Instruction(Kind.Binary, b.Op, index[b.Left], index[b.Right], 0, -1, true, l.Scalar && r.Scalar);
+                    break;
+                }
+                default:
+                    return null; // an aggregate: statistics over the batch or the sample are not element-wise
+            }
+            index[node] = code.Count;
+            code.Add(ins);
+        }
+        return new FusedProgram([.. code], [.. parameters]);
+    }
+
+    /// <summary>
+    /// f(x) for every element. <paramref name="parameters"/>: per parameter its value (length 1) or its per-channel values
+    /// (length C, the channel of flat index i being <c>(i / inner) % C</c>, with <paramref name="inner"/> = H * W).
+    /// </summary>
+    public void Forward<T>(ReadOnlySpan<T> x, Span<T> y, IReadOnlyList<T[]> parameters, long inner)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var ws = Workspace<T>.For(_code.Length);
+        var scalars = Scalars(parameters);
+        for (int start = 0; start < x.Length; start += ChunkRows)
+        {
+            int n = Math.Min(ChunkRows, x.Length - start);
+            Run(ws, x.Slice(start, n), y.Slice(start, n), start, parameters, scalars, inner);
+        }
+    }
+
+    /// <summary>
+    /// Given x and the gradient of the output, writes the gradient of x into <paramref name="dx"/> and adds the gradients
+    /// of the parameters (shaped as <paramref name="parameters"/>) into <paramref name="dParameters"/> (summed in double).
+    /// </summary>
+    public void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx, IReadOnlyList<T[]> parameters, long inner, double[][] dParameters)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var ws = Workspace<T>.For(_code.Length);
+        var code = _code;
+        int root = code.Length - 1;
+        var scalars = Scalars(parameters);
+        var scalarGradient = new double[code.Length]; // of scalar nodes, summed over the whole tensor
+        for (int start = 0; start < x.Length; start += ChunkRows)
+        {
+            int n = Math.Min(ChunkRows, x.Length - start);
+            var xs = x.Slice(start, n);
+            var dxs = dx.Slice(start, n);
+            Run(ws, xs, default, start, parameters, scalars, inner);
+            dxs.Clear();
+            if (root == _input)
+            {
+                dy.Slice(start, n).CopyTo(dxs); // f(x) = x
+                continue;
+            }
+            if (code[root].Scalar)
+            {
+                foreach (var v in dy.Slice(start, n)) scalarGradient[root] += double.CreateTruncating(v);
+                continue;
+            }
+            for (int i = 0; i < root; i++)
+                if (code[i].Varies && i != _input) ws.Adjoints[i].AsSpan(0, n).Clear();
+            var scratch = ws.Scratch.AsSpan(0, n);
+            for (int i = root; i >= 0; i--)
+            {
+                var ins = code[i];
+                if (!ins.Varies) continue;
+                ReadOnlySpan<T> g = i == root ? dy.Slice(start, n) : Adjoint(ws, i, dxs, n);
+                if (ins.Scalar)
+                {
+                    // Summed over the tensor first; it goes through the scalar subgraph after the last chunk.
+                    foreach (var v in g) scalarGradient[i] += double.CreateTruncating(v);
+                    continue;
+                }
+                switch (ins.Kind)
+                {
+                    case Kind.Unary:
+                        FusedKernels<T>.UnaryBackward(ins.Op!.Name, Value(ws, ins.A, xs, n), ws.Values[i].AsSpan(0, n), g, Adjoint(ws, ins.A, dxs, n), scratch);
+                        break;
+                    case Kind.Binary:
+                    {
+                        bool da = code[ins.A].Varies, db = code[ins.B].Varies;
+                        if (!da && !db) break;
+                        FusedKernels<T>.BinaryBackward(ins.Op!.Name, Value(ws, ins.A, xs, n), Value(ws, ins.B, xs, n), ws.Values[i].AsSpan(0, n), g,
+                            da ? Adjoint(ws, ins.A, dxs, n) : default, db ? Adjoint(ws, ins.B, dxs, n) : default, scratch);
+                        break;
+                    }
+                    case Kind.Parameter: // per channel
+                    {
+                        var target = dParameters[ins.Parameter];
+                        for (int j = 0; j < n; j++) target[(int)((start + j) / inner % target.Length)] += double.CreateTruncating(g[j]);
+                        break;
+                    }
+                }
+            }
+        }
+        ScalarBackward(scalars, scalarGradient, dParameters);
+    }
+
+    /// <summary>The scalar nodes' values, once per call (in the tensor's type, as the op chain computes them).</summary>
+    private T[] Scalars<T>(IReadOnlyList<T[]> parameters) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var code = _code;
+        var values = new T[code.Length];
+        Span<T> scratch = stackalloc T[1], scratch2 = stackalloc T[1];
+        for (int i = 0; i < code.Length; i++)
+        {
+            var ins = code[i];
+            if (!ins.Scalar) continue;
+            values[i] = ins.Kind switch
+            {
+                Kind.Constant => T.CreateTruncating(ins.Value),
+                Kind.Parameter => parameters[ins.Parameter][0],
+                _ => default,
+            };
+            if (ins.Kind == Kind.Unary) FusedKernels<T>.Unary(ins.Op!.Name, values.AsSpan(ins.A, 1), values.AsSpan(i, 1), scratch, scratch2);
+            else if (ins.Kind == Kind.Binary) FusedKernels<T>.Binary(ins.Op!.Name, values.AsSpan(ins.A, 1), values.AsSpan(ins.B, 1), values.AsSpan(i, 1));
+        }
+        return values;
+    }
+
+    /// <summary>The summed gradients of the scalar nodes, through the scalar subgraph to its parameters (in double).</summary>
+    private void ScalarBackward<T>(T[] scalars, double[] gradient, double[][] dParameters) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var code = _code;
+        Span<double> scratch = stackalloc double[1];
+        for (int i = code.Length - 1; i >= 0; i--)
+        {
+            var ins = code[i];
+            if (!ins.Scalar || !ins.Varies) continue;
+            double g = gradient[i];
+            switch (ins.Kind)
+            {
+                case Kind.Parameter:
+                    dParameters[ins.Parameter][0] += g;
+                    break;
+                case Kind.Unary:
+                    if (code[ins.A].Varies)
+                        FusedKernels<double>.UnaryBackward(ins.Op!.Name, [double.CreateTruncating(scalars[ins.A])], [double.CreateTruncating(scalars[i])],
+                            [g], gradient.AsSpan(ins.A, 1), scratch);
+                    break;
+                case Kind.Binary:
+                {
+                    bool da = code[ins.A].Varies, db = code[ins.B].Varies;
+                    Span<double> ga = stackalloc double[1], gb = stackalloc double[1];
+                    FusedKernels<double>.BinaryBackward(ins.Op!.Name, [double.CreateTruncating(scalars[ins.A])], [double.CreateTruncating(scalars[ins.B])],
+                        [double.CreateTruncating(scalars[i])], [g], da ? ga : default, db ? gb : default, scratch);
+                    if (da) gradient[ins.A] += ga[0];
+                    if (db) gradient[ins.B] += gb[0];
+                    break;
+                }
+            }
+        }
+    }
+
+    // x itself is the input's row, and dx the input's gradient row: no copies.
+    private Span<T> Value<T>(Workspace<T> ws, int i, ReadOnlySpan<T> x, int n) where T : unmanaged =>
+        i == _input ? MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(x), n) : ws.Values[i].AsSpan(0, n);
+
+    private Span<T> Adjoint<T>(Workspace<T> ws, int i, Span<T> dx, int n) where T : unmanaged =>
+        i == _input ? dx : ws.Adjoints[i].AsSpan(0, n);
+
+    /// <summary>Every node's values for one chunk, into the workspace's rows; the root's also into <paramref name="y"/> when given.</summary>
+    private void Run<T>(Workspace<T> ws, ReadOnlySpan<T> x, Span<T> y, long start, IReadOnlyList<T[]> parameters, T[] scalars, long inner)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var code = _code;
+        int n = x.Length, root = code.Length - 1;
+        for (int i = 0; i < code.Length; i++)
+        {
+            var ins = code[i];
+            if (ins.Kind == Kind.Input)
+            {
+                if (i == root && !y.IsEmpty) x.CopyTo(y);
+                continue;
+            }
+            var dst = i == root && !y.IsEmpty ? y : ws.Values[i].AsSpan(0, n);
+            if (ins.Scalar)
+            {
+                dst.Fill(scalars[i]);
+                continue;
+            }
+            switch (ins.Kind)
+            {
+                case Kind.Parameter: // per channel
+                {
+                    var p = parameters[ins.Parameter];
+                    for (int j = 0; j < n; j++) dst[j] = p[(int)((start + j) / inner % p.Length)];
+                    break;
+                }
+                case Kind.Unary:
+                    FusedKernels<T>.Unary(ins.Op!.Name, Value(ws, ins.A, x, n), dst, ws.Scratch.AsSpan(0, n), ws.Scratch2.AsSpan(0, n));
+                    break;
+                case Kind.Binary:
+                    FusedKernels<T>.Binary(ins.Op!.Name, Value(ws, ins.A, x, n), Value(ws, ins.B, x, n), dst);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>A thread's scratch rows: values and adjoints of every node of a chunk. Nothing is shared between threads.</summary>
+    private sealed class Workspace<T> where T : unmanaged
+    {
+        [ThreadStatic]
+        private static Workspace<T>? t_current;
+
+        public T[][] Values { get; private set; } = [];
+
+        public T[][] Adjoints { get; private set; } = [];
+
+        public T[] Scratch { get; } = new T[ChunkRows];
+
+        public T[] Scratch2 { get; } = new T[ChunkRows];
+
+        public static Workspace<T> For(int nodes)
+        {
+            var ws = t_current ??= new Workspace<T>();
+            if (ws.Values.Length < nodes)
+            {
+                ws.Values = [.. Enumerable.Range(0, nodes).Select(_ => new T[ChunkRows])];
+                ws.Adjoints = [.. Enumerable.Range(0, nodes).Select(_ => new T[ChunkRows])];
+            }
+            return ws;
+        }
+    }
+}
+
+/// <summary>
+/// The fused op in autograd: saves x and the parameter tensors (nothing else), and calls <see cref="FusedProgram"/> for
+/// forward and backward. Stateless (TorchSharp keeps one instance per function type): the program travels in the context.
+/// </summary>
+internal sealed class FusedFunction : autograd.SingleTensorFunction<FusedFunction>
+{
+    private const string ProgramKey = "program";
+
+    public override string Name => "ActSearchFusedActivation";
+
+    /// <summary>f(x) through <paramref name="program"/>, with the parameters' tensors in the program's order.</summary>
+    public static Tensor Apply(FusedProgram program, Tensor x, IReadOnlyList<Tensor> parameters) => apply([x, program, .. parameters]);
+
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var x = ((Tensor)vars[0]).contiguous();
+        var program = (FusedProgram)vars[1];
+        Tensor[] parameters = [.. vars.Skip(2).Cast<Tensor>()];
+        ctx.save_for_backward([x, .. parameters]);
+        ctx.save_data(ProgramKey, program);
+        var y = empty_like(x);
+        long inner = Inner(x);
+        if (x.dtype == ScalarType.Float32) program.Forward(Span<float>(x), Span<float>(y), Values<float>(parameters), inner);
+        else program.Forward(Span<double>(x), Span<double>(y), Values<double>(parameters), inner);
+        return y;
+    }
+
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
+    {
+        var saved = ctx.get_saved_variables();
+        var x = saved[0];
+        Tensor[] parameters = [.. saved.Skip(1)];
+        var program = (FusedProgram)ctx.get_data(ProgramKey);
+        var grad = gradOutput.to(x.dtype).contiguous();
+        var dx = empty_like(x);
+        double[][] dParameters = [.. parameters.Select(p => new double[Math.Max(1, p.numel())])];
+        long inner = Inner(x);
+        if (x.dtype == ScalarType.Float32) program.Backward(Span<float>(x), Span<float>(grad), Span<float>(dx), Values<float>(parameters), inner, dParameters);
+        else program.Backward(Span<double>(x), Span<double>(grad), Span<double>(dx), Values<double>(parameters), inner, dParameters);
+        List<Tensor> result = [dx, null!]; // one gradient per argument of apply: the program has none
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            var p = parameters[i];
+            result.Add(tensor(dParameters[i], dtype: ScalarType.Float64).reshape(p.shape).to(p.dtype));
+        }
+        return result;
+    }
+
+    /// <summary>Elements per channel: H * W of an NCHW input, 1 of an NC one.</summary>
+    private static long Inner(Tensor x)
+    {
+        long inner = 1;
+        for (int d = 2; d < x.dim(); d++) inner *= x.shape[d];
+        return Math.Max(inner, 1);
+    }
+
+    /// <summary>The parameters' values in the input's type (a parameter of another type, or on another device, is converted).</summary>
+    private static T[][] Values<T>(Tensor[] parameters) where T : unmanaged
+    {
+        var type = typeof(T) == typeof(float) ? ScalarType.Float32 : ScalarType.Float64;
+        return [.. parameters.Select(p => p.detach().to(type).cpu().data<T>().ToArray())];
+    }
+
+    /// <summary>The tensor's own memory (contiguous, on the CPU), as elements.</summary>
+    private static Span<T> Span<T>(Tensor t) where T : unmanaged => MemoryMarshal.Cast<byte, T>(t.bytes);
+}
