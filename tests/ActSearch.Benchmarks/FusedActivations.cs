@@ -38,7 +38,7 @@ public static class FusedActivations
             {
                 var expr = ExprParser.Parse(formula);
                 int nodes = expr.Size;
-                slots.Add((label + ", fused", nodes, c => ExprModule.Compile(expr, new ExprCompileOptions { Channels = c })));
+                slots.Add((label + ", fused", nodes, c => ExprModule.Compile(expr, new ExprCompileOptions { Channels = c, Fuse = true })));
                 slots.Add((label + ", op chain", nodes, c => ExprModule.Compile(expr, new ExprCompileOptions { Channels = c, Fuse = false })));
             }
             var rounds = slots.Select(_ => new List<double>()).ToArray();

@@ -9,7 +9,8 @@ namespace ActSearch.Evaluation.Torch.Compilation;
 /// <summary>
 /// A scalar activation (no batch, instance or group statistics) compiled for one fused CPU op: forward computes f(x)
 /// in one pass over the input, a chunk of <see cref="ChunkRows"/> elements at a time, keeping every node's values of the
-/// chunk in cache; backward recomputes the chunk's node values from x (the only tensor the op saves) and runs the
+/// chunk in cache; backward recomputes the chunk's inner node values from x (the op saves x and its output, as autograd
+/// saves a tanh's output) and runs the
 /// chain rule backwards through them, giving f'(x) * grad and the gradients of the learnable parameters (summed per
 /// scalar, or per channel) in the same pass. Arithmetic is in the tensor's own type (float32 runs 8 lanes wide), through
 /// <see cref="FusedKernels{T}"/>, which follow the op chain of <see cref="TorchPrimitives"/>: in float64 the two agree to
@@ -128,7 +129,7 @@ public sealed class FusedProgram
     /// Given x and the gradient of the output, writes the gradient of x into <paramref name="dx"/> and adds the gradients
     /// of the parameters (shaped as <paramref name="parameters"/>) into <paramref name="dParameters"/> (summed in double).
     /// </summary>
-    public void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx, IReadOnlyList<T[]> parameters, long inner, double[][] dParameters)
+    public void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, IReadOnlyList<T[]> parameters, long inner, double[][] dParameters)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var ws = Workspace<T>.For(_code.Length);
@@ -140,8 +141,9 @@ public sealed class FusedProgram
         {
             int n = Math.Min(ChunkRows, x.Length - start);
             var xs = x.Slice(start, n);
+            var ys = y.Slice(start, n);
             var dxs = dx.Slice(start, n);
-            Run(ws, xs, default, start, parameters, scalars, inner);
+            Run(ws, xs, default, start, parameters, scalars, inner, skipRoot: true); // the root's values are y, saved
             dxs.Clear();
             if (root == _input)
             {
@@ -170,13 +172,13 @@ public sealed class FusedProgram
                 switch (ins.Kind)
                 {
                     case Kind.Unary:
-                        FusedKernels<T>.UnaryBackward(ins.Op!.Name, Value(ws, ins.A, xs, n), ws.Values[i].AsSpan(0, n), g, Adjoint(ws, ins.A, dxs, n), scratch);
+                        FusedKernels<T>.UnaryBackward(ins.Op!.Name, Value(ws, ins.A, xs, n), i == root ? ys : ws.Values[i].AsSpan(0, n), g, Adjoint(ws, ins.A, dxs, n), scratch);
                         break;
                     case Kind.Binary:
                     {
                         bool da = code[ins.A].Varies, db = code[ins.B].Varies;
                         if (!da && !db) break;
-                        FusedKernels<T>.BinaryBackward(ins.Op!.Name, Value(ws, ins.A, xs, n), Value(ws, ins.B, xs, n), ws.Values[i].AsSpan(0, n), g,
+                        FusedKernels<T>.BinaryBackward(ins.Op!.Name, Value(ws, ins.A, xs, n), Value(ws, ins.B, xs, n), i == root ? ys : ws.Values[i].AsSpan(0, n), g,
                             da ? Adjoint(ws, ins.A, dxs, n) : default, db ? Adjoint(ws, ins.B, dxs, n) : default, scratch);
                         break;
                     }
@@ -256,12 +258,12 @@ public sealed class FusedProgram
         i == _input ? dx : ws.Adjoints[i].AsSpan(0, n);
 
     /// <summary>Every node's values for one chunk, into the workspace's rows; the root's also into <paramref name="y"/> when given.</summary>
-    private void Run<T>(Workspace<T> ws, ReadOnlySpan<T> x, Span<T> y, long start, IReadOnlyList<T[]> parameters, T[] scalars, long inner)
+    private void Run<T>(Workspace<T> ws, ReadOnlySpan<T> x, Span<T> y, long start, IReadOnlyList<T[]> parameters, T[] scalars, long inner, bool skipRoot = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var code = _code;
         int n = x.Length, root = code.Length - 1;
-        for (int i = 0; i < code.Length; i++)
+        for (int i = 0; i < (skipRoot ? root : code.Length); i++)
         {
             var ins = code[i];
             if (ins.Kind == Kind.Input)
@@ -321,7 +323,7 @@ public sealed class FusedProgram
 }
 
 /// <summary>
-/// The fused op in autograd: saves x and the parameter tensors (nothing else), and calls <see cref="FusedProgram"/> for
+/// The fused op in autograd: saves x, its output and the parameter tensors (nothing else), and calls <see cref="FusedProgram"/> for
 /// forward and backward. Stateless (TorchSharp keeps one instance per function type): the program travels in the context.
 /// </summary>
 internal sealed class FusedFunction : autograd.SingleTensorFunction<FusedFunction>
@@ -338,27 +340,27 @@ internal sealed class FusedFunction : autograd.SingleTensorFunction<FusedFunctio
         var x = ((Tensor)vars[0]).contiguous();
         var program = (FusedProgram)vars[1];
         Tensor[] parameters = [.. vars.Skip(2).Cast<Tensor>()];
-        ctx.save_for_backward([x, .. parameters]);
-        ctx.save_data(ProgramKey, program);
         var y = empty_like(x);
         long inner = Inner(x);
         if (x.dtype == ScalarType.Float32) program.Forward(Span<float>(x), Span<float>(y), Values<float>(parameters), inner);
         else program.Forward(Span<double>(x), Span<double>(y), Values<double>(parameters), inner);
+        ctx.save_for_backward([x, y, .. parameters]);
+        ctx.save_data(ProgramKey, program);
         return y;
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
         var saved = ctx.get_saved_variables();
-        var x = saved[0];
-        Tensor[] parameters = [.. saved.Skip(1)];
+        var (x, y) = (saved[0], saved[1]);
+        Tensor[] parameters = [.. saved.Skip(2)];
         var program = (FusedProgram)ctx.get_data(ProgramKey);
         var grad = gradOutput.to(x.dtype).contiguous();
         var dx = empty_like(x);
         double[][] dParameters = [.. parameters.Select(p => new double[Math.Max(1, p.numel())])];
         long inner = Inner(x);
-        if (x.dtype == ScalarType.Float32) program.Backward(Span<float>(x), Span<float>(grad), Span<float>(dx), Values<float>(parameters), inner, dParameters);
-        else program.Backward(Span<double>(x), Span<double>(grad), Span<double>(dx), Values<double>(parameters), inner, dParameters);
+        if (x.dtype == ScalarType.Float32) program.Backward(Span<float>(x), Span<float>(y), Span<float>(grad), Span<float>(dx), Values<float>(parameters), inner, dParameters);
+        else program.Backward(Span<double>(x), Span<double>(y), Span<double>(grad), Span<double>(dx), Values<double>(parameters), inner, dParameters);
         List<Tensor> result = [dx, null!]; // one gradient per argument of apply: the program has none
         for (int i = 0; i < parameters.Length; i++)
         {
