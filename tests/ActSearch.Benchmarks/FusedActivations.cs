@@ -62,6 +62,43 @@ public static class FusedActivations
         }
     }
 
+    /// <summary>The op alone: forward and backward of one activation on a 64 x 32 x 28 x 28 float tensor (fmnist-cnn's first slot).</summary>
+    public static void RunOp(double seconds)
+    {
+        set_num_threads(1);
+        var x0 = randn(64, 32, 28, 28);
+        foreach (var (label, formula) in Formulas)
+        {
+            var expr = ExprParser.Parse(formula);
+            var timings = new[] { false, true }.ToDictionary(f => f, _ => (Forward: new List<double>(), Backward: new List<double>()));
+            for (int r = 0; r < 15; r++)
+                foreach (bool fuse in new[] { false, true })
+                {
+                    using var module = ExprModule.Compile(expr, new ExprCompileOptions { Fuse = fuse });
+                    using var scope = NewDisposeScope();
+                    var x = x0.clone().requires_grad_(true);
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
+                    var y = module.forward(x);
+                    double forward = clock.Elapsed.TotalMilliseconds;
+                    y.backward([ones_like(y)]);
+                    double backward = clock.Elapsed.TotalMilliseconds - forward;
+                    if (r < 3) continue; // warm-up
+                    timings[fuse].Forward.Add(forward);
+                    timings[fuse].Backward.Add(backward);
+                }
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                benchmark = "fused-op",
+                formula = label,
+                elements = x0.numel(),
+                chain_forward_ms = Math.Round(Median(timings[false].Forward), 2),
+                chain_backward_ms = Math.Round(Median(timings[false].Backward), 2),
+                fused_forward_ms = Math.Round(Median(timings[true].Forward), 2),
+                fused_backward_ms = Math.Round(Median(timings[true].Backward), 2),
+            }));
+        }
+    }
+
     private static double Median(List<double> values)
     {
         var sorted = values.Order().ToArray();

@@ -1,7 +1,7 @@
 using ActSearch.Benchmarks;
 
 // Plain benchmark harness: each benchmark prints side-by-side figures (ours vs a reference) as JSON lines.
-// Usage: dotnet run -c Release --project tests/ActSearch.Benchmarks -- <eval|fit-vs-deap|fused|all> [seconds]
+// Usage: dotnet run -c Release --project tests/ActSearch.Benchmarks -- <eval|fit-vs-deap|fused|fused-op|all> [seconds]
 string which = args.Length > 0 ? args[0] : "all";
 double seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
 var benchmarks = new Dictionary<string, Action<double>>
@@ -9,6 +9,7 @@ var benchmarks = new Dictionary<string, Action<double>>
     ["eval"] = EvaluationThroughput.Run,
     ["fit-vs-deap"] = FitVersusDeap.Run,
     ["fused"] = FusedActivations.Run,
+    ["fused-op"] = FusedActivations.RunOp,
 };
 if (which == "all")
 {
