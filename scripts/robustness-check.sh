@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Issue 18's robustness table against a real `actsearch serve` (embedded PostgreSQL, a fresh ACTSEARCH_HOME), run from a
+# folder outside the repository with a copy of the Release build: a population of 100,000 under a budget of 4, the job
+# list while a huge job runs, 100 event streams and the database's connections, cancel and stop with a 100,000-candidate
+# generation, the UI's headers, the embedded application role, and first use (`run`, then `activations` and `jobs`
+# without a server). Build first (dotnet build ActSearch.sln -c Release); takes about two minutes; prints what it saw.
+set -uo pipefail
+BIN=${BIN:-$(cd "$(dirname "$0")/.." && pwd)/src/ActSearch.Cli/bin/Release/net10.0}
+work=$(mktemp -d /tmp/i18.XXXX); cd "$work"
+cp -r "$BIN" app
+export ACTSEARCH_HOME=$work/home ACTSEARCH_API_TOKENS=secret ACTSEARCH_URLS=http://127.0.0.1:5599 ACTSEARCH_SLOTS=2
+B=http://127.0.0.1:5599; T="Authorization: Bearer secret"
+./app/actsearch serve > serve.log 2>&1 &
+srv=$!
+for i in $(seq 120); do grep -q "listening on" serve.log && break; sleep 1; done
+echo "== serve up"
+space=$(cat <<'Y'
+name: big-pop
+kind: activation
+seed: 7
+tasks: [regression]
+genome: {representation: tree, unary: [neg, exp, tanh, sigmoid], binary: [add, sub, mul, div], constants: [0.5, 1, 2], max_nodes: 9, max_depth: 4}
+evolution: {strategy: regularized, population: 100000, tournament: 3, offspring_per_generation: 4}
+objectives: [loss@regression, complexity]
+budget: {evaluations: 400}
+Y
+)
+echo "== row 2: population 100000, budget 4"
+id=$(curl -s -H "$T" -H 'Content-Type: application/yaml' --data-binary "$space" "$B/api/jobs?budget=4&name=huge" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+for k in 1 2 3; do curl -s -o /dev/null -w "GET /api/jobs: %{http_code} in %{time_total}s\n" "$B/api/jobs"; done
+sleep 3
+curl -s "$B/api/jobs/$id" | python3 -c 'import json,sys; j=json.load(sys.stdin); print("job:", j["state"], "scored", j["scored"], "cancelled", j["cancelled"])'
+echo "== row 3: 100 event streams"
+long=$(curl -s -H "$T" -H 'Content-Type: application/yaml' --data-binary "$space" "$B/api/jobs?budget=100000&name=long" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+pids=()
+for k in $(seq 100); do curl -s -N "$B/api/jobs/$long/events" > /dev/null & pids+=($!); done
+sleep 10
+sock=$ACTSEARCH_HOME/postgres
+q() { psql -h "$sock" -U actsearch -d postgres -Atc "$1" 2>&1; }
+echo "server connections with 100 streams open: $(q "select count(*) from pg_stat_activity where backend_type = 'client backend'")"
+curl -s -o /dev/null -w "GET /api/jobs with 100 streams and the long job: %{http_code} in %{time_total}s\n" "$B/api/jobs"
+kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null
+sleep 2
+echo "psql right after the streams closed: $(q 'select 1')"
+curl -s -o /dev/null -w "cancel long job: %{http_code} in %{time_total}s\n" -X POST -H "$T" "$B/api/jobs/$long/cancel"
+sleep 1; curl -s "$B/api/jobs/$long" | python3 -c 'import json,sys; j=json.load(sys.stdin); print("long job after cancel:", j["state"], "in flight", j["inFlight"])'
+echo "== row 5: headers, role"
+curl -s -D - -o /dev/null "$B/" | grep -iE "content-security|x-frame|referrer" | tr -d '\r'
+echo "app role superuser? $(psql -h "$sock" -U actsearch_app -d actsearch -Atc "select rolsuper from pg_roles where rolname = current_user")"
+echo "pg_read_file as the app role: $(psql -h "$sock" -U actsearch_app -d actsearch -Atc "select pg_read_file('PG_VERSION')" 2>&1 | head -1)"
+kill -TERM $srv; t0=$(date +%s); for i in $(seq 60); do kill -0 $srv 2>/dev/null || break; sleep 1; done; echo "serve stopped after $(( $(date +%s) - t0 )) s (of 60 allowed)"; kill -9 $srv 2>/dev/null
+echo "== row 6: first use from another folder"
+./app/actsearch run swish-core-unit --budget 6 > run.out 2> run.err; echo "run exit $?"
+tail -4 run.out; tail -c 1 run.out | od -c | head -1
+./app/actsearch activations 2>&1 | head -3
+./app/actsearch jobs 2>&1 | head -3
+rm -rf "$work"
