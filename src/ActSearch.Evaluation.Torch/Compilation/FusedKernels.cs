@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using ActSearch.Expressions;
 
 namespace ActSearch.Evaluation.Torch.Compilation;
@@ -21,6 +22,7 @@ internal static class FusedKernels<T> where T : unmanaged, IFloatingPointIeee754
 
     public static void Unary(string name, ReadOnlySpan<T> a, Span<T> y, Span<T> scratch, Span<T> scratch2)
     {
+        if (typeof(T) == typeof(float) && FusedFloatKernels.TryUnary(name, MemoryMarshal.Cast<T, float>(a), MemoryMarshal.Cast<T, float>(y))) return;
         int n = a.Length;
         switch (name)
         {
@@ -112,6 +114,9 @@ internal static class FusedKernels<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>ga += g * f'(a), with y = f(a).</summary>
     public static void UnaryBackward(string name, ReadOnlySpan<T> a, ReadOnlySpan<T> y, ReadOnlySpan<T> g, Span<T> ga, Span<T> scratch)
     {
+        if (typeof(T) == typeof(float)
+            && FusedFloatKernels.TryUnaryBackward(name, MemoryMarshal.Cast<T, float>(a), MemoryMarshal.Cast<T, float>(y), MemoryMarshal.Cast<T, float>(g), MemoryMarshal.Cast<T, float>(ga)))
+            return;
         int n = a.Length;
         switch (name)
         {
