@@ -28,8 +28,8 @@ public sealed record ExprCompileOptions
     /// Run a scalar activation (no statistics) as one fused op (<see cref="FusedProgram"/>: one pass forward, one pass
     /// backward, only x saved) on CPU float32 and float64 tensors; on other devices and types the op chain runs anyway.
     /// Off by default: measured on fmnist-cnn and deep-mlp (tests/ActSearch.Benchmarks, <c>fused</c>) it is faster than
-    /// the op chain only for large graphs (16 instructions: 0.87x the chain's step time) and slower for small ones (tanh:
-    /// 1.67x), so the trainer keeps the chain until the kernels are faster (issue 14).
+    /// the op chain from about six nodes (a 10-node formula: 0.76x the chain's step time on fmnist-cnn) and slower for one
+    /// to three (tanh: 1.40x), so the trainer keeps the chain until small graphs gain too (issue 14).
     /// </summary>
     public bool Fuse { get; init; }
 }

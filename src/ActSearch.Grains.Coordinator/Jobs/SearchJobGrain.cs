@@ -196,6 +196,7 @@ internal sealed partial class SearchJobGrain(
     /// </summary>
     private async Task PumpAsync()
     {
+        if (_job is null) return; // not submitted, or let go during an outage
         try
         {
             if (!await FlushAsync()) return; // the rest in a later turn
