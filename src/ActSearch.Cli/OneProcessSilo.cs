@@ -48,10 +48,15 @@ internal static class OneProcessSilo
         }
     }
 
-    /// <summary>The silo in both roles: jobs kept in <paramref name="storage"/>, candidates trained on <paramref name="settings"/>' device.</summary>
-    public static void AddSilo(IHostApplicationBuilder builder, ActSearchOptions settings, ActSearchStorage storage)
+    /// <summary>
+    /// The silo in both roles: jobs kept in <paramref name="storage"/>, candidates trained on <paramref name="settings"/>'
+    /// device. <paramref name="wakeUnfinishedJobs"/>: continue the store's other unfinished jobs (serve does; run, which runs
+    /// its own job only, does not).
+    /// </summary>
+    public static void AddSilo(IHostApplicationBuilder builder, ActSearchOptions settings, ActSearchStorage storage, bool wakeUnfinishedJobs)
     {
         builder.AddActSearchSilo(SiloRoles.Coordinator | SiloRoles.Worker, silo => silo.AddPostgresJobStore(storage).AddTorchScorer(settings.Device));
+        builder.Services.Configure<SearchJobOptions>(o => o.WakeUnfinishedJobs = wakeUnfinishedJobs);
     }
 
     private static int FreePort()

@@ -254,3 +254,49 @@ public sealed class StorageOutageWindowTests : IAsyncLifetime
         }
     }
 }
+
+/// <summary>
+/// A coordinator with <see cref="SearchJobOptions.WakeUnfinishedJobs"/> off (what <c>actsearch run</c> uses) leaves the
+/// store's other unfinished jobs alone; one of them still resumes when something asks for it.
+/// </summary>
+public sealed class NoWakingTests : IAsyncLifetime
+{
+    private readonly InMemoryJobStore _store = new();
+    private readonly Guid _waiting = Guid.NewGuid();
+    private InProcessTestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        // A job another process left running in a shared store.
+        await _store.SaveJobAsync(new JobRecord(_waiting, TestSpaces.Spec(budget: 16), JobState.Running, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.Options.ConfigureFileLogging = false;
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.AddSingleton<IJobStore>(_store);
+            silo.AddActSearchGrains(SiloRoles.All, w => w.Slots = 2);
+            silo.Services.AddSingleton<ICandidateScorer, ScriptedScorer>();
+            silo.Services.Configure<SearchJobOptions>(o =>
+            {
+                o.TickInterval = TimeSpan.FromMilliseconds(100);
+                o.WakeInterval = TimeSpan.FromMilliseconds(100);
+                o.WakeUnfinishedJobs = false;
+            });
+        });
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    [Fact]
+    public async Task Other_unfinished_jobs_are_not_continued_until_something_asks_for_them()
+    {
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // fifteen wake intervals
+        Assert.False(ScriptedScorer.Calls.ContainsKey(_waiting), "the supervisor woke a job it was told to leave alone");
+        Assert.Empty(await _store.LoadOutcomesAsync(_waiting));
+
+        var done = await _cluster.Client.GetGrain<ISearchJobGrain>(_waiting).UntilFinal(TimeSpan.FromSeconds(60)); // asked: it resumes
+        Assert.Equal(JobState.Finished, done.State);
+    }
+}

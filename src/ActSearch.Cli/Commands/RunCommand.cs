@@ -63,7 +63,7 @@ public sealed class RunCommand : ICommand
         stdout.WriteLine($"storage: {storage.Description}");
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        OneProcessSilo.AddSilo(builder, OneProcessSilo.Configure(builder, slots), storage);
+        OneProcessSilo.AddSilo(builder, OneProcessSilo.Configure(builder, slots), storage, wakeUnfinishedJobs: false);
         using var host = builder.Build();
         await host.StartAsync(cancellation);
         try

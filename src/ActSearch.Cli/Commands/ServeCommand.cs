@@ -56,7 +56,7 @@ public sealed class ServeCommand : ICommand
         }
         await using var _ = storage;
 
-        OneProcessSilo.AddSilo(builder, settings, storage);
+        OneProcessSilo.AddSilo(builder, settings, storage, wakeUnfinishedJobs: true);
         builder.AddActSearchApi(storage);
         await using var app = builder.Build();
         app.MapActSearchApi();

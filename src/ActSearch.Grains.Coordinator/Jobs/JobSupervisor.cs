@@ -9,7 +9,7 @@ namespace ActSearch.Grains;
 /// unfinished job in the store: each job grain resumes from its latest checkpoint on activation (an active one only
 /// answers). This is how a restarted coordinator picks its jobs up again, and how a job that let go during a long
 /// database outage resumes once the database is back. First the store brings older rows up to date
-/// (<see cref="IJobStore.PrepareAsync"/>, once).
+/// (<see cref="IJobStore.PrepareAsync"/>, once). With <see cref="SearchJobOptions.WakeUnfinishedJobs"/> off it only does that.
 /// </summary>
 internal sealed partial class JobSupervisor(IJobStore store, IGrainFactory grains, IOptions<SearchJobOptions> options, ILogger<JobSupervisor> log)
     : ILifecycleParticipant<ISiloLifecycle>
@@ -41,7 +41,7 @@ internal sealed partial class JobSupervisor(IJobStore store, IGrainFactory grain
         {
             await WakeAsync(stop);
         }
-        while (await NextAsync(timer, stop));
+        while (options.Value.WakeUnfinishedJobs && await NextAsync(timer, stop));
     }
 
     private static async Task<bool> NextAsync(PeriodicTimer timer, CancellationToken stop)
@@ -65,6 +65,7 @@ internal sealed partial class JobSupervisor(IJobStore store, IGrainFactory grain
                 await store.PrepareAsync(cancellation);
                 _prepared = true;
             }
+            if (!options.Value.WakeUnfinishedJobs) return;
             foreach (var id in await store.ListUnfinishedJobsAsync(cancellation))
             {
                 var status = await grains.GetGrain<ISearchJobGrain>(id).GetStatus();

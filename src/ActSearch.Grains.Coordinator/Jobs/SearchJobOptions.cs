@@ -49,6 +49,13 @@ public sealed class SearchJobOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "365.00:00:00")]
     public TimeSpan StorageOutageWindow { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Whether this coordinator wakes the unfinished jobs in its store (at start and every <see cref="WakeInterval"/>), so
+    /// that they resume. <c>actsearch run</c>, which runs one job of its own, turns it off: it must not continue other
+    /// jobs of a shared ACTSEARCH_HOME (a killed server's, say) on its training slots.
+    /// </summary>
+    public bool WakeUnfinishedJobs { get; set; } = true;
+
     /// <summary>How often a coordinator looks for unfinished jobs in the store and wakes those not running (as it does at start).</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "365.00:00:00")]
     public TimeSpan WakeInterval { get; set; } = TimeSpan.FromMinutes(1);
