@@ -86,9 +86,30 @@ public static class FusedActivations
                     timings[fuse].Forward.Add(forward);
                     timings[fuse].Backward.Add(backward);
                 }
+            // The kernels alone, on plain arrays (no tensors, no autograd): what the op costs beyond them is glue.
+            var program = FusedProgram.TryCompile(expr)!;
+            var xs = x0.data<float>().ToArray();
+            var ys = new float[xs.Length];
+            var dxs = new float[xs.Length];
+            var ones = Enumerable.Repeat(1f, xs.Length).ToArray();
+            var kernelForward = new List<double>();
+            var kernelBackward = new List<double>();
+            for (int r = 0; r < 12; r++)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                program.Forward<float>(xs, ys, [], 784);
+                double forward = clock.Elapsed.TotalMilliseconds;
+                program.Backward<float>(xs, ys, ones, dxs, [], 784, []);
+                double backward = clock.Elapsed.TotalMilliseconds - forward;
+                if (r < 2) continue;
+                kernelForward.Add(forward);
+                kernelBackward.Add(backward);
+            }
             Console.WriteLine(JsonSerializer.Serialize(new
             {
                 benchmark = "fused-op",
+                kernels_only_forward_ms = Math.Round(Median(kernelForward), 2),
+                kernels_only_backward_ms = Math.Round(Median(kernelBackward), 2),
                 formula = label,
                 elements = x0.numel(),
                 chain_forward_ms = Math.Round(Median(timings[false].Forward), 2),
