@@ -121,25 +121,11 @@ public sealed class StorageOutageWindowTests : IAsyncLifetime
     private readonly FlakyJobStore _store = new();
     private InProcessTestCluster _cluster = null!;
 
-    public async Task InitializeAsync()
+    public async Task InitializeAsync() => _cluster = await OneSilo.StartAsync(_store, o =>
     {
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.Options.ConfigureFileLogging = false;
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.Services.AddSingleton<IJobStore>(_store);
-            silo.AddActSearchGrains(SiloRoles.All, w => w.Slots = 2);
-            silo.Services.AddSingleton<ICandidateScorer, ScriptedScorer>();
-            silo.Services.Configure<SearchJobOptions>(o =>
-            {
-                o.TickInterval = TimeSpan.FromMilliseconds(100);
-                o.StorageOutageWindow = TimeSpan.FromSeconds(1);
-                o.WakeInterval = TimeSpan.FromMilliseconds(500);
-            });
-        });
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
-    }
+        o.StorageOutageWindow = TimeSpan.FromSeconds(1);
+        o.WakeInterval = TimeSpan.FromMilliseconds(500);
+    });
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
@@ -269,22 +255,11 @@ public sealed class NoWakingTests : IAsyncLifetime
     {
         // A job another process left running in a shared store.
         await _store.SaveJobAsync(new JobRecord(_waiting, TestSpaces.Spec(budget: 16), JobState.Running, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.Options.ConfigureFileLogging = false;
-        builder.ConfigureSilo((_, silo) =>
+        _cluster = await OneSilo.StartAsync(_store, o =>
         {
-            silo.Services.AddSingleton<IJobStore>(_store);
-            silo.AddActSearchGrains(SiloRoles.All, w => w.Slots = 2);
-            silo.Services.AddSingleton<ICandidateScorer, ScriptedScorer>();
-            silo.Services.Configure<SearchJobOptions>(o =>
-            {
-                o.TickInterval = TimeSpan.FromMilliseconds(100);
-                o.WakeInterval = TimeSpan.FromMilliseconds(100);
-                o.WakeUnfinishedJobs = false;
-            });
+            o.WakeInterval = TimeSpan.FromMilliseconds(100);
+            o.WakeUnfinishedJobs = false;
         });
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
     }
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
@@ -298,5 +273,29 @@ public sealed class NoWakingTests : IAsyncLifetime
 
         var done = await _cluster.Client.GetGrain<ISearchJobGrain>(_waiting).UntilFinal(TimeSpan.FromSeconds(60)); // asked: it resumes
         Assert.Equal(JobState.Finished, done.State);
+    }
+}
+
+/// <summary>A cluster of one silo in both roles, on the given store, scoring with <see cref="ScriptedScorer"/> (2 slots, 100 ms ticks).</summary>
+internal static class OneSilo
+{
+    public static async Task<InProcessTestCluster> StartAsync(IJobStore store, Action<SearchJobOptions> options)
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.Options.ConfigureFileLogging = false;
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.AddSingleton(store);
+            silo.AddActSearchGrains(SiloRoles.All, w => w.Slots = 2);
+            silo.Services.AddSingleton<ICandidateScorer, ScriptedScorer>();
+            silo.Services.Configure<SearchJobOptions>(o =>
+            {
+                o.TickInterval = TimeSpan.FromMilliseconds(100);
+                options(o);
+            });
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
     }
 }

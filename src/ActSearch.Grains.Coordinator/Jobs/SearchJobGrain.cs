@@ -454,7 +454,10 @@ internal sealed partial class SearchJobGrain(
         await NotifyAsync();
     }
 
-    /// <summary>Runs a write that a caller asked for; a database that does not answer becomes <see cref="JobStoreUnavailableException"/>.</summary>
+    /// <summary>
+    /// Runs a write that a caller asked for; a database that does not answer, or refuses, becomes
+    /// <see cref="JobStoreUnavailableException"/> (the store's own exception has no codec to cross silos).
+    /// </summary>
     private async Task StoreOrRefuseAsync(Func<Task> write)
     {
         try
@@ -466,6 +469,12 @@ internal sealed partial class SearchJobGrain(
         {
             StoreDown(e);
             throw new JobStoreUnavailableException();
+        }
+        catch (StorageException e)
+        {
+            // Refused for good (a permission, a constraint): the caller hears it in a form that crosses silos; the log keeps the detail.
+            LogChangeRefused(JobId, e);
+            throw new JobStoreUnavailableException("The job's database refused the change (the coordinator's log has the details); it was not made.");
         }
     }
 
@@ -614,6 +623,9 @@ internal sealed partial class SearchJobGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} cannot activate: {Reason}")]
     private partial void LogActivationFailed(Guid jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: the database refused a change a caller asked for.")]
+    private partial void LogChangeRefused(Guid jobId, Exception error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} failed.")]
     private partial void LogJobFailed(Guid jobId, Exception error);
