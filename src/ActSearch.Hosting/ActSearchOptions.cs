@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Net;
 using ActSearch.Evaluation.Data;
+using ActSearch.Evaluation.Torch.Compilation;
 using ActSearch.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using FusionMode = ActSearch.Evaluation.Torch.Compilation.Fusion;
 
 namespace ActSearch.Hosting;
 
@@ -42,6 +44,12 @@ public sealed class ActSearchOptions
 
     /// <summary>ACTSEARCH_HOME: where ActSearch keeps local data.</summary>
     public string Home { get; set; } = DefaultHome();
+
+    /// <summary>
+    /// ACTSEARCH_FUSION: auto (fuse candidate activations into one op where that is measured faster), on (every scalar
+    /// activation on CPU) or off (the op chain always).
+    /// </summary>
+    public string Fusion { get; set; } = "auto";
 
     /// <summary>ACTSEARCH_DEVICE: auto, cpu or cuda.</summary>
     public string Device { get; set; } = "auto";
@@ -112,12 +120,26 @@ public sealed class ActSearchOptions
         return options;
     }
 
-    /// <summary>Points the data loaders at <see cref="Data"/> (the repository's <c>data/</c> when unset) and <see cref="FashionMnist"/>.</summary>
+    /// <summary>
+    /// Points the data loaders at <see cref="Data"/> (the repository's <c>data/</c> when unset) and <see cref="FashionMnist"/>,
+    /// and sets the process's <see cref="Fusion"/>: the settings that hold for every training in the process.
+    /// </summary>
     public void ApplyData()
     {
         DataSets.UseDirectory(Data);
         DataSets.UseFashionMnist(FashionMnist);
+        ExprCompileOptions.DefaultFusion = ParseFusion(Fusion) ?? throw new OptionsValidationException(nameof(Fusion), typeof(ActSearchOptions), [FusionError(Fusion)]);
     }
+
+    internal static FusionMode? ParseFusion(string text) => text switch
+    {
+        "auto" => FusionMode.Auto,
+        "on" => FusionMode.On,
+        "off" => FusionMode.Off,
+        _ => null,
+    };
+
+    internal static string FusionError(string text) => $"ACTSEARCH_FUSION is '{text}'; use auto, on or off.";
 
     internal static IPEndPoint? ParseEndpoint(string text)
     {
@@ -146,6 +168,8 @@ public sealed class ActSearchOptionsValidator : IValidateOptions<ActSearchOption
         var errors = new List<string>();
         if (options.Device is not ("auto" or "cpu" or "cuda"))
             errors.Add($"ACTSEARCH_DEVICE is '{options.Device}'; use auto, cpu or cuda.");
+        if (ActSearchOptions.ParseFusion(options.Fusion) is null)
+            errors.Add(ActSearchOptions.FusionError(options.Fusion));
         if (options.Slots is < 1 or > 1024)
             errors.Add($"ACTSEARCH_SLOTS is {options.Slots}; use 1 to 1024.");
         if (string.IsNullOrWhiteSpace(options.Home))

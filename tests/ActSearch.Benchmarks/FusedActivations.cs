@@ -38,8 +38,8 @@ public static class FusedActivations
             {
                 var expr = ExprParser.Parse(formula);
                 int nodes = expr.Size;
-                slots.Add((label + ", fused", nodes, c => ExprModule.Compile(expr, new ExprCompileOptions { Channels = c, Fuse = true })));
-                slots.Add((label + ", op chain", nodes, c => ExprModule.Compile(expr, new ExprCompileOptions { Channels = c, Fuse = false })));
+                slots.Add((label + ", fused", nodes, c => ExprModule.Compile(expr, new ExprCompileOptions { Channels = c, Fusion = Fusion.On })));
+                slots.Add((label + ", op chain", nodes, c => ExprModule.Compile(expr, new ExprCompileOptions { Channels = c, Fusion = Fusion.Off })));
             }
             var rounds = slots.Select(_ => new List<double>()).ToArray();
             for (int r = 0; r < 5; r++)
@@ -74,9 +74,10 @@ public static class FusedActivations
             for (int r = 0; r < 15; r++)
                 foreach (bool fuse in new[] { false, true })
                 {
-                    using var module = ExprModule.Compile(expr, new ExprCompileOptions { Fuse = fuse });
+                    using var module = ExprModule.Compile(expr, new ExprCompileOptions { Fusion = fuse ? Fusion.On : Fusion.Off });
                     using var scope = NewDisposeScope();
-                    var x = x0.clone().requires_grad_(true);
+                    // Not a leaf, as in training (a leaf's gradient is copied into .grad when the op's result is still referenced).
+                    var x = x0.clone().requires_grad_(true).mul(1f);
                     var clock = System.Diagnostics.Stopwatch.StartNew();
                     var y = module.forward(x);
                     double forward = clock.Elapsed.TotalMilliseconds;

@@ -32,7 +32,7 @@ public class FusedActivationTests
     private static (double[] Y, double[] Dx, double[][] DParameters) Run(Expr expr, bool fuse, double[] xs, int channels = 0)
     {
         using var scope = NewDisposeScope();
-        using var module = ExprModule.Compile(expr, new ExprCompileOptions { Fuse = fuse, Channels = channels });
+        using var module = ExprModule.Compile(expr, new ExprCompileOptions { Fusion = fuse ? Fusion.On : Fusion.Off, Channels = channels });
         Assert.Equal(fuse, module.IsFused);
         module.to(ScalarType.Float64);
         long c = Math.Max(channels, 1);
@@ -137,7 +137,7 @@ public class FusedActivationTests
     public void Fused_gradients_match_central_differences(string formula)
     {
         using var scope = NewDisposeScope();
-        using var module = ExprModule.Compile(ExprParser.Parse(formula), new ExprCompileOptions { Fuse = true });
+        using var module = ExprModule.Compile(ExprParser.Parse(formula), new ExprCompileOptions { Fusion = Fusion.On });
         module.to(ScalarType.Float64);
         double[] xs = [.. Enumerable.Range(0, 20).Select(i => -2.3 + 0.241 * i)];
         var x = tensor(xs, ScalarType.Float64).reshape(20, 1).requires_grad_(true);
@@ -164,7 +164,7 @@ public class FusedActivationTests
         var x0 = randn(64, 8, 5, 5);
         Tensor Grad(bool fuse, out Tensor y)
         {
-            using var module = ExprModule.Compile(expr, new ExprCompileOptions { Fuse = fuse });
+            using var module = ExprModule.Compile(expr, new ExprCompileOptions { Fusion = fuse ? Fusion.On : Fusion.Off });
             var x = x0.clone().requires_grad_(true);
             y = module.forward(x);
             y.sum().backward();
@@ -177,6 +177,36 @@ public class FusedActivationTests
         // The same input twice: the same bits.
         Assert.True(Grad(true, out var again).eq(gf).all().item<bool>());
         Assert.True(again.eq(yf).all().item<bool>());
+    }
+
+    [Theory]
+    [InlineData("tanh")]
+    [InlineData("sigmoid")]
+    [InlineData("erf")]
+    [InlineData("gauss")]
+    [InlineData("exp")]
+    [InlineData("softplus")]
+    [InlineData("relu")]
+    public void Each_float32_kernel_stays_within_float_rounding_of_the_op_chain_including_its_domain_edges(string primitive)
+    {
+        using var scope = NewDisposeScope();
+        float[] edges = [0f, -0f, float.NaN, float.PositiveInfinity, float.NegativeInfinity, 1e-30f, -1e-30f, 1e-6f, -1e-6f, 4e-4f, -4e-4f,
+            0.5f, -0.5f, 7.9f, -7.9f, 9f, -9f, 20f, -20f, 88.5f, -88.5f, 89f, -89f, 103f, -103f, 105f, -105f];
+        // A sweep through the range where the kernels switch formulas, and a length that leaves a tail of 11 (not a multiple of 16).
+        var sweep = Enumerable.Range(0, 20_000).Select(i => -15f + 30f * i / 20_000);
+        var x0 = tensor([.. edges, .. sweep, 0.3f, -0.3f, 0.7f, -0.7f]).reshape(1, -1);
+        Tensor Run(Fusion fusion, out Tensor y)
+        {
+            using var module = ExprModule.Compile(ExprParser.Parse($"{primitive}(x)"), new ExprCompileOptions { Fusion = fusion });
+            var x = x0.clone().requires_grad_(true);
+            y = module.forward(x);
+            y.backward([ones_like(y)]);
+            return x.grad!;
+        }
+        var gf = Run(Fusion.On, out var yf);
+        var gc = Run(Fusion.Off, out var yc);
+        Assert.True(yf.allclose(yc, rtol: 1e-5, atol: 1e-6, equal_nan: true), $"{primitive}: largest difference {(yf - yc).abs().nan_to_num().max().item<float>()}");
+        Assert.True(gf.allclose(gc, rtol: 1e-5, atol: 1e-6, equal_nan: true), $"{primitive}: largest gradient difference {(gf - gc).abs().nan_to_num().max().item<float>()}");
     }
 
     [Fact]
@@ -201,12 +231,30 @@ public class FusedActivationTests
     }
 
     [Fact]
+    public void Auto_fuses_float32_graphs_of_four_element_ops_or_more_where_the_AVX_512_kernels_run()
+    {
+        using var one = ExprModule.Compile(ExprParser.Parse("tanh(x)"), new ExprCompileOptions { Fusion = Fusion.Auto });
+        using var two = ExprModule.Compile(ExprParser.Parse("x * sigmoid(x)"), new ExprCompileOptions { Fusion = Fusion.Auto });
+        using var five = ExprModule.Compile(ExprParser.Parse("tanh(x) * erf(x) + 0.5 * x"), new ExprCompileOptions { Fusion = Fusion.Auto });
+        Assert.False(one.IsFused);
+        Assert.False(two.IsFused);
+        Assert.Equal(FusedFloatKernels.Enabled, five.IsFused);
+        Assert.Equal(5, FusedProgram.TryCompile(five.Expr)!.ElementOps);
+
+        // float64 under Auto runs the op chain: bit for bit what Off gives.
+        using var scope = NewDisposeScope();
+        using var off = ExprModule.Compile(five.Expr, new ExprCompileOptions { Fusion = Fusion.Off });
+        var x = linspace(-6, 6, 1000, dtype: ScalarType.Float64).reshape(10, 100);
+        Assert.True(five.forward(x).eq(off.forward(x)).all().item<bool>());
+    }
+
+    [Fact]
     public void Layers_with_statistics_and_an_option_keep_the_op_chain()
     {
         var layer = new ParseOptions { DefaultParameterShape = ParameterShape.PerChannel };
-        using var norm = ExprModule.Compile(ExprParser.Parse("x / sqrt(layer_var(x) + 1e-5)", layer), new ExprCompileOptions { Fuse = true, Channels = 4 });
+        using var norm = ExprModule.Compile(ExprParser.Parse("x / sqrt(layer_var(x) + 1e-5)", layer), new ExprCompileOptions { Fusion = Fusion.On, Channels = 4 });
         Assert.False(norm.IsFused);
-        using var off = ExprModule.Compile(ExprParser.Parse("tanh(x)"), new ExprCompileOptions { Fuse = false });
+        using var off = ExprModule.Compile(ExprParser.Parse("tanh(x)"), new ExprCompileOptions { Fusion = Fusion.Off });
         Assert.False(off.IsFused);
     }
 }

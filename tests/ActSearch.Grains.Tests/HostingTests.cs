@@ -1,4 +1,5 @@
 using ActSearch.Evaluation.Data;
+using ActSearch.Evaluation.Torch.Compilation;
 using ActSearch.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -41,12 +42,31 @@ public sealed class HostingTests
     public void Invalid_settings_stop_the_start_naming_each_variable()
     {
         var e = Assert.Throws<OptionsValidationException>(() => Read(
-            ("ACTSEARCH_SLOTS", "0"), ("ACTSEARCH_DEVICE", "tpu"), ("ACTSEARCH_CLUSTERING", "adonet"), ("ACTSEARCH_PRIMARY_SILO", "nowhere")));
+            ("ACTSEARCH_SLOTS", "0"), ("ACTSEARCH_DEVICE", "tpu"), ("ACTSEARCH_CLUSTERING", "adonet"), ("ACTSEARCH_PRIMARY_SILO", "nowhere"),
+            ("ACTSEARCH_FUSION", "always")));
 
         Assert.Contains(e.Failures, f => f.Contains("ACTSEARCH_SLOTS", StringComparison.Ordinal));
         Assert.Contains(e.Failures, f => f.Contains("ACTSEARCH_DEVICE", StringComparison.Ordinal));
         Assert.Contains(e.Failures, f => f.Contains("ACTSEARCH_DB", StringComparison.Ordinal));
         Assert.Contains(e.Failures, f => f.Contains("ACTSEARCH_PRIMARY_SILO", StringComparison.Ordinal));
+        Assert.Contains(e.Failures, f => f.Contains("ACTSEARCH_FUSION is 'always'; use auto, on or off", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Fusion_is_a_process_setting_that_modules_compiled_without_their_own_follow()
+    {
+        Assert.Equal("auto", Read().Fusion);
+        try
+        {
+            Read(("ACTSEARCH_FUSION", "off")).ApplyData();
+            Assert.Equal(Fusion.Off, ExprCompileOptions.DefaultFusion);
+            Read(("ACTSEARCH_FUSION", "on")).ApplyData();
+            Assert.Equal(Fusion.On, ExprCompileOptions.DefaultFusion);
+        }
+        finally
+        {
+            ExprCompileOptions.DefaultFusion = Fusion.Auto;
+        }
     }
 
     [Fact]

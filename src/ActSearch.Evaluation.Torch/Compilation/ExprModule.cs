@@ -25,13 +25,34 @@ public sealed record ExprCompileOptions
     public bool FuseKnownPatterns { get; init; }
 
     /// <summary>
-    /// Run a scalar activation (no statistics) as one fused op (<see cref="FusedProgram"/>: one pass forward, one pass
-    /// backward, only x saved) on CPU float32 and float64 tensors; on other devices and types the op chain runs anyway.
-    /// Off by default: measured on fmnist-cnn and deep-mlp (tests/ActSearch.Benchmarks, <c>fused</c>) it is faster than
-    /// the op chain from about six nodes (a 10-node formula: 0.76x the chain's step time on fmnist-cnn) and slower for one
-    /// to three (tanh: 1.40x), so the trainer keeps the chain until small graphs gain too (issue 14).
+    /// Whether a scalar activation (no statistics) runs as one fused op (<see cref="FusedProgram"/>: one pass forward, one
+    /// pass backward, only x and f(x) saved) on CPU tensors; null: <see cref="DefaultFusion"/>.
     /// </summary>
-    public bool Fuse { get; init; }
+    public Fusion? Fusion { get; init; }
+
+    /// <summary>
+    /// The process's fusion setting for modules compiled without one (ACTSEARCH_FUSION, applied at start-up); Auto unless
+    /// set. Read when a module is compiled. (Here and not on the module, so that setting it loads no libtorch.)
+    /// </summary>
+    public static Fusion DefaultFusion { get; set; } = Compilation.Fusion.Auto;
+}
+
+/// <summary>When <see cref="ExprModule"/> runs a scalar activation as one fused op instead of the op chain.</summary>
+public enum Fusion
+{
+    /// <summary>
+    /// Where it is measured faster: float32 CPU tensors, on hardware with AVX-512 (<see cref="FusedFloatKernels"/>), for
+    /// graphs of <see cref="ExprModule.AutoFusionMinOps"/> element-wise operations or more. Measured on fmnist-cnn and
+    /// deep-mlp (tests/ActSearch.Benchmarks, <c>fused</c>): one op (tanh) is 1.16-1.17x the chain's step time fused, two
+    /// (x * sigmoid(x)) a tie on fmnist-cnn and 1.19x on deep-mlp, five 0.85-0.95x, ten 0.68-0.81x.
+    /// </summary>
+    Auto,
+
+    /// <summary>Every graph without statistics, on CPU float32 and float64 tensors (the exactness checks use this).</summary>
+    On,
+
+    /// <summary>The op chain always.</summary>
+    Off,
 }
 
 /// <summary>
@@ -53,6 +74,11 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
     private readonly Dictionary<int, string> _runningNames = [];
     private readonly double _momentum;
     private readonly FusedProgram? _fused;
+    private readonly Fusion _fusion;
+
+
+    /// <summary>Element-wise operations from which <see cref="Fusion.Auto"/> fuses (the measured break-even is between 2 and 5).</summary>
+    public const int AutoFusionMinOps = 4;
 
     private ExprModule(Expr expr, ExprCompileOptions options) : base("ExprModule")
     {
@@ -60,7 +86,9 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
         Channels = options.Channels;
         _momentum = options.Momentum;
         _code = Lower(expr, options);
-        _fused = options.Fuse ? FusedProgram.TryCompile(expr) : null;
+        _fusion = options.Fusion ?? ExprCompileOptions.DefaultFusion;
+        _fused = _fusion == Fusion.Off ? null : FusedProgram.TryCompile(expr);
+        if (_fusion == Fusion.Auto && !(FusedFloatKernels.Enabled && _fused?.ElementOps >= AutoFusionMinOps)) _fused = null;
 
         foreach (var p in expr.Parameters())
         {
@@ -84,7 +112,7 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
     /// <summary>Compiles <paramref name="expr"/>; throws <see cref="ArgumentException"/> when the graph cannot run on these inputs.</summary>
     public static ExprModule Compile(Expr expr, ExprCompileOptions? options = null) => new(expr, options ?? new ExprCompileOptions());
 
-    /// <summary>True when <see cref="forward"/> runs the fused op on CPU float tensors.</summary>
+    /// <summary>True when <see cref="forward"/> runs the fused op on CPU float tensors (float32 only under <see cref="Fusion.Auto"/>).</summary>
     public bool IsFused => _fused is not null;
 
     /// <summary>The graph this module computes.</summary>
@@ -108,7 +136,7 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
         // Our kernels read and write host memory, so the fused op runs on CPU tensors only; on CUDA the op chain's kernels
         // are the fast path (libtorch fuses nothing there either, but each op runs on the device). Layers with batch, instance
         // or group statistics are not element-wise and have no fused program.
-        if (_fused is not null && x.device_type == DeviceType.CPU && x.dtype is ScalarType.Float32 or ScalarType.Float64)
+        if (_fused is not null && x.device_type == DeviceType.CPU && (x.dtype == ScalarType.Float32 || (x.dtype == ScalarType.Float64 && _fusion == Fusion.On)))
             return FusedFunction.Apply(_fused, x, [.. _fused.Parameters.Select(p => (Tensor)ParameterOf(p.Name))]);
         var values = new Tensor?[_code.Length];
         for (int i = 0; i < _code.Length; i++)

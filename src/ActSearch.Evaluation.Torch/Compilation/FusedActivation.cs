@@ -54,6 +54,9 @@ public sealed class FusedProgram
     /// <summary>Nodes executed per element (after folding constants and merging equal subgraphs).</summary>
     public int InstructionCount => _code.Length;
 
+    /// <summary>Unary and binary operations per element (inputs, constants and scalar subgraphs not counted): what the op chain would run as separate ops.</summary>
+    public int ElementOps => _code.Count(i => i.Kind is Kind.Unary or Kind.Binary && !i.Scalar);
+
     /// <summary>The program of a graph without aggregates, or null (a layer with statistics stays an op chain).</summary>
     public static FusedProgram? TryCompile(Expr expr)
     {

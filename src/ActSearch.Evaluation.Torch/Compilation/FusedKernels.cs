@@ -6,8 +6,9 @@ using ActSearch.Expressions;
 namespace ActSearch.Evaluation.Torch.Compilation;
 
 /// <summary>
-/// The element kernels of <see cref="FusedProgram"/>, generic over float and double so float32 training runs 8 lanes
-/// wide (AVX2) and the float64 exactness check runs the same code. Forward: each primitive as
+/// The element kernels of <see cref="FusedProgram"/>, generic over float and double so float32 training runs as wide
+/// as TensorPrimitives goes on the machine and the float64 exactness check runs the same code (on AVX-512, the costliest
+/// float32 primitives run <see cref="FusedFloatKernels"/> instead). Forward: each primitive as
 /// <see cref="TorchPrimitives"/> lowers it (erf in float32 by a series and Abramowitz-Stegun 7.1.26, within 3e-7
 /// relative; in float64 by the primitive's exact kernel). Backward: given the operand rows, the node's values and the gradient flowing into the node, add the
 /// operands' gradients as autograd does for the op chain (the same products, so the same NaN and Inf at domain edges:
