@@ -127,15 +127,43 @@ public enum SelectionStrategy
     Random,
 }
 
+/// <summary>When the engine breeds: per generation, or whenever a slot is free.</summary>
+public enum EvolutionMode
+{
+    /// <summary>
+    /// A generation of <see cref="SelectionOptions.OffspringPerGeneration"/> children at a time, the next bred when every
+    /// candidate of the current one has an outcome: the order of outcomes never matters, so one seed gives one search
+    /// however many workers score it; slots beyond a generation's size stay idle and each generation waits for its slowest.
+    /// </summary>
+    Generational,
+
+    /// <summary>
+    /// Asynchronous (Real et al.'s regularized evolution; the EvoNorm search): a child is bred whenever a slot asks, from
+    /// the population as it stands, and each outcome updates the population as it arrives (the strategy's survival with one
+    /// newcomer: the (mu + 1) form). Every slot stays busy; the search depends on the order of outcomes, which resume
+    /// replays from the store.
+    /// </summary>
+    SteadyState,
+}
+
 public sealed record SelectionOptions
 {
     public SelectionStrategy Strategy { get; init; } = SelectionStrategy.Regularized;
+
+    /// <summary>
+    /// Generational for the engine's in-process users (curve fitting, its DEAP comparison); search spaces default to
+    /// steady state (<c>evolution.mode</c>).
+    /// </summary>
+    public EvolutionMode Mode { get; init; } = EvolutionMode.Generational;
 
     public int PopulationSize { get; init; } = 64;
 
     public int TournamentSize { get; init; } = 8;
 
-    /// <summary>Candidates proposed per generation (the unit of checkpointing).</summary>
+    /// <summary>
+    /// Candidates proposed per generation (the unit of checkpointing). In steady state, a generation is this many ended
+    /// children: the unit of checkpoints, saved fronts and the generation count, not a barrier.
+    /// </summary>
     public int OffspringPerGeneration { get; init; } = 16;
 
     /// <summary>Probability that an offspring comes from crossover when the crossover weight allows it.</summary>

@@ -29,7 +29,7 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
     ];
 
     private static readonly string[] EvolutionFields =
-        ["strategy", "population", "tournament", "offspring_per_generation", "crossover_rate", "operators", "constant_optimization"];
+        ["mode", "strategy", "population", "tournament", "offspring_per_generation", "crossover_rate", "operators", "constant_optimization"];
 
     private static readonly string[] OperatorFields = [.. OperatorRegistry.Fields];
 
@@ -51,6 +51,8 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
     private static readonly (string, ParameterShape)[] Shapes = [("scalar", ParameterShape.Scalar), ("channel", ParameterShape.PerChannel)];
 
     private static readonly (string, SelectionStrategy)[] Strategies = [.. StrategyRegistry.All.Select(s => (s.Name, s.Value))];
+
+    private static readonly (string, EvolutionMode)[] Modes = [("steady_state", EvolutionMode.SteadyState), ("generational", EvolutionMode.Generational)];
 
     private static readonly (string, ObjectiveDirection)[] Directions =
         [("maximize", ObjectiveDirection.Maximize), ("minimize", ObjectiveDirection.Minimize)];
@@ -268,6 +270,9 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
         }
         var selection = new SelectionOptions
         {
+            // Steady state unless a space asks for generations: every slot stays busy (SelectionOptions' own default is
+            // generational, for the engine's in-process users).
+            Mode = e.Enum("mode", EvolutionMode.SteadyState, Modes),
             Strategy = e.Enum("strategy", sd.Strategy, Strategies),
             PopulationSize = population,
             TournamentSize = Math.Min(tournament, population),

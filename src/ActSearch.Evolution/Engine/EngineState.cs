@@ -46,6 +46,12 @@ public sealed record EngineState
 
     public ImmutableArray<CachedOutcome> Cache { get; init; } = [];
 
+    /// <summary>Steady state: what each child's generator derives from (with its id); null for a generational search.</summary>
+    public ulong? ChildSeed { get; init; }
+
+    /// <summary>Steady state: bred children ended since the last generation boundary.</summary>
+    public int ChildrenEnded { get; init; }
+
     public string ToJson() => EngineStateJson.Write(this).ToJsonString();
 
     public static EngineState FromJson(string json) =>
@@ -86,6 +92,11 @@ public static class EngineStateJson
                 ["outcome"] = Outcome(c.Outcome),
             })]),
         };
+        if (s.ChildSeed is { } seed)
+        {
+            o["childSeed"] = seed.ToString(CultureInfo.InvariantCulture);
+            o["childrenEnded"] = s.ChildrenEnded;
+        }
         return o;
     }
 
@@ -113,6 +124,8 @@ public static class EngineStateJson
                 Cache = [.. Array(json, "cache").Select(n => new CachedOutcome(
                     new CacheKey(Fingerprint.Parse((string)n!["fingerprint"]!), Int(n, "parameters")),
                     ReadOutcome(n["outcome"]!)))],
+                ChildSeed = json["childSeed"] is JsonNode seed ? ulong.Parse((string)seed!, CultureInfo.InvariantCulture) : null,
+                ChildrenEnded = (int?)json["childrenEnded"] ?? 0,
             };
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or JsonException or NullReferenceException or OverflowException)

@@ -6,9 +6,16 @@ namespace ActSearch.Evolution;
 
 /// <summary>
 /// The search loop as ask/tell (Optuna's interface): <see cref="Ask"/> hands out candidates to score,
-/// <see cref="Tell"/> takes their outcomes back in any order. Candidates come in generations; the next
-/// generation is bred only when every candidate of the current one has an outcome, and survivors are chosen
-/// in id order, so the order of tells never changes the search: one seed gives one search.
+/// <see cref="Tell"/> takes their outcomes back in any order. Two modes (<see cref="EvolutionMode"/>):
+/// <list type="bullet">
+/// <item>Generational: candidates come in generations; the next generation is bred only when every candidate of the
+/// current one has an outcome, and survivors are chosen in id order, so the order of tells never changes the search: one
+/// seed gives one search.</item>
+/// <item>Steady state: after the initial population, <see cref="Ask"/> breeds a child for every slot that asks, from the
+/// population as it stands; each ended candidate joins it at once through the strategy's survival (one newcomer). Each
+/// child draws from its own generator (derived from the seed and its id), so the search is a function of the order of
+/// outcomes alone, and <see cref="Replay"/> rebuilds it from a checkpoint and the outcomes recorded after it.</item>
+/// </list>
 /// A candidate whose fingerprint was already scored takes the cached outcome without going to the scorer.
 /// Not thread-safe: one caller (a grain, a loop) drives an engine.
 /// </summary>
@@ -34,6 +41,13 @@ public sealed class EvolutionEngine
     private bool _stopped;
     private long _scored, _hits, _evaluated, _rejected, _failed, _cancelled;
     private int _completed;
+    // Steady state: each child's generator comes from this and its id; bred children ended since the last generation;
+    // ids bred before a crash whose outcome was never recorded (found by Replay, bred again by EndReplay).
+    private readonly bool _steady;
+    private ulong _childSeed;
+    private int _childrenEnded;
+    private readonly SortedSet<long> _holes = [];
+    private readonly List<Entry> _ended = [];
 
     public EvolutionEngine(EvolutionOptions options, ulong seed) : this(options, new Rng(seed)) { }
 
@@ -47,7 +61,12 @@ public sealed class EvolutionEngine
         _variation = new Variation(options.Genome, options.Operators);
         _directions = [.. options.Objectives.Select(o => o.Direction)];
         _cache = new FingerprintCache(options.FingerprintCacheSize);
+        _steady = options.Selection.Mode == EvolutionMode.SteadyState;
+        if (_steady) _childSeed = _rng.Fork().NextUInt64();
     }
+
+    /// <summary>Whether this engine breeds per generation or whenever a slot asks.</summary>
+    public EvolutionMode Mode => _steady ? EvolutionMode.SteadyState : EvolutionMode.Generational;
 
     public EvolutionOptions Options { get; }
 
@@ -113,6 +132,7 @@ public sealed class EvolutionEngine
     /// </summary>
     public IReadOnlyList<Candidate> Ask(int count)
     {
+        if (_steady) return AskSteady(count);
         var result = new List<Candidate>();
         while (result.Count < count && !IsFinished)
         {
@@ -163,7 +183,8 @@ public sealed class EvolutionEngine
             _leaders.Remove(e.Key);
         }
         if (IsFinished) CancelQueued();
-        TryComplete();
+        if (_steady) AbsorbEnded();
+        else TryComplete();
     }
 
     /// <summary>Stops the search: nothing more is handed out; candidates not yet asked end Cancelled. In-flight ones may still be told.</summary>
@@ -171,7 +192,8 @@ public sealed class EvolutionEngine
     {
         _stopped = true;
         CancelQueued();
-        TryComplete();
+        if (_steady) AbsorbEnded();
+        else TryComplete();
     }
 
     /// <summary>
@@ -190,7 +212,8 @@ public sealed class EvolutionEngine
                 Stop();
                 break;
             }
-            var batch = Ask(int.MaxValue);
+            // Steady state: a generation's worth at a time (a loop with one scorer has no free slots to fill one by one).
+            var batch = Ask(_steady ? Math.Max(1, Options.Selection.OffspringPerGeneration) : int.MaxValue);
             if (batch.Count == 0) break; // nothing can be asked and nothing is in flight: only a stop gets here
             IReadOnlyList<CandidateOutcome> outcomes;
             try
@@ -227,37 +250,188 @@ public sealed class EvolutionEngine
         // in flight and at least one evaluation is left.
         if (Options.Budget.Evaluations is { } budget) count = (int)Math.Min(count, Math.Max(1, budget - _scored));
         _current = new List<Entry>(count);
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < count; i++) Add(new Entry(NewCandidate(_rng, _nextId++, initial, i)));
+    }
+
+    /// <summary>
+    /// A new candidate: a seed of the search space (<paramref name="index"/> below their count in generation 0), a random
+    /// genome (the initial population, or a strategy that does not breed), else a child of parents the strategy picks.
+    /// </summary>
+    private Candidate NewCandidate(Rng rng, long id, bool initial, int index)
+    {
+        Offspring child;
+        ImmutableArray<long> parents;
+        if (_generation == 0 && index >= 0 && index < Options.InitialGenomes.Length)
         {
-            Offspring child;
-            ImmutableArray<long> parents;
-            if (_generation == 0 && i < Options.InitialGenomes.Length)
-            {
-                // Reference points the search space names (Swish, EvoNorm-S0, ...) start in the first population.
-                child = new Offspring(Options.InitialGenomes[i], "seed");
-                parents = [];
-            }
-            else if (initial || !_strategy.Breeds)
-            {
-                child = new Offspring(GenomeFactory.Create(_rng, Options.Genome), initial ? "init" : "random");
-                parents = [];
-            }
-            else if (_variation.CanCross && _rng.NextDouble() < sel.CrossoverRate)
-            {
-                var a = _strategy.SelectParent(_rng, _population);
-                var b = _strategy.SelectParent(_rng, _population);
-                child = _variation.Cross(_rng, a.Genome, b.Genome);
-                parents = child.Operator == "crossover" ? [a.Candidate.Id, b.Candidate.Id] : [a.Candidate.Id];
-            }
-            else
-            {
-                var a = _strategy.SelectParent(_rng, _population);
-                child = _variation.Mutate(_rng, a.Genome);
-                parents = [a.Candidate.Id];
-            }
-            var candidate = new Candidate(_nextId++, child.Genome, _generation, parents, child.Operator, Fingerprint.Of(child.Genome));
-            Add(new Entry(candidate));
+            // Reference points the search space names (Swish, EvoNorm-S0, ...) start in the first population.
+            child = new Offspring(Options.InitialGenomes[index], "seed");
+            parents = [];
         }
+        else if (initial || !_strategy.Breeds)
+        {
+            child = new Offspring(GenomeFactory.Create(rng, Options.Genome), initial ? "init" : "random");
+            parents = [];
+        }
+        else if (_variation.CanCross && rng.NextDouble() < Options.Selection.CrossoverRate)
+        {
+            var a = _strategy.SelectParent(rng, _population);
+            var b = _strategy.SelectParent(rng, _population);
+            child = _variation.Cross(rng, a.Genome, b.Genome);
+            parents = child.Operator == "crossover" ? [a.Candidate.Id, b.Candidate.Id] : [a.Candidate.Id];
+        }
+        else
+        {
+            var a = _strategy.SelectParent(rng, _population);
+            child = _variation.Mutate(rng, a.Genome);
+            parents = [a.Candidate.Id];
+        }
+        return new Candidate(id, child.Genome, _generation, parents, child.Operator, Fingerprint.Of(child.Genome));
+    }
+
+    // ---- steady state ----
+
+    private IReadOnlyList<Candidate> AskSteady(int count)
+    {
+        var result = new List<Candidate>();
+        if (_current is null && !IsFinished)
+        {
+            Breed(); // the initial population, as a generation of its own
+            AbsorbEnded(); // its known functions
+        }
+        while (result.Count < count && !IsFinished && BudgetAllowsAnother())
+        {
+            var next = _current!.Find(e => e.Status == Status.Queued);
+            if (next is null)
+            {
+                // Every candidate made so far is out: breed one more, once there is a population to breed from.
+                if (_strategy.Breeds && _population.Count == 0) break;
+                Add(new Entry(NewCandidate(ChildRng(_nextId), _nextId++, initial: false, index: -1)));
+                AbsorbEnded();
+                continue;
+            }
+            next.Status = Status.Asked;
+            _inFlight++;
+            result.Add(next.Candidate);
+        }
+        return result;
+    }
+
+    /// <summary>The generator of child <paramref name="id"/>: independent of when it is bred, so a replay breeds it alike.</summary>
+    private Rng ChildRng(long id) => new(_childSeed ^ (0x9E3779B97F4A7C15UL * (ulong)(id + 1)));
+
+    private static bool IsInitial(Candidate c) => c.Operator is "seed" or "init";
+
+    /// <summary>
+    /// Steady state: the ended candidates join the population one by one, in the order they ended (the strategy's
+    /// survival with one newcomer; a cancelled one does not join). The initial population ending is generation 0's end;
+    /// after it, every <see cref="SelectionOptions.OffspringPerGeneration"/> ended children end a generation.
+    /// </summary>
+    private void AbsorbEnded()
+    {
+        for (int k = 0; k < _ended.Count; k++)
+        {
+            var e = _ended[k];
+            _current!.Remove(e);
+            _byId.Remove(e.Candidate.Id);
+            if (e.Outcome is not CandidateOutcome.Cancelled)
+                _population = _strategy.Survive(_population, [MemberOf(e.Candidate, e.Outcome!)], Options.Selection.PopulationSize);
+            if (IsInitial(e.Candidate))
+            {
+                if (_generation == 0 && !_current.Any(p => IsInitial(p.Candidate))) EndGeneration();
+                continue;
+            }
+            // A search whose every child is a known function has converged; stop rather than spin.
+            _idleGenerations = e.Scored ? 0 : _idleGenerations + 1;
+            if (_idleGenerations >= MaxIdleGenerations * Math.Max(1, Options.Selection.OffspringPerGeneration)) _stopped = true;
+            if (++_childrenEnded >= Math.Max(1, Options.Selection.OffspringPerGeneration))
+            {
+                _childrenEnded = 0;
+                EndGeneration();
+            }
+        }
+        _ended.Clear();
+        if (_stopped) CancelQueued(); // a convergence stop leaves nothing queued
+        if (_ended.Count > 0) AbsorbEnded();
+    }
+
+    private void EndGeneration()
+    {
+        _generation++;
+        _completed++;
+        GenerationCompleted?.Invoke(this);
+    }
+
+    /// <summary>
+    /// Steady state: rebuilds the search from its checkpoint (<see cref="Resume"/>) and the outcomes recorded after it, in
+    /// the order they were told (<paramref name="cached"/>: a known function's or a duplicate's copied outcome; a
+    /// cancellation: never handed out). Candidates bred after the checkpoint are taken as recorded (each child's generator
+    /// depends only on its id, and the population on the order of outcomes). Call <see cref="EndReplay"/> after the last.
+    /// </summary>
+    /// <returns>False for an outcome the checkpoint already counts (a candidate that ended before it), which changes nothing.</returns>
+    /// <exception cref="InvalidOperationException">Not steady state, or the outcome does not fit the checkpoint (another
+    /// candidate under the id).</exception>
+    public bool Replay(Candidate candidate, CandidateOutcome outcome, bool cached)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        ArgumentNullException.ThrowIfNull(outcome);
+        if (!_steady) throw new InvalidOperationException("Only a steady-state search replays outcomes; a generational one breeds its generation again.");
+        long id = candidate.Id;
+        if (_byId.TryGetValue(id, out var known))
+        {
+            // A candidate pending at the checkpoint.
+            if (known.Candidate.Fingerprint != candidate.Fingerprint)
+                throw new InvalidOperationException($"Candidate {id} was recorded with another genome than the checkpoint holds.");
+            End(known, outcome, cached);
+            return true;
+        }
+        if (id >= _nextId)
+        {
+            // Bred after the checkpoint; the ids skipped were bred too and never ended (in flight when it stopped).
+            for (long h = _nextId; h < id; h++) _holes.Add(h);
+            _nextId = id + 1;
+        }
+        else if (!_holes.Remove(id)) return false; // ended before the checkpoint
+        var e = new Entry(candidate);
+        _current ??= [];
+        _current.Add(e);
+        _byId[id] = e;
+        End(e, outcome, cached);
+        return true;
+    }
+
+    /// <summary>Ends a replayed candidate as it ended the first time.</summary>
+    private void End(Entry e, CandidateOutcome outcome, bool cached)
+    {
+        if (e.Status == Status.Done) return; // ended with the candidate it duplicated, recorded after it
+        if (cached || outcome is CandidateOutcome.Cancelled)
+        {
+            if (cached) _hits++;
+            if (e.Status == Status.Asked) _inFlight--;
+            if (_leaders.TryGetValue(e.Key, out var l) && l == e) Promote(e);
+            Finish(e, outcome);
+            AbsorbEnded();
+            return;
+        }
+        if (e.Status != Status.Asked)
+        {
+            if (e.Status == Status.Waiting) _leaders[e.Key] = e; // it was handed out after all (its leader was cancelled)
+            e.Status = Status.Asked;
+            _inFlight++;
+        }
+        Tell(e.Candidate.Id, outcome);
+    }
+
+    /// <summary>
+    /// Ends a replay: the ids bred before the stop whose outcome was never recorded are bred again (from the population as
+    /// it stands) and handed out first, so ids stay 0..n-1 with one outcome each.
+    /// </summary>
+    public void EndReplay()
+    {
+        if (!_steady || _current is null) return; // nothing bred yet: the first Ask breeds the initial population
+        foreach (long id in _holes) Add(new Entry(NewCandidate(ChildRng(id), id, initial: _population.Count == 0 && _strategy.Breeds, index: -1)));
+        _holes.Clear();
+        _current.Sort((a, b) => a.Candidate.Id.CompareTo(b.Candidate.Id));
+        AbsorbEnded();
     }
 
     private void Add(Entry e)
@@ -283,6 +457,7 @@ public sealed class EvolutionEngine
         if (KeepSettled && e.Status != Status.Asked) _settled.Add((e.Candidate, outcome));
         e.Status = Status.Done;
         e.Outcome = outcome;
+        if (_steady) _ended.Add(e);
         switch (outcome)
         {
             case CandidateOutcome.Evaluated:
@@ -347,7 +522,7 @@ public sealed class EvolutionEngine
         foreach (var e in _current)
             if (e.Status == Status.Queued) Finish(e, CandidateOutcome.Cancelled.Instance);
         foreach (var e in _current) // duplicates of candidates that will never be scored
-            if (e.Status == Status.Waiting && _byId[e.Leader!.Value].Status == Status.Done) Finish(e, _byId[e.Leader.Value].Outcome!);
+            if (e.Status == Status.Waiting && _byId.TryGetValue(e.Leader!.Value, out var leader) && leader.Status == Status.Done) Finish(e, leader.Outcome!);
         _leaders.Clear();
     }
 
@@ -390,6 +565,8 @@ public sealed class EvolutionEngine
             e.Status == Status.Waiting ? e.Leader : null,
             e.Scored))],
         Cache = includeCache ? [.. _cache.Entries.Select(kv => new CachedOutcome(kv.Key, kv.Value))] : [],
+        ChildSeed = _steady ? _childSeed : null,
+        ChildrenEnded = _childrenEnded,
     };
 
     /// <summary>
@@ -416,6 +593,12 @@ public sealed class EvolutionEngine
         _population = [.. s.Population.Select(m => MemberOf(m.Candidate, m.Outcome))];
         _front.AddRange(s.Front.Select(m => MemberOf(m.Candidate, m.Outcome)));
         foreach (var c in s.Cache) _cache.Put(c.Key, c.Outcome);
+        if (_steady)
+        {
+            _childSeed = s.ChildSeed ?? throw new FormatException("The checkpoint is of a generational search; this one is steady state.");
+            _childrenEnded = s.ChildrenEnded;
+        }
+        else if (s.ChildSeed is not null) throw new FormatException("The checkpoint is of a steady-state search; this one is generational.");
         if (s.Current is not { } current) return;
         _current = new List<Entry>(current.Length);
         foreach (var p in current)
