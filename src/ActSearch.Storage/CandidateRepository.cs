@@ -142,12 +142,19 @@ public sealed class CandidateRepository
 
     /// <summary>A job's candidates that have an outcome, with it, in id order from <paramref name="fromCandidateId"/>.</summary>
     public Task<List<RecordedResult>> ResultsAsync(Guid jobId, long fromCandidateId = 0, CancellationToken cancellation = default) =>
+        Results(jobId, fromCandidateId, "o.candidate_id", cancellation);
+
+    /// <summary>A job's candidates with their outcomes in the order the outcomes were recorded (schema version 6).</summary>
+    public Task<List<RecordedResult>> ResultsInRecordedOrderAsync(Guid jobId, CancellationToken cancellation = default) =>
+        Results(jobId, 0, "o.recorded", cancellation);
+
+    private Task<List<RecordedResult>> Results(Guid jobId, long fromCandidateId, string order, CancellationToken cancellation) =>
         _db.QueryAsync($"""
             SELECT c.job_id, c.id, c.generation, c.formula, c.genome::text, c.fingerprint, c.parent_ids, c.operator,
                    {string.Join(", ", OutcomeColumns.Split(", ").Select(col => "o." + col))}, o.recorded_at
             FROM outcomes o JOIN candidates c ON c.job_id = o.job_id AND c.id = o.candidate_id
             WHERE o.job_id = $1 AND o.candidate_id >= $2
-            ORDER BY o.candidate_id
+            ORDER BY {order}
             """, r => new RecordedResult(ReadCandidate(r), ReadOutcome(r, 8), r.GetFieldValue<DateTimeOffset>(17)), cancellation, jobId, fromCandidateId);
 
     private const string OutcomeColumns = "job_id, candidate_id, kind, stage, reason, seconds, objectives, refined::text, cached";
@@ -259,10 +266,13 @@ public sealed class CandidateRepository
             }
         }
         string stage = "stage_" + table;
-        await Db.ExecuteAsync(c, null, $"CREATE TEMP TABLE {stage} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP", ct).ConfigureAwait(false);
+        // The outcomes' recorded order (an identity column) numbers the staged rows in the order they came, and the insert
+        // keeps that order.
+        await Db.ExecuteAsync(c, null, $"CREATE TEMP TABLE {stage} (LIKE {table} INCLUDING DEFAULTS INCLUDING IDENTITY) ON COMMIT DROP", ct).ConfigureAwait(false);
         await CopyRowsAsync(c, stage, columns, rows, write, ct).ConfigureAwait(false);
+        string order = table == "outcomes" ? " ORDER BY recorded" : "";
         await Db.ExecuteAsync(c, null, $"""
-            INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} ON CONFLICT ({key}) DO NOTHING;
+            INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage}{order} ON CONFLICT ({key}) DO NOTHING;
             DROP TABLE {stage}
             """, ct).ConfigureAwait(false);
     }

@@ -240,6 +240,12 @@ public sealed class StorageOutageWindowTests : IAsyncLifetime
             await Check();
             return await Inner.LoadOutcomesAsync(jobId, fromCandidateId, cancellation);
         }
+
+        public async Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesInRecordedOrderAsync(Guid jobId, CancellationToken cancellation = default)
+        {
+            await Check();
+            return await Inner.LoadOutcomesInRecordedOrderAsync(jobId, cancellation);
+        }
     }
 }
 

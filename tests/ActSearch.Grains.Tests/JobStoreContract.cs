@@ -92,6 +92,25 @@ public abstract class JobStoreContract
     }
 
     [Fact]
+    public async Task Outcomes_load_in_the_order_they_were_recorded_for_replay()
+    {
+        var store = CreateStore();
+        Guid id = Guid.NewGuid(), other = Guid.NewGuid();
+        Assert.True(await store.RecordOutcomeAsync(id, Candidate(5), new CandidateOutcome.Evaluated([0.5])));
+        Assert.True(await store.RecordOutcomeAsync(other, Candidate(0), new CandidateOutcome.Evaluated([0.1])));
+        Assert.True(await store.RecordOutcomeAsync(id, Candidate(2), new CandidateOutcome.Evaluated([0.5]), cached: true));
+        Assert.False(await store.RecordOutcomeAsync(id, Candidate(5), new CandidateOutcome.Failed("again"))); // keeps its place
+        await store.RecordCancelledAsync(id, [Candidate(9), Candidate(7), Candidate(2)]);
+        Assert.True(await store.RecordOutcomeAsync(id, Candidate(1), new CandidateOutcome.Rejected("numeric", "NaN")));
+
+        var replay = await store.LoadOutcomesInRecordedOrderAsync(id);
+        Assert.Equal([5L, 2L, 9L, 7L, 1L], replay.Select(o => o.Candidate.Id));
+        Assert.Equal(["evaluated", "evaluated", "cancelled", "cancelled", "rejected"], replay.Select(o => o.Outcome.Kind));
+        Assert.Equal([false, true, false, false, false], replay.Select(o => o.Cached));
+        Assert.Empty(await store.LoadOutcomesInRecordedOrderAsync(Guid.NewGuid()));
+    }
+
+    [Fact]
     public async Task Cancelled_candidates_are_recorded_in_one_batch_and_an_outcome_stored_before_stays()
     {
         var store = CreateStore();

@@ -161,12 +161,12 @@ public sealed class SearchJobGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task The_same_seed_gives_the_same_front()
+    public async Task In_generations_the_same_seed_gives_the_same_front()
     {
         var first = NewJob(out _);
         var second = NewJob(out _, new Script { Delay = TimeSpan.FromMilliseconds(3) }); // other timing, same search
-        await first.Submit(TestSpaces.Spec(budget: 48, seed: 11));
-        await second.Submit(TestSpaces.Spec(budget: 48, seed: 11));
+        await first.Submit(TestSpaces.Generational(budget: 48, seed: 11));
+        await second.Submit(TestSpaces.Generational(budget: 48, seed: 11));
 
         var a = await first.UntilFinal();
         var b = await second.UntilFinal();
@@ -177,14 +177,14 @@ public sealed class SearchJobGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_job_whose_grain_is_deactivated_mid_run_resumes_from_its_checkpoint_and_ends_with_the_uninterrupted_front()
+    public async Task A_generational_job_whose_grain_is_deactivated_mid_run_resumes_from_its_checkpoint_and_ends_with_the_uninterrupted_front()
     {
         var reference = NewJob(out _);
-        await reference.Submit(TestSpaces.Spec(budget: 56, seed: 5));
+        await reference.Submit(TestSpaces.Generational(budget: 56, seed: 5));
         var expected = await reference.UntilFinal();
 
         var job = NewJob(out var id, new Script { Delay = TimeSpan.FromMilliseconds(60) });
-        await job.Submit(TestSpaces.Spec(budget: 56, seed: 5));
+        await job.Submit(TestSpaces.Generational(budget: 56, seed: 5));
         await job.Until(s => s.Generation >= 2 && s.InFlight > 0);
         await Waiting.Until(() => OutcomesAfterCheckpoint(id) > 0, "an outcome is recorded after the latest checkpoint");
         await fixture.Cluster.DeactivateAsync(job); // as if its coordinator went away: in-memory state is lost
@@ -198,6 +198,56 @@ public sealed class SearchJobGrainTests(ClusterFixture fixture)
         Assert.Equal(Describe(expected), Describe(done));
         var outcomes = await fixture.Store.LoadOutcomesAsync(id);
         Assert.Equal(outcomes.Count, outcomes.Select(o => o.Candidate.Id).Distinct().Count());
+        Assert.Equal(0, fixture.Store.DuplicateOutcomes);
+    }
+
+    [Fact]
+    public async Task A_steady_state_job_reactivated_replays_its_recorded_outcomes_to_the_state_it_had()
+    {
+        var job = NewJob(out var id, new Script { Delay = TimeSpan.FromMilliseconds(40) });
+        // Generations of 40 children: the checkpoint after the initial population is the latest one while this runs.
+        var spec = TestSpaces.Spec(budget: 80, seed: 5);
+        await job.Submit(spec with { SpaceYaml = spec.SpaceYaml.Replace("offspring_per_generation: 8", "offspring_per_generation: 40", StringComparison.Ordinal) });
+        await job.Until(s => s.Generation >= 1 && s.Scored >= 28);
+        await job.Pause();
+        var before = await job.Until(s => s.InFlight == 0); // paused: what was out has come back and is recorded
+        Assert.Equal(1, before.Generation);
+        Assert.True(OutcomesAfterCheckpoint(id) >= 10, "the state after the checkpoint is rebuilt from recorded outcomes");
+        await fixture.Cluster.DeactivateAsync(job);
+
+        var after = await job.GetStatus(); // activates it again: checkpoint, then the outcomes after it in recorded order
+        Assert.Equal(JobState.Paused, after.State);
+        Assert.Equal(Describe(before), Describe(after));
+        Assert.Equal((before.Scored, before.CacheHits, before.Evaluated, before.Rejected, before.Generation),
+            (after.Scored, after.CacheHits, after.Evaluated, after.Rejected, after.Generation));
+
+        await job.Resume();
+        var done = await job.UntilFinal();
+        Assert.Equal(JobState.Finished, done.State);
+        Assert.Equal(80, done.Scored);
+        var outcomes = await fixture.Store.LoadOutcomesAsync(id);
+        Assert.Equal(Enumerable.Range(0, outcomes.Count).Select(i => (long)i), outcomes.Select(o => o.Candidate.Id));
+        Assert.Equal(0, fixture.Store.DuplicateOutcomes);
+        var trained = ScriptedScorer.Calls[id].Select(c => c.Candidate).ToList();
+        Assert.Equal(trained.Count, trained.Distinct().Count()); // nothing trained twice
+    }
+
+    [Fact]
+    public async Task A_steady_state_job_deactivated_with_candidates_out_breeds_them_again_and_ends_with_one_outcome_each()
+    {
+        var job = NewJob(out var id, new Script { Delay = TimeSpan.FromMilliseconds(60) });
+        await job.Submit(TestSpaces.Spec(budget: 56, seed: 5));
+        await job.Until(s => s.Generation >= 2 && s.InFlight > 0);
+        await Waiting.Until(() => OutcomesAfterCheckpoint(id) > 0, "an outcome is recorded after the latest checkpoint");
+        await fixture.Cluster.DeactivateAsync(job);
+
+        var done = await job.UntilFinal();
+
+        Assert.Equal(JobState.Finished, done.State);
+        Assert.Equal(56, done.Scored);
+        var outcomes = await fixture.Store.LoadOutcomesAsync(id);
+        Assert.Equal(Enumerable.Range(0, outcomes.Count).Select(i => (long)i), outcomes.Select(o => o.Candidate.Id));
+        Assert.Equal(done.Scored + done.Cancelled + done.CacheHits, outcomes.Count);
         Assert.Equal(0, fixture.Store.DuplicateOutcomes);
     }
 

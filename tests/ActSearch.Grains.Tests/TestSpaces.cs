@@ -5,7 +5,7 @@ internal static class TestSpaces
 {
     public const string FileName = "grains-test.yaml";
 
-    /// <summary>Regularized evolution on the regression task (GELU target), 16 + 8 per generation, loss and complexity.</summary>
+    /// <summary>Regularized evolution (steady state, the default) on the regression task (GELU target), 16 + 8 per generation, loss and complexity.</summary>
     public const string Regression = """
         name: grains-test
         kind: activation
@@ -33,4 +33,8 @@ internal static class TestSpaces
 
     public static JobSpec Spec(int? budget = null, ulong? seed = null, TimeSpan? wallTime = null, string name = "test") =>
         new(Regression, FileName, name, "tests", seed, budget, wallTime);
+
+    /// <summary>The same search in generations (the steady-state default made explicit the other way): one seed, one search.</summary>
+    public static JobSpec Generational(int? budget = null, ulong? seed = null) =>
+        new(Regression.Replace("  strategy: regularized", "  mode: generational\n  strategy: regularized", StringComparison.Ordinal), FileName, "test", "tests", seed, budget, null);
 }

@@ -38,7 +38,7 @@ internal sealed partial class SearchJobGrain(
     private readonly DispatchTable _inFlight = new(options.Value, time);
     private readonly Dictionary<long, RecordedOutcome> _recovered = [];
     private readonly Dictionary<string, long> _rejectedByStage = new(StringComparer.Ordinal);
-    private readonly Queue<Unwritten> _unwritten = new(); // outcomes not stored yet, in the order they came
+    private readonly LinkedList<Unwritten> _unwritten = new(); // outcomes not stored yet, in the order the engine hears them
     private ObserverManager<IJobObserver>? _observers;
     private JobRecord? _job;
     private SearchSpace? _space;
@@ -73,11 +73,14 @@ internal sealed partial class SearchJobGrain(
             var checkpoint = await store.LoadLatestCheckpointAsync(JobId, cancellationToken);
             var state = checkpoint is null ? null : EngineState.FromJson(checkpoint.EngineStateJson);
             Start(space, state);
-            foreach (var r in await store.LoadOutcomesAsync(JobId, 0, cancellationToken))
-            {
-                if (r.Outcome is CandidateOutcome.Rejected rej) CountRejection(rej);
-                if (r.Candidate.Id >= (state?.NextCandidateId ?? 0)) _recovered[r.Candidate.Id] = r;
-            }
+            if (_engine!.Mode == EvolutionMode.SteadyState) await ReplayAsync(cancellationToken);
+            else
+                foreach (var r in await store.LoadOutcomesAsync(JobId, 0, cancellationToken))
+                {
+                    if (r.Outcome is CandidateOutcome.Rejected rej) CountRejection(rej);
+                    // Breeding its generation again gives the same candidates: these are told, not trained again.
+                    if (r.Candidate.Id >= (state?.NextCandidateId ?? 0)) _recovered[r.Candidate.Id] = r;
+                }
         }
         catch (StorageException e)
         {
@@ -85,7 +88,7 @@ internal sealed partial class SearchJobGrain(
             LogActivationFailed(JobId, e.Message);
             throw new JobStoreUnavailableException("The job's database does not answer, so the job cannot be loaded; try again once it is back.");
         }
-        catch (Exception e) when (e is FormatException or SearchSpaceException or ArgumentException)
+        catch (Exception e) when (e is FormatException or SearchSpaceException or ArgumentException or InvalidOperationException)
         {
             if (_job!.State.IsFinal()) return;
             BeginEnd(JobState.Failed, $"Cannot resume: {e.Message}");
@@ -99,6 +102,25 @@ internal sealed partial class SearchJobGrain(
         if (IsRunning) _runningSince = time.GetTimestamp();
         StartTimer();
         await PumpAsync();
+    }
+
+    /// <summary>
+    /// A steady-state job resumes by telling its engine, restored from the checkpoint, every outcome recorded after it in
+    /// the order they were recorded (which is the order it heard them: each is recorded first). Candidates bred and never
+    /// recorded (in flight at the stop) are bred again under their ids; what the replay settles without a record is recorded.
+    /// </summary>
+    private async Task ReplayAsync(CancellationToken cancellation)
+    {
+        var stored = new HashSet<long>();
+        foreach (var r in await store.LoadOutcomesInRecordedOrderAsync(JobId, cancellation))
+        {
+            if (r.Outcome is CandidateOutcome.Rejected rej) CountRejection(rej);
+            stored.Add(r.Candidate.Id);
+            _engine!.Replay(r.Candidate, r.Outcome, r.Cached);
+        }
+        _engine!.EndReplay();
+        foreach (var (c, outcome) in _engine.TakeSettled())
+            if (!stored.Contains(c.Id)) _unwritten.AddLast(new Unwritten(c, outcome, default, Settled: true));
     }
 
     public async Task<JobStatus> Submit(JobSpec spec)
@@ -300,19 +322,23 @@ internal sealed partial class SearchJobGrain(
     {
         if (outcome is CandidateOutcome.Evaluated ev && ev.Objectives.Length != _engine!.Options.Objectives.Length)
             outcome = new CandidateOutcome.Failed($"The scorer returned {ev.Objectives.Length} objective values; the search has {_engine.Options.Objectives.Length}.");
-        _unwritten.Enqueue(new Unwritten(c, outcome, spent, Settled: false));
+        _unwritten.AddLast(new Unwritten(c, outcome, spent, Settled: false));
     }
 
     /// <summary>
     /// Queues the outcomes of candidates the engine settled itself (a known function answered from its cache, a
     /// duplicate of its generation, one cancelled before it was handed out): every candidate has one outcome.
+    /// <paramref name="next"/>: they go before what waits (what telling an outcome settled is written right after it), so
+    /// the store's order of records is the order in which the engine heard of them, which a steady-state job replays.
     /// </summary>
-    private void EnqueueSettled()
+    private void EnqueueSettled(bool next = false)
     {
+        LinkedListNode<Unwritten>? last = null;
         foreach (var (c, outcome) in _engine!.TakeSettled())
         {
             if (_recovered.Remove(c.Id, out var r) && r.Candidate.Fingerprint == c.Fingerprint) continue; // recorded before a restart
-            _unwritten.Enqueue(new Unwritten(c, outcome, default, Settled: true));
+            var w = new Unwritten(c, outcome, default, Settled: true);
+            last = !next ? _unwritten.AddLast(w) : last is null ? _unwritten.AddFirst(w) : _unwritten.AddAfter(last, w);
         }
     }
 
@@ -325,7 +351,7 @@ internal sealed partial class SearchJobGrain(
     private async Task<bool> FlushAsync()
     {
         long started = time.GetTimestamp();
-        while (_unwritten.TryPeek(out var w))
+        while (_unwritten.First?.Value is { } w)
         {
             if (time.GetElapsedTime(started) >= _options.MaxTurn)
             {
@@ -345,12 +371,12 @@ internal sealed partial class SearchJobGrain(
                 var recorded = await store.LoadOutcomesAsync(JobId, w.Candidate.Id);
                 if (recorded.Count > 0 && recorded[0].Candidate.Id == w.Candidate.Id) outcome = recorded[0].Outcome;
             }
-            _unwritten.Dequeue();
+            _unwritten.RemoveFirst();
             StoreAnswered();
             if (w.Settled) continue;
             if (written && outcome is CandidateOutcome.Rejected r) CountRejection(r);
             Tell(w.Candidate, outcome);
-            EnqueueSettled();
+            EnqueueSettled(next: true);
             StopOnSystemicFailure(outcome);
         }
         return true;
@@ -366,7 +392,7 @@ internal sealed partial class SearchJobGrain(
             batch.Add(w.Candidate);
         }
         await store.RecordCancelledAsync(JobId, batch);
-        for (int i = 0; i < batch.Count; i++) _unwritten.Dequeue();
+        for (int i = 0; i < batch.Count; i++) _unwritten.RemoveFirst();
         StoreAnswered();
     }
 
@@ -409,8 +435,9 @@ internal sealed partial class SearchJobGrain(
         _rejectedByStage[r.Stage] = _rejectedByStage.GetValueOrDefault(r.Stage) + 1;
 
     /// <summary>
-    /// A checkpoint at every generation boundary (the engine's state then has no unfinished generation), taken once every
-    /// outcome before it is stored; the boundary stays due until the checkpoint, the front and the job row are written.
+    /// A checkpoint at every generation boundary (generational: the engine's state then has no unfinished generation; steady
+    /// state: every OffspringPerGeneration ended children, with what is in flight), taken once every outcome before it is
+    /// stored; the boundary stays due until the checkpoint, the front and the job row are written.
     /// </summary>
     private async Task SaveDueAsync()
     {

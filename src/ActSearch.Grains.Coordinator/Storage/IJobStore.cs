@@ -106,4 +106,11 @@ public interface IJobStore
 
     /// <summary>The recorded outcomes of candidates with id at least <paramref name="fromCandidateId"/>, in id order.</summary>
     Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesAsync(Guid jobId, long fromCandidateId = 0, CancellationToken cancellation = default);
+
+    /// <summary>
+    /// Every recorded outcome of the job in the order the records were made (a steady-state job tells its engine in that
+    /// order, and resumes by replaying it). Calls to <see cref="RecordOutcomeAsync"/> and <see cref="RecordCancelledAsync"/>
+    /// that one caller makes one after another keep their order; a batch keeps its own.
+    /// </summary>
+    Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesInRecordedOrderAsync(Guid jobId, CancellationToken cancellation = default);
 }

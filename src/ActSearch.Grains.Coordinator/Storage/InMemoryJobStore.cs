@@ -14,6 +14,7 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
     private readonly Dictionary<Guid, JobRecord> _jobs = [];
     private readonly Dictionary<Guid, SortedDictionary<int, JobCheckpoint>> _checkpoints = [];
     private readonly Dictionary<Guid, SortedDictionary<long, RecordedOutcome>> _outcomes = [];
+    private readonly Dictionary<Guid, List<RecordedOutcome>> _recordedOrder = [];
     private readonly Dictionary<(Guid, int), (ImmutableArray<string> Objectives, ImmutableArray<FrontEntry> Front)> _fronts = [];
     private long _duplicateOutcomes;
 
@@ -86,7 +87,7 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
                 _duplicateOutcomes++;
                 return Task.FromResult(false);
             }
-            map[candidate.Id] = new RecordedOutcome(candidate, outcome, _time.GetUtcNow(), cached && outcome is not CandidateOutcome.Cancelled);
+            Keep(jobId, map[candidate.Id] = new RecordedOutcome(candidate, outcome, _time.GetUtcNow(), cached && outcome is not CandidateOutcome.Cancelled));
             return Task.FromResult(true);
         }
     }
@@ -99,9 +100,25 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
             if (!_outcomes.TryGetValue(jobId, out var map)) _outcomes[jobId] = map = [];
             var now = _time.GetUtcNow();
             foreach (var c in candidates)
-                if (!map.TryAdd(c.Id, new RecordedOutcome(c, CandidateOutcome.Cancelled.Instance, now))) _duplicateOutcomes++;
+            {
+                var recorded = new RecordedOutcome(c, CandidateOutcome.Cancelled.Instance, now);
+                if (map.TryAdd(c.Id, recorded)) Keep(jobId, recorded);
+                else _duplicateOutcomes++;
+            }
         }
         return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesInRecordedOrderAsync(Guid jobId, CancellationToken cancellation = default)
+    {
+        lock (_gate)
+            return Task.FromResult<IReadOnlyList<RecordedOutcome>>(_recordedOrder.TryGetValue(jobId, out var list) ? [.. list] : []);
+    }
+
+    private void Keep(Guid jobId, RecordedOutcome recorded)
+    {
+        if (!_recordedOrder.TryGetValue(jobId, out var list)) _recordedOrder[jobId] = list = [];
+        list.Add(recorded);
     }
 
     public Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesAsync(Guid jobId, long fromCandidateId = 0, CancellationToken cancellation = default)

@@ -159,6 +159,9 @@ public sealed class PostgresJobStore : IJobStore
     public async Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesAsync(Guid jobId, long fromCandidateId = 0, CancellationToken cancellation = default) =>
         [.. (await _storage.Candidates.ResultsAsync(jobId, fromCandidateId, cancellation).ConfigureAwait(false)).Select(ToOutcome)];
 
+    public async Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesInRecordedOrderAsync(Guid jobId, CancellationToken cancellation = default) =>
+        [.. (await _storage.Candidates.ResultsInRecordedOrderAsync(jobId, cancellation).ConfigureAwait(false)).Select(ToOutcome)];
+
     // ---- mapping ----
 
     private static RecordedOutcome ToOutcome(RecordedResult r)
