@@ -1,7 +1,7 @@
 using ActSearch.Benchmarks;
 
 // Plain benchmark harness: each benchmark prints side-by-side figures (ours vs a reference) as JSON lines.
-// Usage: dotnet run -c Release --project tests/ActSearch.Benchmarks -- <eval|fit-vs-deap|fused|fused-op|all> [seconds]
+// Usage: dotnet run -c Release --project tests/ActSearch.Benchmarks -- <eval|fit-vs-deap|fused|fused-op|async-scaling|all> [seconds, or async-scaling's time scale]
 string which = args.Length > 0 ? args[0] : "all";
 double seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
 var benchmarks = new Dictionary<string, Action<double>>
@@ -10,6 +10,7 @@ var benchmarks = new Dictionary<string, Action<double>>
     ["fit-vs-deap"] = FitVersusDeap.Run,
     ["fused"] = FusedActivations.Run,
     ["fused-op"] = FusedActivations.RunOp,
+    ["async-scaling"] = AsyncScaling.Run,
 };
 if (which == "all")
 {

@@ -23,6 +23,7 @@ public sealed class FinishedJob : IAsyncLifetime
           unary: [neg, abs, square, exp, tanh, sigmoid, relu, sin]
           binary: [add, sub, mul, max, min]
         evolution:
+          mode: generational        # one seed, one search: the report's verdicts below depend on which functions it found
           strategy: regularized
           population: 4
           tournament: 2

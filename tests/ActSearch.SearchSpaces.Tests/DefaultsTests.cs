@@ -22,7 +22,10 @@ public sealed class DefaultsTests
         Assert.Equal(ParameterShape.Scalar, s.Evolution.Genome.ParameterShape);
         Assert.Equal(engine.Genome.Unary.ToArray(), s.Evolution.Genome.Unary.ToArray());
         Assert.Empty(s.Evolution.Genome.Aggregates);
-        Assert.Equal(engine.Selection, s.Evolution.Selection);
+        // Spaces run steady state unless they ask for generations; the engine's own default is generational (its
+        // in-process users); everything else about selection is the engine's default.
+        Assert.Equal(engine.Selection with { Mode = EvolutionMode.SteadyState }, s.Evolution.Selection);
+        Assert.Equal(EvolutionMode.Generational, SearchSpaceLoader.LoadFromText("name: g\nkind: activation\nevolution:\n  mode: generational\n", "g.yaml").Evolution.Selection.Mode);
         Assert.Equal(engine.Operators, s.Evolution.Operators);
         Assert.Equal(engine.ConstantOptimization, s.Evolution.ConstantOptimization);
         Assert.Equal(engine.FingerprintCacheSize, s.Evolution.FingerprintCacheSize);

@@ -522,6 +522,9 @@ internal sealed partial class SearchJobGrain(
         {
             EnqueueSettled();
             if (!await FlushAsync()) return; // ends in a later turn, once every outcome is written
+            // The engine's final state, which readers take the job's progress from: a steady-state job does not end on a
+            // generation boundary, so its last checkpoint would miss the outcomes after it.
+            await store.SaveCheckpointAsync(JobId, _engine.Generation, await CheckpointJsonAsync());
             await SaveFrontAsync();
         }
         await store.SaveJobAsync(job, _resolved);

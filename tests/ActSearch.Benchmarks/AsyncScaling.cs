@@ -1,0 +1,175 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using ActSearch.Evolution;
+using ActSearch.Grains;
+using ActSearch.Hosting;
+using ActSearch.SearchSpaces;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.TestingHost;
+
+namespace ActSearch.Benchmarks;
+
+/// <summary>
+/// Issue 15 (a): the real job grain and engine in an in-process cluster (one coordinator silo, one worker silo with 8, 64
+/// or 256 slots) whose scorer sleeps as real candidates take and returns synthetic scores: slot utilization, candidates
+/// per hour and the process's CPU per candidate, generational against steady state, side by side.
+/// <para>
+/// The durations follow what the swish-core-unit runs measured on this machine (search-spaces/README.md, "Rejection
+/// funnel"): of the candidates that reach a worker, 31% are removed by the numeric probe (about 2 ms), 10% by the
+/// stability probe (about 100 ms), 1% by the quality probe (about 1 s), and 58% are trained (about 14 s each; log-normal,
+/// sigma 0.25). Copies of known functions never reach a worker. Every duration is multiplied by <c>scale</c> (the
+/// benchmark's argument, default 0.1) so that a run takes seconds; the per-hour figures are scaled back. Outcomes are
+/// functions of the fingerprint (the same function always gets the same score), so the cache works as in a search.
+/// </para>
+/// </summary>
+public static class AsyncScaling
+{
+    private const string Space = """
+        name: async-scaling
+        kind: activation
+        seed: 5
+        tasks: [regression]
+        genome:
+          representation: tree
+          unary: [neg, exp, tanh, sigmoid, erf, square, sin, abs]
+          binary: [add, sub, mul, div, max, min]
+          constants: [0.5, 1, 2]
+          max_nodes: 15
+          max_depth: 6
+        evolution:
+          mode: MODE
+          strategy: regularized
+          population: 64
+          tournament: 8
+          offspring_per_generation: 16
+        objectives: [loss@regression, complexity]
+        """;
+
+    public static void Run(double scale)
+    {
+        if (scale is <= 0 or > 1 || scale == 3) scale = 0.1; // the harness's default argument (3 seconds) means "unset" here
+        foreach (int slots in new[] { 8, 64, 256 })
+            foreach (var mode in new[] { "generational", "steady_state" })
+            {
+                var r = RunOne(slots, mode, scale).GetAwaiter().GetResult();
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    benchmark = "async-scaling",
+                    slots,
+                    mode,
+                    scale,
+                    budget = r.Budget,
+                    candidates_at_workers = r.Dispatched,
+                    wall_s = Math.Round(r.Wall.TotalSeconds, 2),
+                    utilization = Math.Round(r.Utilization, 3),
+                    candidates_per_hour_real_time = Math.Round(r.Dispatched / (r.Wall.TotalHours / scale)),
+                    process_cpu_ms_per_candidate = Math.Round(r.CpuMsPerCandidate, 2),
+                    generations = r.Generations,
+                }));
+            }
+    }
+
+    private sealed record Result(int Budget, long Dispatched, TimeSpan Wall, double Utilization, double CpuMsPerCandidate, int Generations);
+
+    private static async Task<Result> RunOne(int slots, string mode, double scale)
+    {
+        // Steady state keeps every slot busy, so it gets four candidates per slot; generational gets the same budget but
+        // stops at a wall-time limit (one generation of 16 at a time would take minutes at 256 slots).
+        int budget = Math.Max(128, 4 * slots);
+        var wallLimit = TimeSpan.FromSeconds(60);
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.Options.AssumeHomogenousSilosForTesting = false;
+        builder.Options.ConfigureFileLogging = false;
+        builder.ConfigureSilo((options, silo) =>
+        {
+            bool coordinator = options.SiloName == "Silo_0";
+            silo.AddActSearchGrains(coordinator ? SiloRoles.Coordinator : SiloRoles.Worker, w => w.Slots = slots);
+            silo.Services.AddSingleton<ICandidateScorer>(new SleepingScorer(scale));
+        });
+        builder.ConfigureClient(client => client.Configure<TypeManagementOptions>(o => o.TypeMapRefreshInterval = TimeSpan.FromMilliseconds(200)));
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        try
+        {
+            await cluster.WaitForLivenessToStabilizeAsync();
+            var id = Guid.NewGuid();
+            ISearchJobGrain job = null!;
+            for (int attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    job = cluster.Client.GetGrain<ISearchJobGrain>(id);
+                    var spec = new JobSpec(Space.Replace("MODE", mode, StringComparison.Ordinal), "async-scaling.yaml", "bench", "bench", null, budget, wallLimit);
+                    SleepingScorer.Reset();
+                    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                    var clock = Stopwatch.StartNew();
+                    await job.Submit(spec);
+                    JobStatus status;
+                    while (!(status = await job.GetStatus()).IsFinal) await Task.Delay(50);
+                    clock.Stop();
+                    var cpuUsed = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+                    long dispatched = SleepingScorer.Calls;
+                    double busy = SleepingScorer.BusySeconds;
+                    return new Result(budget, dispatched, clock.Elapsed, busy / (slots * clock.Elapsed.TotalSeconds),
+                        cpuUsed.TotalMilliseconds / Math.Max(1, dispatched), status.Generation);
+                }
+                catch (Exception e) when (attempt < 50 && e is not TimeoutException && e.Message.Contains("grain", StringComparison.OrdinalIgnoreCase))
+                {
+                    await Task.Delay(200); // the client learns the job grain class from the cluster's manifest a moment after start
+                }
+            }
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+    }
+
+    /// <summary>Sleeps as a real candidate takes (see the class) and returns synthetic scores that depend on the function alone.</summary>
+    private sealed class SleepingScorer(double scale) : ICandidateScorer
+    {
+        private static long s_calls, s_busyTicks;
+
+        public static long Calls => Interlocked.Read(ref s_calls);
+
+        public static double BusySeconds => TimeSpan.FromTicks(Interlocked.Read(ref s_busyTicks)).TotalSeconds;
+
+        public static void Reset()
+        {
+            Interlocked.Exchange(ref s_calls, 0);
+            Interlocked.Exchange(ref s_busyTicks, 0);
+        }
+
+        public async ValueTask<CandidateOutcome> ScoreAsync(Guid jobId, Candidate candidate, SearchSpace space, CancellationToken cancellation)
+        {
+            Interlocked.Increment(ref s_calls);
+            // Two uniform numbers from the fingerprint: which stage ends it, and its score; a third from the id for the spread.
+            ulong h = candidate.Fingerprint.Value;
+            double stage = (h & 0xFFFF) / 65536.0, score = ((h >> 16) & 0xFFFF) / 65536.0;
+            double u1 = Math.Max(1e-9, Uniform((ulong)candidate.Id * 2 + 1)), u2 = Uniform((ulong)candidate.Id * 2 + 2);
+            double normal = Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+            (double seconds, CandidateOutcome outcome) = stage switch
+            {
+                < 0.31 => (0.002, new CandidateOutcome.Rejected("numeric", "synthetic")),
+                < 0.41 => (0.1, new CandidateOutcome.Rejected("stability", "synthetic")),
+                < 0.42 => (1.0, new CandidateOutcome.Rejected("quality", "synthetic")),
+                _ => (14 * Math.Exp(0.25 * normal), (CandidateOutcome)new CandidateOutcome.Evaluated([score, candidate.Genome.Size])),
+            };
+            var clock = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(seconds * scale), cancellation);
+            Interlocked.Add(ref s_busyTicks, clock.Elapsed.Ticks);
+            return outcome;
+        }
+
+        /// <summary>splitmix64's finalizer: a uniform number in [0, 1) from a counter.</summary>
+        private static double Uniform(ulong x)
+        {
+            x += 0x9E3779B97F4A7C15UL;
+            x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+            x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+            return ((x ^ (x >> 31)) >> 11) * (1.0 / (1UL << 53));
+        }
+    }
+}
