@@ -20,8 +20,14 @@ namespace ActSearch.Benchmarks;
 /// funnel"): of the candidates that reach a worker, 31% are removed by the numeric probe (about 2 ms), 10% by the
 /// stability probe (about 100 ms), 1% by the quality probe (about 1 s), and 58% are trained (about 14 s each; log-normal,
 /// sigma 0.25). Copies of known functions never reach a worker. Every duration is multiplied by <c>scale</c> (the
-/// benchmark's argument, default 0.1) so that a run takes seconds; the per-hour figures are scaled back. Outcomes are
-/// functions of the fingerprint (the same function always gets the same score), so the cache works as in a search.
+/// benchmark's argument, default 1: real durations; below 1 the coordinator's own cost weighs more than it would) and
+/// the per-hour figures are scaled back. Outcomes are functions of the fingerprint (the same function always gets the
+/// same score), so the cache works as in a search.
+/// </para>
+/// <para>
+/// Utilization is the scorer's busy time over slots times wall time, from the submit to the end (<c>utilization</c>:
+/// it includes the drain at the end, when the budget is spent and the last candidates finish on a few slots) and up to
+/// the start of the last candidate (<c>utilization_while_budget_left</c>: what the search sustains).
 /// </para>
 /// </summary>
 public static class AsyncScaling
@@ -49,7 +55,7 @@ public static class AsyncScaling
 
     public static void Run(double scale)
     {
-        if (scale is <= 0 or > 1 || scale == 3) scale = 0.1; // the harness's default argument (3 seconds) means "unset" here
+        if (scale is <= 0 or > 1) scale = 1; // the harness's default argument (3 seconds) means "unset" here
         foreach (int slots in new[] { 8, 64, 256 })
             foreach (var mode in new[] { "generational", "steady_state" })
             {
@@ -64,6 +70,7 @@ public static class AsyncScaling
                     candidates_at_workers = r.Dispatched,
                     wall_s = Math.Round(r.Wall.TotalSeconds, 2),
                     utilization = Math.Round(r.Utilization, 3),
+                    utilization_while_budget_left = Math.Round(r.Sustained, 3),
                     candidates_per_hour_real_time = Math.Round(r.Dispatched / (r.Wall.TotalHours / scale)),
                     process_cpu_ms_per_candidate = Math.Round(r.CpuMsPerCandidate, 2),
                     generations = r.Generations,
@@ -71,14 +78,14 @@ public static class AsyncScaling
             }
     }
 
-    private sealed record Result(int Budget, long Dispatched, TimeSpan Wall, double Utilization, double CpuMsPerCandidate, int Generations);
+    private sealed record Result(int Budget, long Dispatched, TimeSpan Wall, double Utilization, double Sustained, double CpuMsPerCandidate, int Generations);
 
     private static async Task<Result> RunOne(int slots, string mode, double scale)
     {
-        // Steady state keeps every slot busy, so it gets four candidates per slot; generational gets the same budget but
-        // stops at a wall-time limit (one generation of 16 at a time would take minutes at 256 slots).
-        int budget = Math.Max(128, 4 * slots);
-        var wallLimit = TimeSpan.FromSeconds(60);
+        // Eight candidates per slot (at least 128); generational gets the same budget but stops at a wall-time limit (one
+        // generation of 16 at a time would take an hour at 256 slots).
+        int budget = Math.Max(128, 8 * slots);
+        var wallLimit = TimeSpan.FromSeconds(90);
         var builder = new InProcessTestClusterBuilder(2);
         builder.Options.AssumeHomogenousSilosForTesting = false;
         builder.Options.ConfigureFileLogging = false;
@@ -102,18 +109,19 @@ public static class AsyncScaling
                 {
                     job = cluster.Client.GetGrain<ISearchJobGrain>(id);
                     var spec = new JobSpec(Space.Replace("MODE", mode, StringComparison.Ordinal), "async-scaling.yaml", "bench", "bench", null, budget, wallLimit);
-                    SleepingScorer.Reset();
                     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                     var clock = Stopwatch.StartNew();
+                    SleepingScorer.Reset(clock);
                     await job.Submit(spec);
                     JobStatus status;
                     while (!(status = await job.GetStatus()).IsFinal) await Task.Delay(50);
                     clock.Stop();
                     var cpuUsed = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-                    long dispatched = SleepingScorer.Calls;
-                    double busy = SleepingScorer.BusySeconds;
-                    return new Result(budget, dispatched, clock.Elapsed, busy / (slots * clock.Elapsed.TotalSeconds),
-                        cpuUsed.TotalMilliseconds / Math.Max(1, dispatched), status.Generation);
+                    var spans = SleepingScorer.Spans();
+                    double end = clock.Elapsed.TotalSeconds, lastStart = spans.Max(s => s.Start);
+                    double Busy(double until) => spans.Sum(s => Math.Max(0, Math.Min(s.End, until) - s.Start));
+                    return new Result(budget, spans.Count, clock.Elapsed, Busy(end) / (slots * end), Busy(lastStart) / (slots * lastStart),
+                        cpuUsed.TotalMilliseconds / Math.Max(1, spans.Count), status.Generation);
                 }
                 catch (Exception e) when (attempt < 50 && e is not TimeoutException && e.Message.Contains("grain", StringComparison.OrdinalIgnoreCase))
                 {
@@ -130,21 +138,21 @@ public static class AsyncScaling
     /// <summary>Sleeps as a real candidate takes (see the class) and returns synthetic scores that depend on the function alone.</summary>
     private sealed class SleepingScorer(double scale) : ICandidateScorer
     {
-        private static long s_calls, s_busyTicks;
+        private static ConcurrentQueue<(double Start, double End)> s_spans = new();
+        private static Stopwatch s_clock = Stopwatch.StartNew();
 
-        public static long Calls => Interlocked.Read(ref s_calls);
+        /// <summary>Each scored candidate's start and end, in seconds since <see cref="Reset"/>.</summary>
+        public static List<(double Start, double End)> Spans() => [.. s_spans];
 
-        public static double BusySeconds => TimeSpan.FromTicks(Interlocked.Read(ref s_busyTicks)).TotalSeconds;
-
-        public static void Reset()
+        public static void Reset(Stopwatch clock)
         {
-            Interlocked.Exchange(ref s_calls, 0);
-            Interlocked.Exchange(ref s_busyTicks, 0);
+            s_spans = new();
+            s_clock = clock;
         }
 
         public async ValueTask<CandidateOutcome> ScoreAsync(Guid jobId, Candidate candidate, SearchSpace space, CancellationToken cancellation)
         {
-            Interlocked.Increment(ref s_calls);
+            double start = s_clock.Elapsed.TotalSeconds;
             // Two uniform numbers from the fingerprint: which stage ends it, and its score; a third from the id for the spread.
             ulong h = candidate.Fingerprint.Value;
             double stage = (h & 0xFFFF) / 65536.0, score = ((h >> 16) & 0xFFFF) / 65536.0;
@@ -157,9 +165,8 @@ public static class AsyncScaling
                 < 0.42 => (1.0, new CandidateOutcome.Rejected("quality", "synthetic")),
                 _ => (14 * Math.Exp(0.25 * normal), (CandidateOutcome)new CandidateOutcome.Evaluated([score, candidate.Genome.Size])),
             };
-            var clock = Stopwatch.StartNew();
             await Task.Delay(TimeSpan.FromSeconds(seconds * scale), cancellation);
-            Interlocked.Add(ref s_busyTicks, clock.Elapsed.Ticks);
+            s_spans.Enqueue((start, s_clock.Elapsed.TotalSeconds));
             return outcome;
         }
 
