@@ -15,8 +15,8 @@ public class HeldOutEvaluationTests
     [Fact]
     public void Default_held_out_tasks_leave_out_the_search_tasks_regression_and_the_other_kind()
     {
-        Assert.Equal(["deep-mlp", "fmnist-cnn", "tabular-mlp"], HeldOutEvaluation.DefaultTasks(["fmnist-mlp"], layer: false));
-        Assert.Equal(["deep-mlp", "fmnist-mlp", "tabular-mlp"], HeldOutEvaluation.DefaultTasks(["fmnist-cnn", "regression"], layer: false));
+        Assert.Equal(["deep-mlp", "digits-mlp", "fmnist-cnn", "tabular-mlp"], HeldOutEvaluation.DefaultTasks(["fmnist-mlp"], layer: false));
+        Assert.Equal(["deep-mlp", "digits-mlp", "fmnist-mlp", "tabular-mlp"], HeldOutEvaluation.DefaultTasks(["fmnist-cnn", "regression"], layer: false));
         Assert.Empty(HeldOutEvaluation.DefaultTasks(["fmnist-resnet"], layer: true));
         Assert.True(HeldOutEvaluation.Accepts("fmnist-resnet", layer: true));
         Assert.False(HeldOutEvaluation.Accepts("tabular-mlp", layer: true));

@@ -17,7 +17,7 @@ public class ProxyTaskTests(ITestOutputHelper output)
     [Fact]
     public void The_issue_names_every_task()
     {
-        Assert.Equal(["deep-mlp", "fmnist-cnn", "fmnist-mlp", "fmnist-resnet", "regression", "tabular-mlp"], ProxyTasks.All.Keys.Order());
+        Assert.Equal(["deep-mlp", "digits-mlp", "fmnist-cnn", "fmnist-mlp", "fmnist-resnet", "regression", "tabular-mlp"], ProxyTasks.All.Keys.Order());
         Assert.Contains("known: ", Assert.Throws<KeyNotFoundException>(() => ProxyTasks.Get("cifar")).Message);
     }
 
@@ -33,6 +33,7 @@ public class ProxyTaskTests(ITestOutputHelper output)
     [InlineData("fmnist-cnn", "relu(x)", 40, 0.4)]
     [InlineData("fmnist-resnet", CompilerTests.EvoNormS0, 10, 0.15)]
     [InlineData("tabular-mlp", "x * sigmoid(v1 * x)", 60, 0.8)]
+    [InlineData("digits-mlp", "relu(x)", 100, 0.85)]
     [InlineData("deep-mlp", "tanh(x)", 20, 0.3)]
     [InlineData("regression", "x * sigmoid(x)", 100, 0)]
     public void Every_task_trains_a_candidate_and_reports_its_measurements(string name, string formula, int steps, double minAccuracy)

@@ -39,6 +39,9 @@ public static class Baselines
         Baseline.Of("mish", "x * tanh(softplus(x))", "Misra 2019"),
         Baseline.Of("tanh", "tanh(x)", "classic"),
         Baseline.Of("crrelu", "relu(x) + eps{0.01} * x * exp(-square(x) / 2)", "CRReLU, learnable eps starting at 0.01"),
+        // x * exp(-exp(-x)), with x held at -5 inside the Gompertz function: below it the factor is below exp(-148), 0 in
+        // float32 either way, and exp(-x) no longer overflows into a 0 * Inf in the backward pass.
+        Baseline.Of("golu", "x * exp(-exp(-max(x, -5)))", "GoLU, Gompertz Linear Unit (Das et al., NeurIPS 2025)"),
     ];
 
     /// <summary>Normalization-activation layers, for tasks whose slots replace BN+ReLU (<c>fmnist-resnet</c>).</summary>

@@ -17,12 +17,17 @@ public static class ProxyTasks
 {
     private static readonly Lazy<(Dataset Train, Dataset Test)> FashionMnist = new(() => DataSets.FashionMnist());
 
-    private static readonly Lazy<TaskData> BreastCancer = new(() =>
+    private static readonly Lazy<TaskData> BreastCancer = new(() => StandardizedSplit(DataSets.BreastCancer()));
+
+    private static readonly Lazy<TaskData> Digits = new(() => StandardizedSplit(DataSets.Digits()));
+
+    /// <summary>A table's 75/25 stratified split (seed 7), standardized with the training split's statistics.</summary>
+    private static TaskData StandardizedSplit(Dataset table)
     {
-        var split = Splits.TrainHeldOut(DataSets.BreastCancer(), 0.25, 7);
+        var split = Splits.TrainHeldOut(table, 0.25, 7);
         var (mean, std) = split.Train.FeatureStatistics();
         return new TaskData(split.Train.Standardized(mean, std), split.HeldOut.Standardized(mean, std));
-    });
+    }
 
     private static readonly Lazy<TaskData> SmoothCurve = new(() => new TaskData(Curve(1024, 11, "curve/train"), Curve(256, 12, "curve/held-out")));
 
@@ -54,6 +59,7 @@ public static class ProxyTasks
         ["fmnist-cnn"] = (slot => ProxyNetworks.Cnn(slot), Fmnist),
         ["fmnist-resnet"] = (slot => ProxyNetworks.ResNet(slot), Fmnist),
         ["tabular-mlp"] = (slot => ProxyNetworks.Mlp(slot, inputs: 30, classes: 2, hidden1: 64, hidden2: 64), () => BreastCancer.Value),
+        ["digits-mlp"] = (slot => ProxyNetworks.Mlp(slot, inputs: 64, classes: 10, hidden1: 128, hidden2: 64), () => Digits.Value),
         ["deep-mlp"] = (slot => ProxyNetworks.DeepMlp(slot), Fmnist),
         ["regression"] = (slot => ProxyNetworks.Regressor(slot), () => SmoothCurve.Value),
     };

@@ -20,6 +20,9 @@ public static class DataSets
     public const string FashionMnistFolder = "fashion-mnist";
     public const string BreastCancerFolder = "breast-cancer-wisconsin";
 
+    /// <summary>The folder of scikit-learn's handwritten digits in the data folder.</summary>
+    public const string DigitsFolder = "digits";
+
     /// <summary>
     /// The folder every later load without a directory argument reads (a host sets it once at start from its validated
     /// settings); null goes back to looking for the repository's <c>data/</c>.
@@ -107,6 +110,13 @@ public static class DataSets
     public static Dataset BreastCancer(string? directory = null) =>
         CsvTable.Load(Path.Combine(directory ?? DefaultDirectory(), BreastCancerFolder, "wdbc.csv"),
             new CsvOptions { TargetColumn = "target" }, "breast-cancer-wisconsin");
+
+    /// <summary>
+    /// The handwritten digits of scikit-learn's <c>load_digits</c> (UCI's Optical Recognition of Handwritten Digits, test
+    /// part): 1,797 rows, 64 pixel counts 0-16 (an 8x8 image row by row), target the digit 0-9.
+    /// </summary>
+    public static Dataset Digits(string? directory = null) =>
+        CsvTable.Load(Path.Combine(directory ?? DefaultDirectory(), DigitsFolder, "digits.csv"), new CsvOptions { TargetColumn = "target" }, "digits");
 
     private static string Resolve(string directory, string baseName)
     {
