@@ -23,7 +23,7 @@ public sealed class VocabularyTests
         Assert.All(TaskCatalog.All, t => Assert.False(string.IsNullOrWhiteSpace(t.Description) || string.IsNullOrWhiteSpace(t.Data), t.Name));
         Assert.Equal("layer", TaskCatalog.Get("fmnist-resnet").Slot);
         Assert.Equal(TaskMetric.Loss, TaskCatalog.Get("regression").Metric);
-        Assert.Contains("known: deep-mlp, fmnist-cnn", Assert.Throws<KeyNotFoundException>(() => TaskCatalog.Get("cifar")).Message);
+        Assert.Contains("known: deep-mlp, digits-mlp, fmnist-cnn", Assert.Throws<KeyNotFoundException>(() => TaskCatalog.Get("cifar")).Message);
     }
 
     [Fact]

@@ -32,6 +32,13 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
     /// <summary>The same wait for each job of a listing, which the UI polls: a page of jobs answers within it, busy grains or not.</summary>
     public static readonly TimeSpan ListStatusWait = TimeSpan.FromMilliseconds(300);
 
+    /// <summary>
+    /// How long a cancel waits for the job's final state to be stored: the grain writes the outcomes still queued first, and
+    /// a long queue goes on in later turns. Within this wait the answer (and a submit right after it, which counts the
+    /// owner's unfinished jobs) sees the job cancelled; past it, the answer is the job still ending.
+    /// </summary>
+    public static readonly TimeSpan CancelWait = TimeSpan.FromSeconds(5);
+
     private readonly ConcurrentDictionary<Guid, JobView> _finalViews = new();
     private readonly ConcurrentDictionary<(Guid Job, long Candidate), FrontEntryView> _entries = new();
 
@@ -68,7 +75,13 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
         var row = await storage.Jobs.GetAsync(id, cancellation);
         if (row?.Details is null) return null;
         if (row.Status.IsFinal()) return await ViewAsync(row, null, cancellation);
-        var status = await Grains.GetGrain<ISearchJobGrain>(id).Cancel();
+        var grain = Grains.GetGrain<ISearchJobGrain>(id);
+        var status = await grain.Cancel();
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); !status.IsFinal && waited.Elapsed < CancelWait;)
+        {
+            await Task.Delay(50, cancellation);
+            status = await grain.GetStatus();
+        }
         return status.Objectives.IsDefaultOrEmpty ? await FromStorageAsync(row, null, cancellation) : FromStatus(row, status);
     }
 
