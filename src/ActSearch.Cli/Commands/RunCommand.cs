@@ -26,7 +26,8 @@ public sealed class RunCommand : ICommand
     public string Usage => """
         run <space.yaml | built-in space> [--budget N] [--seed S] [--slots K] [--name NAME]   a whole search on this machine
           --budget   most candidates to score (default: the space's budget)
-          --seed     random seed (default: the space's seed); the same seed gives the same front
+          --seed     random seed (default: the space's seed); the same seed gives the same front with
+                     evolution.mode: generational (steady state, the default, also depends on timing)
           --slots    training slots (default ACTSEARCH_SLOTS, else the number of cores)
           --name     a name for the job in the catalog
         Data goes to ACTSEARCH_DB, or to a private PostgreSQL under ACTSEARCH_HOME started from the machine's binaries.
