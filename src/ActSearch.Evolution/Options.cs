@@ -205,6 +205,43 @@ public sealed record Objective(string Name, ObjectiveDirection Direction, string
 /// <summary>When a search stops: whichever limit is reached first.</summary>
 public sealed record Budget(int? Evaluations = null, TimeSpan? WallTime = null);
 
+/// <summary>
+/// One fidelity rung: how a candidate is trained there. <paramref name="Steps"/>: training steps per run (null: each
+/// task's own); <paramref name="Seeds"/>: runs per task, with consecutive seeds, whose scores are averaged. What a rung
+/// trains is the scorer's business; the engine counts rungs and promotes between them.
+/// </summary>
+public sealed record FidelityRung(int? Steps = null, int Seeds = 1)
+{
+    /// <summary>"300 steps" or "1000 steps x 3 seeds", for messages and tables.</summary>
+    public override string ToString() =>
+        (Steps is { } s ? $"{s} steps" : "the tasks' steps") + (Seeds > 1 ? $" x {Seeds} seeds" : "");
+}
+
+/// <summary>
+/// Multi-fidelity promotion (ASHA, Li et al. 2020), asynchronous: every candidate is scored at the lowest rung first; when
+/// a slot asks, a candidate in the top 1/<see cref="Eta"/> of the scores at its rung so far (ranked by non-dominated
+/// sorting, then crowding distance) that was not promoted yet is scored at the next rung instead of breeding a new one.
+/// Selection and the front use each candidate's highest rung, and a higher rung always ranks first: scores of different
+/// rungs are never compared as equals. No rungs (the default): one rung, each task's own training.
+/// </summary>
+public sealed record FidelityOptions
+{
+    /// <summary>Lowest first; empty or one rung: no promotion.</summary>
+    public ImmutableArray<FidelityRung> Rungs { get; init; } = [];
+
+    /// <summary>The reduction factor: the top 1/eta of a rung is promoted.</summary>
+    public double Eta { get; init; } = 3;
+
+    /// <summary>How many rungs there are (at least one).</summary>
+    public int Count => Rungs.IsDefaultOrEmpty ? 1 : Rungs.Length;
+
+    /// <summary>True with two or more rungs.</summary>
+    public bool Enabled => Count > 1;
+
+    /// <summary>Rung <paramref name="rung"/>; the single default rung when none are declared.</summary>
+    public FidelityRung Rung(int rung) => Rungs.IsDefaultOrEmpty ? new FidelityRung() : Rungs[rung];
+}
+
 /// <summary>Everything the engine needs from a search space.</summary>
 public sealed record EvolutionOptions
 {
@@ -218,7 +255,14 @@ public sealed record EvolutionOptions
 
     public ImmutableArray<Objective> Objectives { get; init; } = [new("loss", ObjectiveDirection.Minimize)];
 
+    /// <summary>
+    /// The evaluations budget counts candidates scored at the lowest rung; promotions come on top of it (at most about
+    /// 1/eta of the rung below each), and a search whose budget is spent ends once no candidate is left to promote.
+    /// </summary>
     public Budget Budget { get; init; } = new(Evaluations: 1000);
+
+    /// <summary>Fidelity rungs (steady state only); none by default.</summary>
+    public FidelityOptions Fidelity { get; init; } = new();
 
     /// <summary>
     /// Genomes that open the first generation before random ones (a search space's <c>seeds:</c>, such as Swish or

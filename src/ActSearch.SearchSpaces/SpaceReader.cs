@@ -18,7 +18,7 @@ namespace ActSearch.SearchSpaces;
 internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSpaceLoadOptions options)
 {
     private static readonly string[] RootFields =
-        ["name", "description", "kind", "seed", "tasks", "genome", "evolution", "objectives", "budget", "rejection", "seeds"];
+        ["name", "description", "kind", "seed", "tasks", "genome", "evolution", "objectives", "budget", "fidelity", "rejection", "seeds"];
 
     private static readonly string[] GenomeFields =
     [
@@ -36,6 +36,13 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
     private static readonly string[] ConstantOptimizationFields = ["enabled", "iterations", "probability"];
 
     private static readonly string[] BudgetFields = ["evaluations", "wall_time"];
+
+    private static readonly string[] FidelityFields = ["eta", "rungs"];
+
+    private static readonly string[] RungFields = ["steps", "seeds", "data"];
+
+    /// <summary>The most training runs one rung may ask for per task (steps x seeds bounds a candidate's cost).</summary>
+    private const int MaxRungSteps = 1_000_000, MaxRungSeeds = 100;
 
     private static readonly string[] ObjectiveFields = ["name", "task", "direction"];
 
@@ -78,9 +85,11 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
 
         var tasks = ReadTasks(top, kind);
         var genome = ReadGenome(top.Child("genome", GenomeFields), kind);
-        var (selection, operators, constants) = ReadEvolution(top.Child("evolution", EvolutionFields));
+        var evolution = top.Child("evolution", EvolutionFields);
+        var (selection, operators, constants) = ReadEvolution(evolution);
         var objectives = ReadObjectives(top, tasks);
         var budget = ReadBudget(top.Child("budget", BudgetFields));
+        var fidelity = ReadFidelity(top.Child("fidelity", FidelityFields), selection, evolution);
         var rejection = ReadRejection(top.Child("rejection", RejectionFields), genome, tasks);
         var seeds = ReadSeeds(top, genome, kind);
 
@@ -103,6 +112,7 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
                 ConstantOptimization = constants,
                 Objectives = objectives,
                 Budget = budget,
+                Fidelity = fidelity,
                 FingerprintCacheSize = rejection.Duplicate.CacheSize,
                 InitialGenomes = [.. seeds.Select(s => s.Expr)],
             },
@@ -387,6 +397,52 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
         if (!b.Has("evaluations") && !b.Has("wall_time"))
             d.Add(b.Node, "'budget' needs 'evaluations', 'wall_time' or both (the search stops at whichever comes first).");
         return new Budget(evaluations, wall);
+    }
+
+    /// <summary>
+    /// <c>fidelity:</c> ASHA's rungs, lowest first, each <c>{steps: N, seeds: K}</c> (steps left out: each task's own),
+    /// and the reduction factor <c>eta</c>. Each rung must train more than the one below; promotion needs steady state.
+    /// </summary>
+    private FidelityOptions ReadFidelity(Section f, SelectionOptions selection, Section evolution)
+    {
+        var none = new FidelityOptions();
+        if (f.Node is null) return none;
+        double eta = f.Double("eta", none.Eta, 1, 1000, minExclusive: true);
+        var items = f.List("rungs");
+        if (items is null)
+        {
+            if (!f.Has("rungs")) d.Add(f.Node, "'fidelity' needs 'rungs', lowest first, such as [{steps: 100}, {steps: 300}, {steps: 1000, seeds: 3}].");
+            return none;
+        }
+        if (items.Count < 2)
+            d.Add(f.Value("rungs")!, "'fidelity.rungs' needs at least two rungs: one rung promotes nothing (leave 'fidelity' out to train every candidate alike).");
+        var rungs = ImmutableArray.CreateBuilder<FidelityRung>(items.Count);
+        for (int i = 0; i < items.Count; i++)
+        {
+            var r = Section.Open(d, items[i], $"fidelity.rungs[{i}]", RungFields);
+            if (r.Node is null) continue;
+            if (r.Value("data") is { } data)
+                d.Add(data, $"{r.Label("data")}: no proxy task trains on full data yet, so a rung cannot ask for it; give 'steps' and 'seeds'.");
+            if (r.Node.Children.Count == 0) // (a misspelt field is reported as unknown)
+                d.Add(r.Node, $"'fidelity.rungs[{i}]' needs 'steps', 'seeds' or both (e.g. {{steps: 300}}).");
+            var rung = new FidelityRung(r.OptionalInt("steps", 1, MaxRungSteps), r.Int("seeds", 1, 1, MaxRungSeeds));
+            if (rungs.Count > 0 && rungs[^1] is var below && !TrainsMore(rung, below))
+                d.Add(r.Node, $"'fidelity.rungs[{i}]' ({rung}) must train more than the rung below it ({below}): more steps or more seeds, and neither fewer.");
+            rungs.Add(rung);
+        }
+        if (selection.Mode != EvolutionMode.SteadyState)
+        {
+            d.Add(evolution.Value("mode") ?? f.Node, "'fidelity' needs 'evolution.mode: steady_state': promotions happen as outcomes arrive, which a generational search does not do.");
+        }
+        return new FidelityOptions { Rungs = rungs.ToImmutable(), Eta = eta };
+
+        // Steps left out mean each task's own: against a number, only a difference and the seeds are checked.
+        static bool TrainsMore(FidelityRung upper, FidelityRung lower)
+        {
+            bool stepsKnown = upper.Steps is not null && lower.Steps is not null;
+            if (upper.Seeds < lower.Seeds || (stepsKnown && upper.Steps < lower.Steps)) return false;
+            return upper.Seeds > lower.Seeds || (stepsKnown ? upper.Steps > lower.Steps : upper.Steps != lower.Steps);
+        }
     }
 
     /// <summary>Durations as people write them: <c>2h</c>, <c>30m</c>, <c>1h30m</c>, <c>1d</c>, <c>45s</c>.</summary>

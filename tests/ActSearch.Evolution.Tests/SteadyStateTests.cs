@@ -141,47 +141,47 @@ public sealed class SteadyStateTests
         }
         Assert.Equal(Run(), Run());
     }
+}
 
-    /// <summary>
-    /// Workers that finish in random order: fills every free slot, then ends one running candidate at random; records every
-    /// outcome in the order a job grain stores them (a told outcome, then what the engine settled with it).
-    /// </summary>
-    private sealed class Simulation(EvolutionEngine engine, int slots, ulong seed, Action? afterEach = null)
+/// <summary>
+/// Workers that finish in random order: fills every free slot, then ends one running candidate at random; records every
+/// outcome in the order a job grain stores them (a told outcome, then what the engine settled with it).
+/// </summary>
+internal sealed class Simulation(EvolutionEngine engine, int slots, ulong seed, Action? afterEach = null, Func<Candidate, CandidateOutcome>? score = null)
+{
+    private readonly Rng _rng = new(seed);
+    private readonly Func<Candidate, CandidateOutcome> _score = score ?? TestSearches.Scorer().Score;
+
+    public List<Candidate> Running { get; } = [];
+
+    public List<(Candidate Candidate, CandidateOutcome Outcome, bool Cached)> Rows { get; } = [];
+
+    public int Told { get; private set; }
+
+    public int MostBusy { get; private set; }
+
+    public void Run(int tells)
     {
-        private readonly Rng _rng = new(seed);
-        private readonly CurveFitScorer _scorer = TestSearches.Scorer();
-
-        public List<Candidate> Running { get; } = [];
-
-        public List<(Candidate Candidate, CandidateOutcome Outcome, bool Cached)> Rows { get; } = [];
-
-        public int Told { get; private set; }
-
-        public int MostBusy { get; private set; }
-
-        public void Run(int tells)
+        while (Told < tells)
         {
-            while (Told < tells)
-            {
-                Running.AddRange(engine.Ask(slots - Running.Count));
-                Settled();
-                MostBusy = Math.Max(MostBusy, Running.Count);
-                if (Running.Count == 0) return;
-                int i = _rng.NextInt(Running.Count);
-                var c = Running[i];
-                Running.RemoveAt(i);
-                var o = _scorer.Score(c);
-                Rows.Add((c, o, false));
-                engine.Tell(c.Id, o);
-                Told++;
-                Settled();
-                afterEach?.Invoke();
-            }
+            Running.AddRange(engine.Ask(slots - Running.Count));
+            Settled();
+            MostBusy = Math.Max(MostBusy, Running.Count);
+            if (Running.Count == 0) return;
+            int i = _rng.NextInt(Running.Count);
+            var c = Running[i];
+            Running.RemoveAt(i);
+            var o = _score(c);
+            Rows.Add((c, o, false));
+            engine.Tell(c.Id, o);
+            Told++;
+            Settled();
+            afterEach?.Invoke();
         }
+    }
 
-        private void Settled()
-        {
-            foreach (var (c, o) in engine.TakeSettled()) Rows.Add((c, o, o is not CandidateOutcome.Cancelled));
-        }
+    private void Settled()
+    {
+        foreach (var (c, o) in engine.TakeSettled()) Rows.Add((c, o, o is not CandidateOutcome.Cancelled));
     }
 }

@@ -3,14 +3,19 @@ using ActSearch.Expressions;
 
 namespace ActSearch.Evolution;
 
-/// <summary>One genome the engine proposes. Ids are sequential within a job; parents are named by id.</summary>
+/// <summary>
+/// One genome the engine proposes. Ids are sequential within a job; parents are named by id. <paramref name="Rung"/>: the
+/// fidelity rung this hand-out is scored at (0, the lowest, for every new candidate; a promotion hands the same candidate
+/// out again one rung up, see <see cref="FidelityOptions"/>).
+/// </summary>
 public sealed record Candidate(
     long Id,
     Expr Genome,
     int Generation,
     ImmutableArray<long> ParentIds,
     string Operator,
-    Fingerprint Fingerprint);
+    Fingerprint Fingerprint,
+    int Rung = 0);
 
 /// <summary>
 /// How a candidate ended: exactly one of <see cref="Evaluated"/>, <see cref="Rejected"/>, <see cref="Failed"/>
@@ -57,6 +62,9 @@ public sealed record Member(Candidate Candidate, CandidateOutcome Outcome, Immut
 
     /// <summary>Smaller is older (ids are handed out in order); regularized evolution removes the oldest.</summary>
     public long Age => Candidate.Id;
+
+    /// <summary>The fidelity rung its outcome comes from (its highest rung that ended evaluated).</summary>
+    public int Rung => Candidate.Rung;
 
     public bool IsEvaluated => Outcome is CandidateOutcome.Evaluated;
 }

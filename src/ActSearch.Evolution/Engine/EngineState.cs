@@ -14,6 +14,9 @@ public sealed record PendingCandidate(Candidate Candidate, CandidateOutcome? Out
 
 public sealed record CachedOutcome(CacheKey Key, CandidateOutcome Outcome);
 
+/// <summary>One fidelity rung of a checkpoint: who was evaluated there (in order), who was promoted, how many were scored there.</summary>
+public sealed record RungState(ImmutableArray<ScoredCandidate> Evaluated, ImmutableArray<long> Promoted, long Scored);
+
 /// <summary>
 /// A checkpoint of an <see cref="EvolutionEngine"/>: population, front, the unfinished generation, counters,
 /// the generator's state and (optionally) the fingerprint cache. <see cref="ToJson"/> and <see cref="FromJson"/>
@@ -52,6 +55,9 @@ public sealed record EngineState
     /// <summary>Steady state: bred children ended since the last generation boundary.</summary>
     public int ChildrenEnded { get; init; }
 
+    /// <summary>Fidelity rungs, lowest first; empty for a search without rungs.</summary>
+    public ImmutableArray<RungState> Rungs { get; init; } = [];
+
     public string ToJson() => EngineStateJson.Write(this).ToJsonString();
 
     public static EngineState FromJson(string json) =>
@@ -85,13 +91,20 @@ public static class EngineStateJson
             ["population"] = new JsonArray([.. s.Population.Select(m => (JsonNode)Scored(m))]),
             ["front"] = new JsonArray([.. s.Front.Select(m => (JsonNode)Scored(m))]),
             ["current"] = s.Current is { } cur ? new JsonArray([.. cur.Select(p => (JsonNode)Pending(p))]) : null,
-            ["cache"] = new JsonArray([.. s.Cache.Select(c => (JsonNode)new JsonObject
+            ["cache"] = new JsonArray([.. s.Cache.Select(c => (JsonNode)WithRung(new JsonObject
             {
                 ["fingerprint"] = c.Key.Fingerprint.ToString(),
                 ["parameters"] = c.Key.Parameters,
                 ["outcome"] = Outcome(c.Outcome),
-            })]),
+            }, c.Key.Rung))]),
         };
+        if (s.Rungs.Length > 0)
+            o["rungs"] = new JsonArray([.. s.Rungs.Select(r => (JsonNode)new JsonObject
+            {
+                ["evaluated"] = new JsonArray([.. r.Evaluated.Select(m => (JsonNode)Scored(m))]),
+                ["promoted"] = new JsonArray([.. r.Promoted.Select(id => (JsonNode)id)]),
+                ["scored"] = r.Scored,
+            })]);
         if (s.ChildSeed is { } seed)
         {
             o["childSeed"] = seed.ToString(CultureInfo.InvariantCulture);
@@ -122,10 +135,16 @@ public static class EngineStateJson
                 Front = [.. Array(json, "front").Select(n => ReadScored(n!))],
                 Current = current,
                 Cache = [.. Array(json, "cache").Select(n => new CachedOutcome(
-                    new CacheKey(Fingerprint.Parse((string)n!["fingerprint"]!), Int(n, "parameters")),
+                    new CacheKey(Fingerprint.Parse((string)n!["fingerprint"]!), Int(n, "parameters"), (int?)n["rung"] ?? 0),
                     ReadOutcome(n["outcome"]!)))],
                 ChildSeed = json["childSeed"] is JsonNode seed ? ulong.Parse((string)seed!, CultureInfo.InvariantCulture) : null,
                 ChildrenEnded = (int?)json["childrenEnded"] ?? 0,
+                Rungs = json["rungs"] is JsonArray rungs
+                    ? [.. rungs.Select(r => new RungState(
+                        [.. Array(r!, "evaluated").Select(n => ReadScored(n!))],
+                        [.. Array(r!, "promoted").Select(n => (long)n!)],
+                        Long(r!, "scored")))]
+                    : [],
             };
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or JsonException or NullReferenceException or OverflowException)
@@ -134,7 +153,14 @@ public static class EngineStateJson
         }
     }
 
-    public static JsonObject Candidate(Candidate c) => new()
+    /// <summary>Adds "rung" when not the lowest (checkpoints of searches without rungs stay as they were).</summary>
+    private static JsonObject WithRung(JsonObject o, int rung)
+    {
+        if (rung != 0) o["rung"] = rung;
+        return o;
+    }
+
+    public static JsonObject Candidate(Candidate c) => WithRung(new()
     {
         ["id"] = c.Id,
         ["generation"] = c.Generation,
@@ -142,7 +168,7 @@ public static class EngineStateJson
         ["operator"] = c.Operator,
         ["fingerprint"] = c.Fingerprint.ToString(),
         ["genome"] = GraphJson.ToJson(c.Genome),
-    };
+    }, c.Rung);
 
     public static Candidate ReadCandidate(JsonNode n) => new(
         Long(n, "id"),
@@ -150,7 +176,8 @@ public static class EngineStateJson
         Int(n, "generation"),
         [.. Array(n, "parents").Select(p => (long)p!)],
         (string?)n["operator"] ?? throw new FormatException("Candidate has no operator."),
-        Fingerprint.Parse((string?)n["fingerprint"] ?? throw new FormatException("Candidate has no fingerprint.")));
+        Fingerprint.Parse((string?)n["fingerprint"] ?? throw new FormatException("Candidate has no fingerprint.")),
+        (int?)n["rung"] ?? 0);
 
     public static JsonObject Outcome(CandidateOutcome outcome) => outcome switch
     {

@@ -17,6 +17,9 @@ namespace ActSearch.Evolution;
 /// outcomes alone, and <see cref="Replay"/> rebuilds it from a checkpoint and the outcomes recorded after it.</item>
 /// </list>
 /// A candidate whose fingerprint was already scored takes the cached outcome without going to the scorer.
+/// With fidelity rungs (<see cref="FidelityOptions"/>, steady state only), <see cref="Ask"/> hands out a promotion (a
+/// candidate again, one rung up) before it breeds a new candidate; a hand-out is then a candidate at a rung, and a candidate
+/// id is in flight at one rung at a time.
 /// Not thread-safe: one caller (a grain, a loop) drives an engine.
 /// </summary>
 public sealed class EvolutionEngine
@@ -48,6 +51,11 @@ public sealed class EvolutionEngine
     private int _childrenEnded;
     private readonly SortedSet<long> _holes = [];
     private readonly List<Entry> _ended = [];
+    // Fidelity rungs: per rung, who was evaluated there and who was promoted from it; the highest rung anyone was evaluated
+    // at (the front's); hand-outs at the lowest rung not told yet (what the evaluations budget counts with _scored).
+    private readonly RungBook[] _books;
+    private int _topRung;
+    private long _inFlightNew;
 
     public EvolutionEngine(EvolutionOptions options, ulong seed) : this(options, new Rng(seed)) { }
 
@@ -63,6 +71,11 @@ public sealed class EvolutionEngine
         _cache = new FingerprintCache(options.FingerprintCacheSize);
         _steady = options.Selection.Mode == EvolutionMode.SteadyState;
         if (_steady) _childSeed = _rng.Fork().NextUInt64();
+        if (options.Fidelity.Enabled && !_steady)
+            throw new ArgumentException("Fidelity rungs need the steady-state mode: promotions are asynchronous.", nameof(options));
+        if (options.Fidelity.Eta <= 1 || !double.IsFinite(options.Fidelity.Eta))
+            throw new ArgumentException($"The reduction factor eta must be a number above 1, not {options.Fidelity.Eta}.", nameof(options));
+        _books = [.. Enumerable.Range(0, options.Fidelity.Count).Select(_ => new RungBook())];
     }
 
     /// <summary>Whether this engine breeds per generation or whenever a slot asks.</summary>
@@ -85,6 +98,18 @@ public sealed class EvolutionEngine
 
     public EngineStatistics Statistics => new(_scored, _hits, _evaluated, _rejected, _failed, _cancelled, _completed);
 
+    /// <summary>
+    /// Per fidelity rung, lowest first (one entry without rungs): hand-outs scored there (rung 0: <see cref="EngineStatistics.Scored"/>),
+    /// candidates evaluated there (cache copies included) and candidates promoted from it.
+    /// </summary>
+    public IReadOnlyList<RungStatistics> Rungs =>
+    [
+        .. _books.Select((b, r) => new RungStatistics(r, Options.Fidelity.Rung(r), r == 0 ? _scored : b.Scored, b.Members.Count, b.Promoted.Count)),
+    ];
+
+    /// <summary>The highest rung any candidate was evaluated at: the rung of the front.</summary>
+    public int TopRung => _topRung;
+
     /// <summary>True once the evaluation budget is spent or <see cref="Stop"/> was called.</summary>
     /// <summary>
     /// When set, candidates that end without being asked — answered from the fingerprint cache or by an identical
@@ -103,7 +128,13 @@ public sealed class EvolutionEngine
         return taken;
     }
 
-    public bool IsFinished => _stopped || (Options.Budget.Evaluations is { } b && _scored >= b);
+    /// <remarks>With fidelity rungs, a spent budget ends the search once nothing is in flight and no candidate is left to promote.</remarks>
+    public bool IsFinished => _stopped || (BudgetSpent && (_books.Length == 1 || (_inFlight == 0 && NextPromotion() is null)));
+
+    /// <summary>No new candidate may be handed out: stopped, or the evaluations budget is spent.</summary>
+    private bool NewCandidatesDone => _stopped || BudgetSpent;
+
+    private bool BudgetSpent => Options.Budget.Evaluations is { } b && _scored >= b;
 
     /// <summary>Raised after a generation's survivors are chosen.</summary>
     public event Action<EvolutionEngine>? GenerationCompleted;
@@ -145,8 +176,7 @@ public sealed class EvolutionEngine
             {
                 if (result.Count >= count || !BudgetAllowsAnother()) break;
                 if (e.Status != Status.Queued) continue;
-                e.Status = Status.Asked;
-                _inFlight++;
+                Hand(e);
                 result.Add(e.Candidate);
             }
             break;
@@ -163,6 +193,7 @@ public sealed class EvolutionEngine
         if (outcome is CandidateOutcome.Evaluated ev && ev.Objectives.Length != _directions.Length)
             throw new ArgumentException($"Candidate {candidateId} got {ev.Objectives.Length} objective values; the search has {_directions.Length}.", nameof(outcome));
         _inFlight--;
+        if (e.Candidate.Rung == 0) _inFlightNew--;
         Finish(e, outcome);
         if (outcome is CandidateOutcome.Cancelled)
         {
@@ -171,7 +202,8 @@ public sealed class EvolutionEngine
         }
         else
         {
-            _scored++;
+            if (e.Candidate.Rung == 0) _scored++;
+            else _books[e.Candidate.Rung].Scored++;
             e.Scored = true;
             _cache.Put(e.Key, outcome);
             foreach (var w in _current!)
@@ -182,7 +214,7 @@ public sealed class EvolutionEngine
                 }
             _leaders.Remove(e.Key);
         }
-        if (IsFinished) CancelQueued();
+        if (NewCandidatesDone) CancelQueued();
         if (_steady) AbsorbEnded();
         else TryComplete();
     }
@@ -238,7 +270,7 @@ public sealed class EvolutionEngine
         return new EvolutionReport(Statistics, [.. _front], _population, clock.Elapsed);
     }
 
-    private bool BudgetAllowsAnother() => Options.Budget.Evaluations is not { } b || _scored + _inFlight < b;
+    private bool BudgetAllowsAnother() => Options.Budget.Evaluations is not { } b || _scored + _inFlightNew < b;
 
     private void Breed()
     {
@@ -293,27 +325,56 @@ public sealed class EvolutionEngine
     private IReadOnlyList<Candidate> AskSteady(int count)
     {
         var result = new List<Candidate>();
-        if (_current is null && !IsFinished)
+        if (_current is null && !NewCandidatesDone)
         {
             Breed(); // the initial population, as a generation of its own
             AbsorbEnded(); // its known functions
         }
-        while (result.Count < count && !IsFinished && BudgetAllowsAnother())
+        while (result.Count < count && !IsFinished)
         {
-            var next = _current!.Find(e => e.Status == Status.Queued);
+            // A hand-out waiting from before a checkpoint first (a promotion among them), then a promotion, then a new one.
+            var next = _current?.Find(e => e.Status == Status.Queued && (e.Candidate.Rung > 0 || BudgetAllowsAnother()));
+            if (next is null && NextPromotion() is { } promoted)
+            {
+                _books[promoted.Rung].Promoted.Add(promoted.Candidate.Id);
+                var trial = new Entry(promoted.Candidate with { Rung = promoted.Rung + 1 });
+                _current ??= [];
+                Add(trial);
+                AbsorbEnded(); // a function known at that rung is answered from the cache
+                if (trial.Status != Status.Queued) continue;
+                next = trial;
+            }
             if (next is null)
             {
                 // Every candidate made so far is out: breed one more, once there is a population to breed from.
-                if (_strategy.Breeds && _population.Count == 0) break;
+                if (NewCandidatesDone || !BudgetAllowsAnother() || (_strategy.Breeds && _population.Count == 0)) break;
                 Add(new Entry(NewCandidate(ChildRng(_nextId), _nextId++, initial: false, index: -1)));
                 AbsorbEnded();
                 continue;
             }
-            next.Status = Status.Asked;
-            _inFlight++;
+            Hand(next);
             result.Add(next.Candidate);
         }
         return result;
+    }
+
+    private void Hand(Entry e)
+    {
+        e.Status = Status.Asked;
+        _inFlight++;
+        if (e.Candidate.Rung == 0) _inFlightNew++;
+    }
+
+    /// <summary>
+    /// The next candidate to promote (ASHA's rule): from the highest rung below the top down, the best-ranked candidate in
+    /// the top 1/eta of its rung's evaluated candidates that was not promoted yet; null when there is none (or no rungs).
+    /// </summary>
+    private Member? NextPromotion()
+    {
+        if (_stopped) return null;
+        for (int r = _books.Length - 2; r >= 0; r--)
+            if (_books[r].NextPromotion(Options.Fidelity.Eta) is { } m) return m;
+        return null;
     }
 
     /// <summary>The generator of child <paramref name="id"/>: independent of when it is bred, so a replay breeds it alike.</summary>
@@ -333,8 +394,27 @@ public sealed class EvolutionEngine
             var e = _ended[k];
             _current!.Remove(e);
             _byId.Remove(e.Candidate.Id);
+            int rung = e.Candidate.Rung;
+            if (rung > 0)
+            {
+                // A promotion: an evaluation replaces the candidate's member (its highest rung now); anything else leaves it
+                // as it was, and the candidate is not promoted again.
+                if (e.Outcome is CandidateOutcome.Evaluated)
+                {
+                    var member = MemberOf(e.Candidate, e.Outcome);
+                    if (e.Scored) _books[rung].Add(member);
+                    long id = e.Candidate.Id;
+                    _population = _strategy.Survive([.. _population.Where(p => p.Candidate.Id != id)], [member], Options.Selection.PopulationSize);
+                }
+                continue;
+            }
             if (e.Outcome is not CandidateOutcome.Cancelled)
-                _population = _strategy.Survive(_population, [MemberOf(e.Candidate, e.Outcome!)], Options.Selection.PopulationSize);
+            {
+                var member = MemberOf(e.Candidate, e.Outcome!);
+                // A rung ranks functions a scorer measured there: a copy of a known function is not counted again.
+                if (e.Outcome is CandidateOutcome.Evaluated && e.Scored && _books.Length > 1) _books[0].Add(member);
+                _population = _strategy.Survive(_population, [member], Options.Selection.PopulationSize);
+            }
             if (IsInitial(e.Candidate))
             {
                 if (_generation == 0 && !_current.Any(p => IsInitial(p.Candidate))) EndGeneration();
@@ -376,12 +456,28 @@ public sealed class EvolutionEngine
         ArgumentNullException.ThrowIfNull(outcome);
         if (!_steady) throw new InvalidOperationException("Only a steady-state search replays outcomes; a generational one breeds its generation again.");
         long id = candidate.Id;
-        if (_byId.TryGetValue(id, out var known))
+        int rung = candidate.Rung;
+        if (rung < 0 || rung >= _books.Length)
+            throw new InvalidOperationException($"Candidate {id} was recorded at rung {rung}; the search has {_books.Length} rung(s).");
+        if (_byId.TryGetValue(id, out var known) && known.Candidate.Rung == rung)
         {
             // A candidate pending at the checkpoint.
             if (known.Candidate.Fingerprint != candidate.Fingerprint)
                 throw new InvalidOperationException($"Candidate {id} was recorded with another genome than the checkpoint holds.");
             End(known, outcome, cached);
+            return true;
+        }
+        if (rung > 0)
+        {
+            // A promotion: after the checkpoint when the rung below has the candidate unpromoted (or promoted and pending).
+            var below = _books[rung - 1];
+            if (known is not null || !below.Contains(id))
+                throw new InvalidOperationException($"Candidate {id} was recorded at rung {rung} without an evaluation at rung {rung - 1} before it.");
+            if (!below.Promoted.Add(id)) return false; // promoted before the checkpoint, and ended then
+            var trial = new Entry(candidate);
+            _current ??= [];
+            Add(trial);
+            End(trial, outcome, cached);
             return true;
         }
         if (id >= _nextId)
@@ -406,7 +502,11 @@ public sealed class EvolutionEngine
         if (cached || outcome is CandidateOutcome.Cancelled)
         {
             if (cached) _hits++;
-            if (e.Status == Status.Asked) _inFlight--;
+            if (e.Status == Status.Asked)
+            {
+                _inFlight--;
+                if (e.Candidate.Rung == 0) _inFlightNew--;
+            }
             if (_leaders.TryGetValue(e.Key, out var l) && l == e) Promote(e);
             Finish(e, outcome);
             AbsorbEnded();
@@ -415,8 +515,7 @@ public sealed class EvolutionEngine
         if (e.Status != Status.Asked)
         {
             if (e.Status == Status.Waiting) _leaders[e.Key] = e; // it was handed out after all (its leader was cancelled)
-            e.Status = Status.Asked;
-            _inFlight++;
+            Hand(e);
         }
         Tell(e.Candidate.Id, outcome);
     }
@@ -458,11 +557,12 @@ public sealed class EvolutionEngine
         e.Status = Status.Done;
         e.Outcome = outcome;
         if (_steady) _ended.Add(e);
+        if (outcome is CandidateOutcome.Evaluated) AddToFront(MemberOf(e.Candidate, outcome));
+        if (e.Candidate.Rung > 0) return; // the counters count candidates (their lowest rung); Rungs counts the rest
         switch (outcome)
         {
             case CandidateOutcome.Evaluated:
                 _evaluated++;
-                AddToFront(MemberOf(e.Candidate, outcome));
                 break;
             case CandidateOutcome.Rejected: _rejected++; break;
             case CandidateOutcome.Failed: _failed++; break;
@@ -470,9 +570,16 @@ public sealed class EvolutionEngine
         }
     }
 
-    // The front is a set: whatever order outcomes arrive in, it ends the same (equal vectors keep the lowest id).
+    // The front is a set: whatever order outcomes arrive in, it ends the same (equal vectors keep the lowest id). With
+    // fidelity rungs it is the front of the highest rung anyone reached: a candidate evaluated higher starts it afresh.
     private void AddToFront(Member m)
     {
+        if (m.Rung < _topRung) return;
+        if (m.Rung > _topRung)
+        {
+            _front.Clear();
+            _topRung = m.Rung;
+        }
         for (int i = 0; i < _front.Count; i++)
         {
             var f = _front[i];
@@ -567,6 +674,8 @@ public sealed class EvolutionEngine
         Cache = includeCache ? [.. _cache.Entries.Select(kv => new CachedOutcome(kv.Key, kv.Value))] : [],
         ChildSeed = _steady ? _childSeed : null,
         ChildrenEnded = _childrenEnded,
+        Rungs = _books.Length == 1 ? [] : [.. _books.Select(b => new RungState(
+            [.. b.Members.Select(m => new ScoredCandidate(m.Candidate, m.Outcome))], [.. b.Promoted.Order()], b.Scored))],
     };
 
     /// <summary>
@@ -593,6 +702,15 @@ public sealed class EvolutionEngine
         _population = [.. s.Population.Select(m => MemberOf(m.Candidate, m.Outcome))];
         _front.AddRange(s.Front.Select(m => MemberOf(m.Candidate, m.Outcome)));
         foreach (var c in s.Cache) _cache.Put(c.Key, c.Outcome);
+        if (s.Rungs.Length > 0 && s.Rungs.Length != _books.Length)
+            throw new FormatException($"The checkpoint has {s.Rungs.Length} fidelity rungs; the search space has {_books.Length}.");
+        for (int r = 0; r < s.Rungs.Length; r++)
+        {
+            foreach (var m in s.Rungs[r].Evaluated) _books[r].Add(MemberOf(m.Candidate, m.Outcome));
+            _books[r].Promoted.UnionWith(s.Rungs[r].Promoted);
+            _books[r].Scored = s.Rungs[r].Scored;
+        }
+        _topRung = _front.Count == 0 ? 0 : _front.Max(m => m.Rung);
         if (_steady)
         {
             _childSeed = s.ChildSeed ?? throw new FormatException("The checkpoint is of a generational search; this one is steady state.");
@@ -622,6 +740,61 @@ public sealed class EvolutionEngine
     }
 
     private enum Status { Queued, Asked, Waiting, Done }
+
+    /// <summary>One fidelity rung's record: the candidates evaluated there, in the order they ended, and who was promoted.</summary>
+    private sealed class RungBook
+    {
+        private readonly Dictionary<long, Member> _byId = [];
+        private List<Member>? _ranked; // best first; null when a member joined since
+
+        public List<Member> Members { get; } = [];
+
+        /// <summary>Candidates handed out at the next rung (whatever came of it).</summary>
+        public HashSet<long> Promoted { get; } = [];
+
+        /// <summary>Hand-outs at this rung that a scorer answered (rung 0 counts in the engine's statistics).</summary>
+        public long Scored { get; set; }
+
+        public bool Contains(long id) => _byId.ContainsKey(id);
+
+        public void Add(Member m)
+        {
+            if (!_byId.TryAdd(m.Candidate.Id, m)) return;
+            Members.Add(m);
+            _ranked = null;
+        }
+
+        /// <summary>ASHA: the best-ranked of the top floor(n / eta) not promoted yet.</summary>
+        public Member? NextPromotion(double eta)
+        {
+            int k = (int)Math.Floor(Members.Count / eta);
+            if (k == 0 || Promoted.Count >= Members.Count) return null;
+            _ranked ??= Rank(Members);
+            for (int i = 0; i < k; i++)
+                if (!Promoted.Contains(_ranked[i].Candidate.Id)) return _ranked[i];
+            return null;
+        }
+
+        /// <summary>
+        /// Best first: one objective by its value; several by non-dominated sorting, then crowding distance within a front
+        /// (NSGA-II's order). Ties: the older first, so the order never depends on when members joined.
+        /// </summary>
+        public static List<Member> Rank(List<Member> members)
+        {
+            if (members.Count == 0) return [];
+            if (members[0].Fitness.Length == 1)
+                return [.. members.OrderBy(m => m.Fitness[0]).ThenBy(m => m.Age)];
+            var points = members.Select(m => m.Fitness).ToList();
+            var ranked = new List<Member>(members.Count);
+            foreach (var front in Pareto.FastNonDominatedSort(points))
+            {
+                var crowding = Pareto.CrowdingDistance(points, front);
+                ranked.AddRange(front.Select((index, i) => (Member: members[index], Crowding: crowding[i]))
+                    .OrderByDescending(t => t.Crowding).ThenBy(t => t.Member.Age).Select(t => t.Member));
+            }
+            return ranked;
+        }
+    }
 
     private sealed class Entry(Candidate candidate)
     {

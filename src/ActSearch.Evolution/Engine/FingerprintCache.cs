@@ -4,11 +4,12 @@ namespace ActSearch.Evolution;
 
 /// <summary>
 /// What the cache is keyed by: the functional fingerprint and the number of learnable parameters, because
-/// x * sigmoid(v0 * x) at v0 = 1 computes x * sigmoid(x) but trains into something else.
+/// x * sigmoid(v0 * x) at v0 = 1 computes x * sigmoid(x) but trains into something else; and the fidelity rung, because
+/// a function trained longer scores otherwise.
 /// </summary>
-public readonly record struct CacheKey(Fingerprint Fingerprint, int Parameters)
+public readonly record struct CacheKey(Fingerprint Fingerprint, int Parameters, int Rung = 0)
 {
-    public static CacheKey Of(Candidate c) => new(c.Fingerprint, c.Genome.Parameters().Count);
+    public static CacheKey Of(Candidate c) => new(c.Fingerprint, c.Genome.Parameters().Count, c.Rung);
 }
 
 /// <summary>

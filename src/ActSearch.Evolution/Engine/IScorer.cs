@@ -13,5 +13,11 @@ public interface IScorer
 public sealed record EngineStatistics(
     long Scored, long CacheHits, long Evaluated, long Rejected, long Failed, long Cancelled, int GenerationsCompleted);
 
+/// <summary>
+/// One fidelity rung of a search (<see cref="EvolutionEngine.Rungs"/>): what it trains, hand-outs a scorer answered there,
+/// candidates evaluated there, candidates promoted from it.
+/// </summary>
+public sealed record RungStatistics(int Rung, FidelityRung Fidelity, long Scored, long Evaluated, long Promoted);
+
 /// <summary>What <see cref="EvolutionEngine.RunAsync"/> returns.</summary>
 public sealed record EvolutionReport(EngineStatistics Statistics, IReadOnlyList<Member> Front, IReadOnlyList<Member> Population, TimeSpan Elapsed);

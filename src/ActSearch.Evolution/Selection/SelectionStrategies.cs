@@ -3,6 +3,8 @@ namespace ActSearch.Evolution;
 /// <summary>
 /// How parents are chosen and who survives a generation. Strategies are stateless: everything they need
 /// is in the population they are given, so a checkpoint of the population is a checkpoint of the strategy.
+/// With fidelity rungs every comparison is by rung first (<see cref="Member.Rung"/>, higher better), then by fitness
+/// within the rung: scores of different rungs are never compared as equals.
 /// </summary>
 public interface ISelectionStrategy
 {
@@ -24,7 +26,7 @@ public interface ISelectionStrategy
 
 /// <summary>
 /// Real et al.'s regularized (aging) evolution: the parent is the best of a random tournament on the first
-/// objective (the younger wins ties); the oldest members die so the population keeps its size.
+/// objective (a higher rung first; the younger wins ties); the oldest members die so the population keeps its size.
 /// </summary>
 public sealed class RegularizedEvolution(int tournamentSize) : ISelectionStrategy
 {
@@ -36,7 +38,7 @@ public sealed class RegularizedEvolution(int tournamentSize) : ISelectionStrateg
         for (int i = 1; i < Math.Max(1, tournamentSize); i++)
         {
             var m = rng.Choose(population);
-            if (m.Fitness[0] < best.Fitness[0] || (m.Fitness[0] == best.Fitness[0] && m.Age > best.Age)) best = m;
+            if (m.Rung != best.Rung ? m.Rung > best.Rung : m.Fitness[0] < best.Fitness[0] || (m.Fitness[0] == best.Fitness[0] && m.Age > best.Age)) best = m;
         }
         return best;
     }
@@ -46,8 +48,8 @@ public sealed class RegularizedEvolution(int tournamentSize) : ISelectionStrateg
 }
 
 /// <summary>
-/// EvoNorms' multi-objective tournament: a random sample of the population, its Pareto front, one member of
-/// the front at random. Survival ages out the oldest, as in regularized evolution.
+/// EvoNorms' multi-objective tournament: a random sample of the population, its Pareto front (among the sample's
+/// members at its highest rung), one member of the front at random. Survival ages out the oldest, as in regularized evolution.
 /// </summary>
 public sealed class MultiObjectiveTournament(int tournamentSize) : ISelectionStrategy
 {
@@ -57,6 +59,8 @@ public sealed class MultiObjectiveTournament(int tournamentSize) : ISelectionStr
     {
         var sample = new List<Member>(tournamentSize);
         for (int i = 0; i < Math.Max(1, tournamentSize); i++) sample.Add(rng.Choose(population));
+        int top = sample.Max(m => m.Rung);
+        sample.RemoveAll(m => m.Rung != top);
         var front = Pareto.Front(sample.Select(m => m.Fitness).ToList());
         return sample[rng.Choose(front)];
     }
@@ -108,9 +112,21 @@ public sealed class Nsga2Selection : ISelectionStrategy
         chosen.Sort(); // keep members in id order: the population's order never depends on the sort
         return [.. chosen.Select(i => all[i])];
 
-        List<int> Best(List<int> pool, int count) => count <= 0 || pool.Count == 0
-            ? []
-            : [.. Pareto.SelectSurvivors(pool.Select(i => all[i].Fitness).ToList(), Math.Min(count, pool.Count)).Select(j => pool[j])];
+        // A higher rung first: its members all stay before any of the rung below competes (one rung: plain NSGA-II).
+        List<int> Best(List<int> pool, int count)
+        {
+            var chosen = new List<int>();
+            foreach (var rung in pool.GroupBy(i => all[i].Rung).OrderByDescending(g => g.Key))
+            {
+                int left = count - chosen.Count;
+                if (left <= 0) break;
+                var group = rung.ToList();
+                chosen.AddRange(group.Count <= left
+                    ? group
+                    : Pareto.SelectSurvivors(group.Select(i => all[i].Fitness).ToList(), left).Select(j => group[j]));
+            }
+            return chosen;
+        }
     }
 
     /// <summary>Members are the same function when their fingerprints and objective values are equal.</summary>
@@ -127,13 +143,19 @@ public sealed class Nsga2Selection : ISelectionStrategy
     private Dictionary<long, (int, double)> Annotate(IReadOnlyList<Member> population)
     {
         if (ReferenceEquals(population, _annotated)) return _scores;
-        var points = population.Select(m => m.Fitness).ToList();
-        var fronts = Pareto.FastNonDominatedSort(points);
         var scores = new Dictionary<long, (int, double)>(population.Count);
-        for (int r = 0; r < fronts.Count; r++)
+        int offset = 0; // a higher rung's fronts rank before every front of the rung below
+        foreach (var rung in population.GroupBy(m => m.Rung).OrderByDescending(g => g.Key))
         {
-            var d = Pareto.CrowdingDistance(points, fronts[r]);
-            for (int i = 0; i < fronts[r].Count; i++) scores[population[fronts[r][i]].Candidate.Id] = (r, d[i]);
+            var members = rung.ToList();
+            var points = members.Select(m => m.Fitness).ToList();
+            var fronts = Pareto.FastNonDominatedSort(points);
+            for (int r = 0; r < fronts.Count; r++)
+            {
+                var d = Pareto.CrowdingDistance(points, fronts[r]);
+                for (int i = 0; i < fronts[r].Count; i++) scores[members[fronts[r][i]].Candidate.Id] = (offset + r, d[i]);
+            }
+            offset += fronts.Count;
         }
         _annotated = population;
         _scores = scores;
