@@ -37,7 +37,7 @@ public readonly record struct WorkerLoad(int Slots, int Busy)
 [GenerateSerializer, Immutable, Alias("ActSearch.EvaluationAccepted.v1")]
 public sealed record EvaluationAccepted(SiloAddress Silo, WorkerLoad Load);
 
-/// <summary>A candidate's outcome from attempt <paramref name="Attempt"/>, scored on <paramref name="Silo"/>.</summary>
+/// <summary>A candidate's outcome at fidelity rung <paramref name="Rung"/> from attempt <paramref name="Attempt"/>, scored on <paramref name="Silo"/>.</summary>
 [GenerateSerializer, Immutable, Alias("ActSearch.EvaluationReport.v1")]
 public sealed record EvaluationReport(
     long CandidateId,
@@ -46,11 +46,16 @@ public sealed record EvaluationReport(
     CandidateOutcome Outcome,
     SiloAddress Silo,
     WorkerLoad Load,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed,
+    int Rung = 0);
 
-/// <summary>Keys of evaluation worker activations: one per job, candidate and attempt, so a re-dispatch is placed afresh.</summary>
+/// <summary>
+/// Keys of evaluation worker activations: one per job, candidate, fidelity rung and attempt, so a re-dispatch and a
+/// promotion are placed afresh (the lowest rung's keys carry no rung).
+/// </summary>
 public static class EvaluationKey
 {
-    public static string For(Guid jobId, long candidateId, int attempt) =>
-        string.Create(CultureInfo.InvariantCulture, $"{jobId:N}/{candidateId}/{attempt}");
+    public static string For(Guid jobId, long candidateId, int attempt, int rung = 0) => rung == 0
+        ? string.Create(CultureInfo.InvariantCulture, $"{jobId:N}/{candidateId}/{attempt}")
+        : string.Create(CultureInfo.InvariantCulture, $"{jobId:N}/{candidateId}@{rung}/{attempt}");
 }

@@ -34,14 +34,25 @@ public sealed record JobSpec(
     int? BudgetEvaluations = null,
     TimeSpan? BudgetWallTime = null);
 
-/// <summary>One non-dominated candidate: its genome (the refined one when the scorer tuned it) and raw objective values, in the space's objective order.</summary>
+/// <summary>
+/// One non-dominated candidate: its genome (the refined one when the scorer tuned it) and raw objective values, in the
+/// space's objective order, measured at fidelity rung <paramref name="Rung"/>.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("ActSearch.FrontEntry.v1")]
-public sealed record FrontEntry(long CandidateId, int Generation, Expr Genome, string Formula, ImmutableArray<double> Objectives);
+public sealed record FrontEntry(long CandidateId, int Generation, Expr Genome, string Formula, ImmutableArray<double> Objectives, int Rung = 0);
+
+/// <summary>
+/// One fidelity rung of a job: what it trains ("300 steps x 3 seeds"), hand-outs a worker scored there, candidates
+/// evaluated there, candidates promoted from it.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ActSearch.RungStatus.v1")]
+public sealed record RungStatus(int Rung, string Training, long Scored, long Evaluated, long Promoted);
 
 /// <summary>
 /// A job as its grain sees it now. Counts follow the engine: <see cref="Scored"/> is what the evaluation budget
 /// counts (outcomes from workers); <see cref="CacheHits"/> took a known function's outcome without scoring.
-/// <see cref="RejectedByStage"/> counts the rejections that workers reported, by stage.
+/// <see cref="RejectedByStage"/> counts the rejections that workers reported, by stage. With fidelity rungs the counts
+/// are of candidates at the lowest rung, <see cref="Rungs"/> has each rung's, and the front is the highest rung's.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("ActSearch.JobStatus.v1")]
 public sealed record JobStatus(
@@ -68,7 +79,8 @@ public sealed record JobStatus(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
     TimeSpan RunningTime,
-    string? Error)
+    string? Error,
+    ImmutableArray<RungStatus> Rungs = default)
 {
     /// <summary>True in Finished, Failed and Cancelled.</summary>
     public bool IsFinal => State.IsFinal();
@@ -76,7 +88,7 @@ public sealed record JobStatus(
     /// <summary>The status of a job id nobody submitted.</summary>
     public static JobStatus Unknown(Guid jobId) => new(
         jobId, "", "", JobState.Queued, 0, null, null, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        ImmutableDictionary<string, long>.Empty, [], ImmutableDictionary<string, FrontEntry>.Empty, [], null, null, TimeSpan.Zero, null);
+        ImmutableDictionary<string, long>.Empty, [], ImmutableDictionary<string, FrontEntry>.Empty, [], null, null, TimeSpan.Zero, null, []);
 }
 
 /// <summary>

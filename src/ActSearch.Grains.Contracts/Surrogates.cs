@@ -81,6 +81,7 @@ public struct CandidateSurrogate
     [Id(3)] public ImmutableArray<long> ParentIds;
     [Id(4)] public string Operator;
     [Id(5)] public ulong Fingerprint;
+    [Id(6)] public int Rung;
 }
 
 [RegisterConverter]
@@ -92,7 +93,8 @@ public sealed class CandidateConverter : IConverter<Candidate, CandidateSurrogat
         surrogate.Generation,
         surrogate.ParentIds.IsDefault ? [] : surrogate.ParentIds,
         surrogate.Operator,
-        new Fingerprint(surrogate.Fingerprint));
+        new Fingerprint(surrogate.Fingerprint),
+        surrogate.Rung);
 
     public CandidateSurrogate ConvertToSurrogate(in Candidate value) => new()
     {
@@ -102,6 +104,7 @@ public sealed class CandidateConverter : IConverter<Candidate, CandidateSurrogat
         ParentIds = value.ParentIds,
         Operator = value.Operator,
         Fingerprint = value.Fingerprint.Value,
+        Rung = value.Rung,
     };
 }
 

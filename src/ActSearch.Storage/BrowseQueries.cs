@@ -17,13 +17,14 @@ public sealed record CatalogQuery(CatalogOrder Order, string? Text = null, strin
 public sealed record CatalogRanking(string Objective, string? Task, ScoreGoal Goal, long Count);
 
 /// <summary>How many of a job's candidates ended one way (kind, and stage for rejections), and the seconds they cost.</summary>
-public sealed record OutcomeTally(string Kind, string? Stage, long Count, double Seconds, bool Cached = false);
+public sealed record OutcomeTally(string Kind, string? Stage, long Count, double Seconds, bool Cached = false, int Rung = 0);
 
 /// <summary>What a job's latest checkpoint says about its progress (the engine's counters).</summary>
 public sealed record CheckpointProgress(int Generation, long Scored, long CacheHits);
 
 /// <summary>An evaluated candidate: its objective values (job's objective order) and the genome it became.</summary>
-public sealed record EvaluatedCandidate(long CandidateId, int Generation, string GenomeJson, Fingerprint Fingerprint, ImmutableArray<double> Objectives, string? RefinedGenomeJson, string Operator = "");
+/// <remarks><see cref="Rung"/>: the fidelity rung the values come from, the candidate's highest evaluated one.</remarks>
+public sealed record EvaluatedCandidate(long CandidateId, int Generation, string GenomeJson, Fingerprint Fingerprint, ImmutableArray<double> Objectives, string? RefinedGenomeJson, string Operator = "", int Rung = 0);
 
 /// <summary>A job in which a function was found, and the (first) candidate that was it.</summary>
 public sealed record Sighting(Guid JobId, string JobName, long CandidateId);
@@ -76,16 +77,16 @@ public sealed class BrowseQueries
         }, cancellation);
     }
 
-    /// <summary>The outcomes of the given jobs counted by kind and stage, with the seconds they cost.</summary>
+    /// <summary>The outcomes of the given jobs counted by fidelity rung, kind and stage, with the seconds they cost.</summary>
     public async Task<Dictionary<Guid, List<OutcomeTally>>> TallyAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(jobIds);
         var result = jobIds.Distinct().ToDictionary(id => id, _ => new List<OutcomeTally>());
         if (result.Count == 0) return result;
         var rows = await _db.QueryAsync("""
-            SELECT job_id, kind, stage, count(*), coalesce(sum(seconds), 0), cached FROM outcomes WHERE job_id = ANY($1)
-            GROUP BY job_id, kind, stage, cached ORDER BY job_id, kind, stage, cached
-            """, r => (r.GetGuid(0), new OutcomeTally(r.GetString(1), Db.NullableString(r, 2), r.GetInt64(3), r.GetDouble(4), r.GetBoolean(5))),
+            SELECT job_id, kind, stage, count(*), coalesce(sum(seconds), 0), cached, rung FROM outcomes WHERE job_id = ANY($1)
+            GROUP BY job_id, rung, kind, stage, cached ORDER BY job_id, rung, kind, stage, cached
+            """, r => (r.GetGuid(0), new OutcomeTally(r.GetString(1), Db.NullableString(r, 2), r.GetInt64(3), r.GetDouble(4), r.GetBoolean(5), r.GetInt32(6))),
             cancellation, result.Keys.ToArray()).ConfigureAwait(false);
         foreach (var (job, tally) in rows) result[job].Add(tally);
         return result;
@@ -99,15 +100,18 @@ public sealed class BrowseQueries
             """, r => new CheckpointProgress(r.GetInt32(0), r.IsDBNull(1) ? 0 : r.GetInt64(1), r.IsDBNull(2) ? 0 : r.GetInt64(2)),
             cancellation, jobId).ConfigureAwait(false)).FirstOrDefault();
 
-    /// <summary>A job's evaluated candidates with their objective values, in id order (what its fronts are made of).</summary>
+    /// <summary>
+    /// A job's evaluated candidates with their objective values at their highest evaluated fidelity rung, in id order (what
+    /// its fronts are made of).
+    /// </summary>
     public Task<List<EvaluatedCandidate>> EvaluatedAsync(Guid jobId, CancellationToken cancellation = default) =>
         _db.QueryAsync("""
-            SELECT c.id, c.generation, c.genome::text, c.fingerprint, o.objectives, o.refined::text, c.operator
+            SELECT DISTINCT ON (c.id) c.id, c.generation, c.genome::text, c.fingerprint, o.objectives, o.refined::text, c.operator, o.rung
             FROM outcomes o JOIN candidates c ON c.job_id = o.job_id AND c.id = o.candidate_id
             WHERE o.job_id = $1 AND o.kind = 'evaluated' AND o.objectives IS NOT NULL
-            ORDER BY c.id
+            ORDER BY c.id, o.rung DESC
             """, r => new EvaluatedCandidate(r.GetInt64(0), r.GetInt32(1), r.GetString(2), new Fingerprint(Db.Unsigned(r.GetInt64(3))),
-                [.. r.GetFieldValue<double[]>(4)], Db.NullableString(r, 5), r.GetString(6)), cancellation, jobId);
+                [.. r.GetFieldValue<double[]>(4)], Db.NullableString(r, 5), r.GetString(6), r.GetInt32(7)), cancellation, jobId);
 
     /// <summary>The generations a job's recorded candidates belong to, ascending.</summary>
     public Task<List<int>> GenerationsAsync(Guid jobId, CancellationToken cancellation = default) =>

@@ -31,13 +31,15 @@ public sealed class CandidateRepository
     /// Stores candidates that end Cancelled (what a stopped job never handed out), each with its outcome, in one
     /// transaction; a candidate that has an outcome already keeps it. With <paramref name="createMissingJob"/>, a job
     /// without a row gets a stub first. One COPY per table instead of a transaction per candidate: a stopped job with a
-    /// generation of 100,000 writes its cancelled candidates in seconds, not minutes.
+    /// generation of 100,000 writes its cancelled candidates in seconds, not minutes. <paramref name="rungs"/>: the fidelity
+    /// rung of each one's outcome, in the same order (null: all at the lowest).
     /// </summary>
-    public Task AddCancelledAsync(IReadOnlyList<CandidateRecord> candidates, bool createMissingJob = false, CancellationToken cancellation = default)
+    public Task AddCancelledAsync(IReadOnlyList<CandidateRecord> candidates, bool createMissingJob = false, CancellationToken cancellation = default, IReadOnlyList<int>? rungs = null)
     {
         ArgumentNullException.ThrowIfNull(candidates);
         if (candidates.Count == 0) return Task.CompletedTask;
-        OutcomeRecord[] outcomes = [.. candidates.Select(c => new OutcomeRecord.Cancelled(c.JobId, c.Id, TimeSpan.Zero))];
+        if (rungs is not null && rungs.Count != candidates.Count) throw new ArgumentException("One rung per candidate.", nameof(rungs));
+        OutcomeRecord[] outcomes = [.. candidates.Select((c, i) => new OutcomeRecord.Cancelled(c.JobId, c.Id, TimeSpan.Zero) { Rung = rungs?[i] ?? 0 })];
         return _db.InTransactionAsync(async (c, tx, ct) =>
         {
             if (createMissingJob)
@@ -62,12 +64,12 @@ public sealed class CandidateRepository
         _db.QueryAsync($"{SelectCandidates} WHERE fingerprint = $1 ORDER BY job_id, id", ReadCandidate, cancellation, Db.Bits(fingerprint.Value));
 
     public Task<List<OutcomeRecord>> OutcomesAsync(Guid jobId, CancellationToken cancellation = default) =>
-        _db.QueryAsync($"SELECT {OutcomeColumns} FROM outcomes WHERE job_id = $1 ORDER BY candidate_id",
+        _db.QueryAsync($"SELECT {OutcomeColumns} FROM outcomes WHERE job_id = $1 ORDER BY candidate_id, rung",
             r => ReadOutcome(r, 0), cancellation, jobId);
 
     /// <summary>
     /// Stores one candidate with its outcome, its scores and its catalog sighting, in one transaction, unless the
-    /// candidate already has an outcome: the first outcome stays, and then nothing is written and the answer is false.
+    /// candidate already has an outcome at that rung: the first outcome stays, and then nothing is written and the answer is false.
     /// Safe to call concurrently for one candidate (exactly one call gets true), and safe to retry: a call retried
     /// after its commit's answer was lost still answers true (the row names the write that stored it). With
     /// <paramref name="createMissingJob"/>, a job without a row gets a stub first (see <see cref="JobRepository"/>).
@@ -81,7 +83,7 @@ public sealed class CandidateRepository
         ArgumentNullException.ThrowIfNull(scores);
         if (outcome.JobId != candidate.JobId || outcome.CandidateId != candidate.Id)
             throw new ArgumentException("The outcome is not the candidate's.", nameof(outcome));
-        if (scores.Any(s => s.JobId != candidate.JobId || s.CandidateId != candidate.Id))
+        if (scores.Any(s => s.JobId != candidate.JobId || s.CandidateId != candidate.Id || s.Rung != outcome.Rung))
             throw new ArgumentException("A score is not the candidate's.", nameof(scores));
         var writer = Guid.NewGuid(); // one per call, the same in every retried attempt
         bool stored = false;
@@ -102,9 +104,9 @@ public sealed class CandidateRepository
             var (stage, reason) = StageAndReason(outcome);
             var evaluated = outcome as OutcomeRecord.Evaluated;
             int rows = await Db.ExecuteAsync(c, tx, """
-                INSERT INTO outcomes (job_id, candidate_id, kind, stage, reason, seconds, objectives, refined, recorded_by, cached)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                ON CONFLICT (job_id, candidate_id) DO NOTHING
+                INSERT INTO outcomes (job_id, candidate_id, kind, stage, reason, seconds, objectives, refined, recorded_by, cached, rung)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                ON CONFLICT (job_id, candidate_id, rung) DO NOTHING
                 """, ct,
                 outcome.JobId, outcome.CandidateId, outcome.Kind, Text(stage), Text(reason), outcome.Spent.TotalSeconds,
                 new NpgsqlParameter
@@ -113,12 +115,12 @@ public sealed class CandidateRepository
                     NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double,
                 },
                 new NpgsqlParameter { Value = (object?)evaluated?.RefinedGenomeJson ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Json },
-                writer, outcome.Cached).ConfigureAwait(false);
+                writer, outcome.Cached, outcome.Rung).ConfigureAwait(false);
             if (rows == 0)
             {
                 // Taken already: by another report, or by an earlier attempt of this very call whose answer was lost.
-                await using var mine = Db.Command(c, tx, "SELECT recorded_by = $3 FROM outcomes WHERE job_id = $1 AND candidate_id = $2",
-                    outcome.JobId, outcome.CandidateId, writer);
+                await using var mine = Db.Command(c, tx, "SELECT recorded_by = $3 FROM outcomes WHERE job_id = $1 AND candidate_id = $2 AND rung = $4",
+                    outcome.JobId, outcome.CandidateId, writer, outcome.Rung);
                 stored = await mine.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
                 return;
             }
@@ -126,13 +128,13 @@ public sealed class CandidateRepository
             {
                 var list = scores.ToList();
                 await Db.ExecuteAsync(c, tx, """
-                    INSERT INTO scores (job_id, candidate_id, objective, task, seed, value, device, wall_ms)
-                    SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::double precision[], $7::text[], $8::double precision[])
+                    INSERT INTO scores (job_id, candidate_id, objective, task, seed, value, device, wall_ms, rung)
+                    SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::double precision[], $7::text[], $8::double precision[], $9::integer[])
                     ON CONFLICT DO NOTHING
                     """, ct,
                     list.Select(s => s.JobId).ToArray(), list.Select(s => s.CandidateId).ToArray(), list.Select(s => s.Objective).ToArray(),
                     list.Select(s => s.Task ?? "").ToArray(), list.Select(s => s.Seed).ToArray(), list.Select(s => s.Value).ToArray(),
-                    list.Select(s => s.Device).ToArray(), list.Select(s => s.WallTimeMs).ToArray()).ConfigureAwait(false);
+                    list.Select(s => s.Device).ToArray(), list.Select(s => s.WallTimeMs).ToArray(), list.Select(s => s.Rung).ToArray()).ConfigureAwait(false);
             }
             if (sighting is not null) await CatalogRepository.WriteAsync(c, tx, [sighting], ct).ConfigureAwait(false);
             stored = true;
@@ -140,9 +142,9 @@ public sealed class CandidateRepository
         return stored;
     }
 
-    /// <summary>A job's candidates that have an outcome, with it, in id order from <paramref name="fromCandidateId"/>.</summary>
+    /// <summary>A job's candidates that have an outcome, with it (one row per rung), in id order from <paramref name="fromCandidateId"/>.</summary>
     public Task<List<RecordedResult>> ResultsAsync(Guid jobId, long fromCandidateId = 0, CancellationToken cancellation = default) =>
-        Results(jobId, fromCandidateId, "o.candidate_id", cancellation);
+        Results(jobId, fromCandidateId, "o.candidate_id, o.rung", cancellation);
 
     /// <summary>A job's candidates with their outcomes in the order the outcomes were recorded (schema version 6).</summary>
     public Task<List<RecordedResult>> ResultsInRecordedOrderAsync(Guid jobId, CancellationToken cancellation = default) =>
@@ -155,22 +157,22 @@ public sealed class CandidateRepository
             FROM outcomes o JOIN candidates c ON c.job_id = o.job_id AND c.id = o.candidate_id
             WHERE o.job_id = $1 AND o.candidate_id >= $2
             ORDER BY {order}
-            """, r => new RecordedResult(ReadCandidate(r), ReadOutcome(r, 8), r.GetFieldValue<DateTimeOffset>(17)), cancellation, jobId, fromCandidateId);
+            """, r => new RecordedResult(ReadCandidate(r), ReadOutcome(r, 8), r.GetFieldValue<DateTimeOffset>(18)), cancellation, jobId, fromCandidateId);
 
-    private const string OutcomeColumns = "job_id, candidate_id, kind, stage, reason, seconds, objectives, refined::text, cached";
+    private const string OutcomeColumns = "job_id, candidate_id, kind, stage, reason, seconds, objectives, refined::text, cached, rung";
 
     /// <summary>A job's scores (optionally of one candidate) by candidate, objective, task, seed.</summary>
     public Task<List<ScoreRecord>> ScoresAsync(Guid jobId, long? candidateId = null, CancellationToken cancellation = default) =>
         _db.QueryAsync("""
-            SELECT job_id, candidate_id, objective, task, value, seed, device, wall_ms FROM scores
+            SELECT job_id, candidate_id, objective, task, value, seed, device, wall_ms, rung FROM scores
             WHERE job_id = $1 AND ($2::bigint IS NULL OR candidate_id = $2)
-            ORDER BY candidate_id, objective, task, seed
+            ORDER BY candidate_id, rung, objective, task, seed
             """, ReadScore, cancellation, jobId, candidateId);
 
-    /// <summary>How many of a job's candidates ended each way (the rejection funnel), by kind and stage.</summary>
+    /// <summary>How many of a job's candidates ended each way at the lowest rung (the rejection funnel), by kind and stage.</summary>
     public Task<List<(string Kind, string? Stage, long Count)>> FunnelAsync(Guid jobId, CancellationToken cancellation = default) =>
         _db.QueryAsync("""
-            SELECT kind, stage, count(*) FROM outcomes WHERE job_id = $1 GROUP BY kind, stage ORDER BY kind, stage
+            SELECT kind, stage, count(*) FROM outcomes WHERE job_id = $1 AND rung = 0 GROUP BY kind, stage ORDER BY kind, stage
             """, r => (r.GetString(0), Db.NullableString(r, 1), r.GetInt64(2)), cancellation, jobId);
 
     private const string SelectCandidates =
@@ -191,7 +193,7 @@ public sealed class CandidateRepository
             }, ct);
 
     internal static Task WriteOutcomesAsync(NpgsqlConnection c, IReadOnlyCollection<OutcomeRecord> rows, CancellationToken ct) =>
-        CopyAsync(c, rows, "outcomes", "job_id, candidate_id, kind, stage, reason, seconds, objectives, refined, cached", "job_id, candidate_id",
+        CopyAsync(c, rows, "outcomes", "job_id, candidate_id, kind, stage, reason, seconds, objectives, refined, cached, rung", "job_id, candidate_id, rung",
             rows.Select(o => (o.JobId, o.CandidateId)), async (w, o) =>
             {
                 var (stage, reason) = StageAndReason(o);
@@ -207,6 +209,7 @@ public sealed class CandidateRepository
                 if (evaluated?.RefinedGenomeJson is { } refined) await w.WriteAsync(refined, NpgsqlDbType.Json, ct).ConfigureAwait(false);
                 else await w.WriteNullAsync(ct).ConfigureAwait(false);
                 await w.WriteAsync(o.Cached, NpgsqlDbType.Boolean, ct).ConfigureAwait(false);
+                await w.WriteAsync(o.Rung, NpgsqlDbType.Integer, ct).ConfigureAwait(false);
             }, ct);
 
     private static (string? Stage, string? Reason) StageAndReason(OutcomeRecord o) => o switch
@@ -219,7 +222,7 @@ public sealed class CandidateRepository
     private static NpgsqlParameter Text(string? v) => new() { Value = (object?)v ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 
     internal static Task WriteScoresAsync(NpgsqlConnection c, IReadOnlyCollection<ScoreRecord> rows, CancellationToken ct) =>
-        CopyAsync(c, rows, "scores", "job_id, candidate_id, objective, task, seed, value, device, wall_ms", "job_id, candidate_id, objective, task, seed",
+        CopyAsync(c, rows, "scores", "job_id, candidate_id, objective, task, seed, value, device, wall_ms, rung", "job_id, candidate_id, rung, objective, task, seed",
             rows.Select(s => (s.JobId, s.CandidateId)), async (w, s) =>
             {
                 await w.WriteAsync(s.JobId, NpgsqlDbType.Uuid, ct).ConfigureAwait(false);
@@ -230,6 +233,7 @@ public sealed class CandidateRepository
                 await w.WriteAsync(s.Value, NpgsqlDbType.Double, ct).ConfigureAwait(false);
                 await w.WriteAsync(s.Device, NpgsqlDbType.Text, ct).ConfigureAwait(false);
                 await w.WriteAsync(s.WallTimeMs, NpgsqlDbType.Double, ct).ConfigureAwait(false);
+                await w.WriteAsync(s.Rung, NpgsqlDbType.Integer, ct).ConfigureAwait(false);
             }, ct);
 
     /// <summary>
@@ -313,13 +317,13 @@ public sealed class CandidateRepository
             "cancelled" => new OutcomeRecord.Cancelled(job, id, spent),
             var k => throw new StorageException($"Unknown outcome kind '{k}' in the database."),
         };
-        return outcome with { Cached = r.GetBoolean(at + 8) };
+        return outcome with { Cached = r.GetBoolean(at + 8), Rung = r.GetInt32(at + 9) };
     }
 
     private static ScoreRecord ReadScore(NpgsqlDataReader r)
     {
         string task = r.GetString(3);
         return new ScoreRecord(r.GetGuid(0), r.GetInt64(1), r.GetString(2), task.Length == 0 ? null : task,
-            r.GetDouble(4), r.GetInt64(5), r.GetString(6), r.GetDouble(7));
+            r.GetDouble(4), r.GetInt64(5), r.GetString(6), r.GetDouble(7), r.GetInt32(8));
     }
 }

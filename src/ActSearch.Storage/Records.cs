@@ -108,6 +108,9 @@ public abstract record OutcomeRecord
 
     public TimeSpan Spent { get; init; }
 
+    /// <summary>The fidelity rung it was scored at (0: the lowest; a promotion records another outcome one rung up).</summary>
+    public int Rung { get; init; }
+
     /// <summary>
     /// True when no worker produced the outcome: it was copied from an earlier candidate with the same fingerprint
     /// (the engine's functional-equivalence cache, or an identical candidate of its generation). Never true for
@@ -152,12 +155,12 @@ public abstract record OutcomeRecord
     };
 }
 
-/// <summary>A candidate with its one outcome and when that was stored.</summary>
+/// <summary>A candidate with one of its outcomes (one per rung it was scored at) and when that was stored.</summary>
 public sealed record RecordedResult(CandidateRecord Candidate, OutcomeRecord Outcome, DateTimeOffset RecordedAt);
 
 /// <summary>
 /// One measured number: an objective (accuracy, loss, flops, ...) on a proxy task (null when the objective is not
-/// task-specific), with the seed, device and wall time of the measurement.
+/// task-specific), with the seed, device and wall time of the measurement, and the fidelity rung it was measured at.
 /// </summary>
 public sealed record ScoreRecord(
     Guid JobId,
@@ -167,7 +170,8 @@ public sealed record ScoreRecord(
     double Value,
     long Seed,
     string Device,
-    double WallTimeMs);
+    double WallTimeMs,
+    int Rung = 0);
 
 /// <summary>One member of a front: the candidate and its objective values, in the snapshot's objective order.</summary>
 public sealed record FrontMember(long CandidateId, ImmutableArray<double> Values)

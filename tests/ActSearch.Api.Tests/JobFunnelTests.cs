@@ -1,3 +1,4 @@
+using ActSearch.Evolution;
 using ActSearch.Storage;
 
 namespace ActSearch.Api.Tests;
@@ -34,6 +35,35 @@ public sealed class JobFunnelTests
         Assert.Equal(5, funnel.Cancelled);
         // Every candidate lands in exactly one place.
         Assert.Equal(funnel.Proposed, funnel.Stages.Sum(s => s.Removed) + funnel.Evaluated + funnel.Failed + funnel.Cancelled);
+    }
+
+    [Fact]
+    public void With_fidelity_rungs_the_stages_are_the_lowest_rungs_and_each_rung_has_a_row()
+    {
+        OutcomeTally[] tally =
+        [
+            new("rejected", "numeric", 5, 0.1),
+            new("evaluated", null, 9, 90.0),
+            new("evaluated", null, 2, 0.0, Cached: true),
+            new("evaluated", null, 3, 60.0, Rung: 1),
+            new("failed", null, 1, 5.0, Rung: 1),
+            new("evaluated", null, 1, 0.0, Cached: true, Rung: 1),
+            new("cancelled", null, 1, 0.0, Rung: 2),
+            new("evaluated", null, 1, 70.0, Rung: 2),
+        ];
+        var fidelity = new FidelityOptions { Rungs = [new(100), new(300), new(1000, 3)] };
+
+        var funnel = JobFunnel.Of(Job, tally, fidelity);
+
+        // The chain's stages count candidates, at the lowest rung where each starts.
+        Assert.Equal(16, funnel.Proposed);
+        Assert.Equal(9, funnel.Evaluated);
+        Assert.Equal(0, funnel.Failed);
+        Assert.Equal(90.0, funnel.Stages[^1].Seconds);
+        Assert.Equal(
+            [new RungView(0, "100 steps", 14, 9, 5, 90.1), new RungView(1, "300 steps", 4, 3, 1, 65.0), new RungView(2, "1000 steps x 3 seeds", 1, 1, 0, 70.0)],
+            funnel.Rungs.ToArray());
+        Assert.Empty(JobFunnel.Of(Job, [new("evaluated", null, 9, 90.0)]).Rungs); // no rungs, no rows
     }
 
     [Fact]

@@ -127,6 +127,28 @@ public abstract class JobStoreContract
     }
 
     [Fact]
+    public async Task A_promoted_candidate_has_one_outcome_per_rung_in_recorded_order()
+    {
+        var store = CreateStore();
+        var id = Guid.NewGuid();
+        Assert.True(await store.RecordOutcomeAsync(id, Candidate(3), new CandidateOutcome.Evaluated([0.5]), TimeSpan.FromSeconds(1)));
+        Assert.True(await store.RecordOutcomeAsync(id, Candidate(4), new CandidateOutcome.Evaluated([0.4])));
+        Assert.True(await store.RecordOutcomeAsync(id, Candidate(3) with { Rung = 1 }, new CandidateOutcome.Evaluated([0.7]), TimeSpan.FromSeconds(3)));
+        Assert.False(await store.RecordOutcomeAsync(id, Candidate(3) with { Rung = 1 }, new CandidateOutcome.Failed("again")));
+        Assert.False(await store.RecordOutcomeAsync(id, Candidate(3), new CandidateOutcome.Failed("again")));
+        await store.RecordCancelledAsync(id, [Candidate(4) with { Rung = 1 }, Candidate(3) with { Rung = 1 }]); // the second has one already
+        Assert.True(await store.RecordOutcomeAsync(id, Candidate(3) with { Rung = 2 }, new CandidateOutcome.Evaluated([0.8]), cached: true));
+
+        var replay = await store.LoadOutcomesInRecordedOrderAsync(id);
+        Assert.Equal([(3L, 0), (4L, 0), (3L, 1), (4L, 1), (3L, 2)], replay.Select(o => (o.Candidate.Id, o.Candidate.Rung)));
+        Assert.Equal([0.5, 0.7, 0.8], replay.Where(o => o.Candidate.Id == 3).Select(o => ((CandidateOutcome.Evaluated)o.Outcome).Objectives[0]));
+        Assert.Equal([false, false, false, false, true], replay.Select(o => o.Cached));
+        var byId = await store.LoadOutcomesAsync(id, fromCandidateId: 3);
+        Assert.Equal([(3L, 0), (3L, 1), (3L, 2), (4L, 0), (4L, 1)], byId.Select(o => (o.Candidate.Id, o.Candidate.Rung)));
+        Assert.Equal(Candidate(3).Genome, byId[2].Candidate.Genome);
+    }
+
+    [Fact]
     public async Task Concurrent_reports_of_one_candidate_record_one_outcome()
     {
         var store = CreateStore();

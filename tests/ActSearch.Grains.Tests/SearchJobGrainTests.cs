@@ -252,6 +252,36 @@ public sealed class SearchJobGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_job_with_fidelity_rungs_promotes_its_best_and_ends_with_one_outcome_per_candidate_and_rung_through_a_reactivation()
+    {
+        var job = NewJob(out var id, new Script { Delay = TimeSpan.FromMilliseconds(20) });
+        var spec = TestSpaces.Spec(budget: 60, seed: 3);
+        await job.Submit(spec with { SpaceYaml = spec.SpaceYaml + "\nfidelity:\n  rungs: [{steps: 100}, {steps: 200}, {steps: 400}]\n" });
+        var running = await job.Until(s => s.Rungs.Length == 3 && s.Rungs[1].Scored >= 2);
+        Assert.Equal("200 steps", running.Rungs[1].Training);
+        await fixture.Cluster.DeactivateAsync(job); // resumes by replaying outcomes of both rungs
+
+        var done = await job.UntilFinal();
+
+        Assert.Equal(JobState.Finished, done.State);
+        Assert.Equal(60, done.Scored); // the budget counts candidates at the lowest rung
+        var outcomes = await fixture.Store.LoadOutcomesAsync(id);
+        Assert.Equal(outcomes.Count, outcomes.Select(o => (o.Candidate.Id, o.Candidate.Rung)).Distinct().Count());
+        Assert.Equal(0, fixture.Store.DuplicateOutcomes);
+        var evaluatedAt = outcomes.Where(o => o.Outcome is CandidateOutcome.Evaluated).Select(o => (o.Candidate.Id, o.Candidate.Rung)).ToHashSet();
+        Assert.All(outcomes.Where(o => o.Candidate.Rung > 0), o => Assert.Contains((o.Candidate.Id, o.Candidate.Rung - 1), evaluatedAt));
+        for (int r = 0; r < 2; r++)
+        {
+            long evaluated = outcomes.Count(o => o.Candidate.Rung == r && o.Outcome is CandidateOutcome.Evaluated && !o.Cached);
+            Assert.Equal(evaluated, done.Rungs[r].Evaluated);
+            Assert.InRange(done.Rungs[r].Promoted, evaluated / 3, evaluated);
+            Assert.Equal(done.Rungs[r].Promoted, outcomes.Count(o => o.Candidate.Rung == r + 1));
+        }
+        Assert.True(done.Rungs[2].Evaluated > 0);
+        Assert.All(done.Front, f => Assert.Equal(2, f.Rung)); // the front is the highest rung's
+    }
+
+    [Fact]
     public async Task A_wall_time_budget_ends_the_job()
     {
         var job = NewJob(out _, new Script { Delay = TimeSpan.FromMilliseconds(40) });

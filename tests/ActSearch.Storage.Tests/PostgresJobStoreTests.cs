@@ -275,6 +275,39 @@ public sealed class PostgresJobStoreMappingTests(PostgresServer server) : Databa
     }
 
     [Fact]
+    public async Task Promotions_store_scores_per_rung_the_front_reads_the_highest_and_the_catalog_only_task_comparable_scores()
+    {
+        // fmnist-cnn trains 300 steps: rung 0 (100 steps) is not what the task measures, rung 1 (300 steps x 2 seeds) is.
+        var (store, job) = await NewJobAsync(Spec() with
+        {
+            SpaceYaml = Space + "\nfidelity:\n  rungs: [{steps: 100}, {steps: 300, seeds: 2}, {steps: 900, seeds: 2}]\n",
+        });
+        var a = Candidate(0, "x * tanh(x)");
+        var b = Candidate(1, "x * sigmoid(x)");
+        Assert.True(await store.RecordOutcomeAsync(job, a, new CandidateOutcome.Evaluated([0.61, 0.9, 4]), TimeSpan.FromSeconds(2)));
+        Assert.True(await store.RecordOutcomeAsync(job, b, new CandidateOutcome.Evaluated([0.66, 0.8, 4]), TimeSpan.FromSeconds(2)));
+        Assert.True(await store.RecordOutcomeAsync(job, b with { Rung = 1 }, new CandidateOutcome.Evaluated([0.81, 0.5, 4]), TimeSpan.FromSeconds(9)));
+
+        // Scores carry their rung; the evaluated view is each candidate's highest rung.
+        var scores = await Storage.Candidates.ScoresAsync(job, 1);
+        Assert.Equal([0, 0, 0, 1, 1, 1], scores.Select(s => s.Rung));
+        var evaluated = await new BrowseQueries(Storage).EvaluatedAsync(job);
+        Assert.Equal([(0L, 0, 0.61), (1L, 1, 0.81)], evaluated.Select(e => (e.CandidateId, e.Rung, e.Objectives[0])));
+
+        // Rung 0's accuracy and loss are 100-step values: not in the catalog; complexity is. A promotion is no new sighting,
+        // and its 300-step scores are not taken either (the catalog hears of a function once, at the lowest rung).
+        var entry = (await Storage.Catalog.GetAsync(b.Fingerprint))!;
+        Assert.Equal(1, entry.TimesSeen);
+        Assert.Null(entry.Score("accuracy", "fmnist-cnn"));
+        Assert.Equal(4, entry.Score("complexity", null)!.Best);
+
+        // Tallies per rung: the funnel counts candidates at the lowest rung.
+        var tally = (await new BrowseQueries(Storage).TallyAsync([job]))[job];
+        Assert.Equal([(0, 2L, 4.0), (1, 1L, 9.0)], tally.Select(t => (t.Rung, t.Count, t.Seconds)));
+        Assert.Equal([("evaluated", (string?)null, 2L)], await Storage.Candidates.FunnelAsync(job));
+    }
+
+    [Fact]
     public async Task A_refused_second_outcome_changes_neither_the_outcome_nor_the_catalog()
     {
         var (store, job) = await NewJobAsync();

@@ -54,6 +54,30 @@ public sealed class JobPageTests(WebUiFixture fixture)
     }
 
     [Fact]
+    public async Task A_job_with_fidelity_rungs_shows_each_rung_under_its_funnel()
+    {
+        string space = fixture.TinySpace.Replace("evaluations: 6", "evaluations: 9", StringComparison.Ordinal)
+            + "\nfidelity:\n  rungs: [{steps: 50}, {steps: 150}]\n";
+        var submitted = await fixture.Server.SubmitJobAsync(space, "web-ui rungs");
+        string id = submitted.GetProperty("id").GetString()!;
+        var done = await fixture.Server.WaitFinalAsync(id, WebUiFixture.JobTimeout);
+        Assert.Equal("finished", done.GetProperty("state").GetString());
+        var rungs = (await fixture.Server.GetJsonAsync($"/api/jobs/{id}/funnel")).GetProperty("rungs");
+        Assert.Equal(2, rungs.GetArrayLength());
+        Assert.True(rungs[1].GetProperty("scored").GetInt64() > 0, $"a candidate was promoted: {rungs}");
+
+        await using var ui = await fixture.OpenAsync($"#/jobs/{id}");
+        var page = ui.Page;
+        await Expect(page.Locator("#funnel-rungs tbody tr")).ToHaveCountAsync(2);
+        var top = page.Locator("#funnel-rungs tr[data-rung='1'] td");
+        await Expect(top.Nth(0)).ToHaveTextAsync("150 steps");
+        await Expect(top.Nth(1)).ToHaveTextAsync(rungs[1].GetProperty("scored").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(page.Locator("#funnel-rungs tr[data-rung='0'] td").Nth(3))
+            .ToHaveTextAsync(rungs[0].GetProperty("promoted").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        ui.AssertNoDialogsOrScriptErrors();
+    }
+
+    [Fact]
     public async Task Cancelling_a_job_from_its_page_needs_the_api_token_set_in_the_token_dialog()
     {
         var submitted = await fixture.Server.SubmitJobAsync(fixture.TinySpace, "web-ui cancel me", budget: 100_000, wallTimeSeconds: 600);

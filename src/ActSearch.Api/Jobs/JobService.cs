@@ -5,6 +5,7 @@ using System.Text.Json;
 using ActSearch.Evolution;
 using ActSearch.Expressions;
 using ActSearch.Grains;
+using ActSearch.SearchSpaces;
 using ActSearch.Storage;
 using JobStatus = ActSearch.Grains.JobStatus;
 using StoredJob = ActSearch.Storage.JobRecord;
@@ -40,7 +41,7 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
     public static readonly TimeSpan CancelWait = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<Guid, JobView> _finalViews = new();
-    private readonly ConcurrentDictionary<(Guid Job, long Candidate), FrontEntryView> _entries = new();
+    private readonly ConcurrentDictionary<(Guid Job, long Candidate, int Rung), FrontEntryView> _entries = new();
 
     /// <summary>Starts a job from a validated spec; its view right after the grain accepted it.</summary>
     public async Task<JobView> SubmitAsync(JobSpec spec, CancellationToken cancellation)
@@ -149,7 +150,8 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
     {
         var row = await storage.Jobs.GetAsync(id, cancellation);
         if (row?.Details is null) return null;
-        return JobFunnel.Of(id, (await browse.TallyAsync([id], cancellation))[id]);
+        var tally = (await browse.TallyAsync([id], cancellation))[id];
+        return JobFunnel.Of(id, tally, Fidelity(row, tally));
     }
 
     // ---- views ----
@@ -193,7 +195,8 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
             s.Scored, s.Evaluated, s.Rejected, s.Failed, s.Cancelled, s.CacheHits, s.InFlight,
             Stages(s.RejectedByStage), s.Objectives, space.Keys.SequenceEqual(s.Objectives) ? space.DirectionNames : [],
             s.BestPerObjective.ToDictionary(kv => kv.Key, kv => Entry(row.Id, kv.Value), StringComparer.Ordinal),
-            row.CreatedAt, s.StartedAt, s.FinishedAt, s.RunningTime.TotalSeconds, s.Error);
+            row.CreatedAt, s.StartedAt, s.FinishedAt, s.RunningTime.TotalSeconds, s.Error,
+            s.Rungs.IsDefaultOrEmpty ? [] : [.. s.Rungs.Select(r => new RungView(r.Rung, r.Training, r.Scored, r.Evaluated, r.Promoted, null))]);
     }
 
     private async Task<JobView> FromStorageAsync(StoredJob row, List<OutcomeTally>? tally, CancellationToken cancellation)
@@ -203,8 +206,8 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
         var space = Space(row);
         var evaluated = await browse.EvaluatedAsync(row.Id, cancellation);
         var front = Front(row.Id, evaluated, space);
-        long Count(string kind) => tally.Where(t => t.Kind == kind).Sum(t => t.Count);
-        var byStage = tally.Where(t => t.Kind == "rejected").GroupBy(t => t.Stage ?? "")
+        long Count(string kind) => tally.Where(t => t.Kind == kind && t.Rung == 0).Sum(t => t.Count); // candidates: their lowest rung
+        var byStage = tally.Where(t => t.Kind == "rejected" && t.Rung == 0).GroupBy(t => t.Stage ?? "")
             .ToDictionary(g => g.Key, g => g.Sum(t => t.Count), StringComparer.Ordinal);
         var best = new Dictionary<string, FrontEntryView>(StringComparer.Ordinal);
         for (int k = 0; k < space.Keys.Length; k++)
@@ -219,7 +222,8 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
             row.Budget.Evaluations, row.Budget.WallTime?.TotalSeconds, progress?.Generation ?? 0,
             progress?.Scored ?? Count("evaluated") + Count("rejected") + Count("failed"),
             Count("evaluated"), Count("rejected"), Count("failed"), Count("cancelled"), progress?.CacheHits ?? 0, 0,
-            byStage, space.Keys, space.DirectionNames, best, row.CreatedAt, row.StartedAt, row.FinishedAt, RunningTime(row.Details), row.Error);
+            byStage, space.Keys, space.DirectionNames, best, row.CreatedAt, row.StartedAt, row.FinishedAt, RunningTime(row.Details), row.Error,
+            JobFunnel.Rungs(tally, Fidelity(row, tally)));
         if (row.Status.IsFinal())
         {
             if (_finalViews.Count >= Kept) _finalViews.Clear();
@@ -229,10 +233,13 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
     }
 
     /// <summary>The non-dominated evaluated candidates (equal objective vectors: the oldest), in id order.</summary>
+    /// <summary>The front of the highest fidelity rung any candidate was evaluated at (the only rung without rungs), as the engine's.</summary>
     private List<FrontEntryView> Front(Guid jobId, List<EvaluatedCandidate> evaluated, SpaceInfo space)
     {
         int width = space.Keys.Length;
         var rows = evaluated.Where(e => e.Objectives.Length == width && width > 0).ToList();
+        int top = rows.Count == 0 ? 0 : rows.Max(e => e.Rung);
+        rows.RemoveAll(e => e.Rung != top);
         return [.. Pareto.DistinctFront([.. rows.Select(e => (IReadOnlyList<double>)e.Objectives)], space.Directions).Select(i => Entry(jobId, rows[i]))];
     }
 
@@ -240,25 +247,34 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
     {
         var genome = GraphJson.Deserialize(e.RefinedGenomeJson ?? e.GenomeJson);
         var fingerprint = e.RefinedGenomeJson is null ? e.Fingerprint : Fingerprint.Of(genome);
-        return View(e.CandidateId, e.Generation, fingerprint, genome, e.Objectives);
-    });
+        return View(e.CandidateId, e.Generation, fingerprint, genome, e.Objectives, e.Rung);
+    }, e.Rung);
 
     private FrontEntryView Entry(Guid jobId, FrontEntry f) => Cached(jobId, f.CandidateId, () =>
-        View(f.CandidateId, f.Generation, Fingerprint.Of(f.Genome), f.Genome, f.Objectives));
+        View(f.CandidateId, f.Generation, Fingerprint.Of(f.Genome), f.Genome, f.Objectives, f.Rung), f.Rung);
 
     /// <summary>A front entry as people read it: the genome's canonical form, as text and typeset.</summary>
-    private static FrontEntryView View(long candidateId, int generation, Fingerprint fingerprint, Expr genome, ImmutableArray<double> objectives)
+    private static FrontEntryView View(long candidateId, int generation, Fingerprint fingerprint, Expr genome, ImmutableArray<double> objectives, int rung)
     {
         var canonical = Canonicalizer.Canonicalize(genome);
-        return new FrontEntryView(candidateId, generation, fingerprint.ToString(), TextPrinter.Print(canonical), LatexPrinter.Print(canonical), objectives);
+        return new FrontEntryView(candidateId, generation, fingerprint.ToString(), TextPrinter.Print(canonical), LatexPrinter.Print(canonical), objectives, rung);
     }
 
-    private FrontEntryView Cached(Guid jobId, long candidateId, Func<FrontEntryView> make)
+    private FrontEntryView Cached(Guid jobId, long candidateId, Func<FrontEntryView> make, int rung)
     {
-        if (_entries.TryGetValue((jobId, candidateId), out var known)) return known;
+        if (_entries.TryGetValue((jobId, candidateId, rung), out var known)) return known;
         if (_entries.Count >= Kept * 16) _entries.Clear();
-        return _entries[(jobId, candidateId)] = make();
+        return _entries[(jobId, candidateId, rung)] = make();
     }
+
+    /// <summary>
+    /// The job's fidelity rungs, read from its space when its outcomes show more than one rung (rungs are not a column);
+    /// null for a job without rungs.
+    /// </summary>
+    private static FidelityOptions? Fidelity(StoredJob row, IReadOnlyCollection<OutcomeTally> tally) =>
+        tally.Any(t => t.Rung > 0) && SearchSpaceLoader.TryLoadFromText(row.SpaceYaml, "space.yaml", out var space, out _)
+            ? space.Evolution.Fidelity
+            : null;
 
     private sealed record SpaceInfo(ImmutableArray<string> Keys, ImmutableArray<ObjectiveDirection> Directions)
     {

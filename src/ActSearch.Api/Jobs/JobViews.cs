@@ -26,7 +26,8 @@ public sealed record JobView(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
     double RunningTime,
-    string? Error)
+    string? Error,
+    IReadOnlyList<RungView> Rungs)
 {
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsFinal => IsFinalState(State);
@@ -36,7 +37,13 @@ public sealed record JobView(
 }
 
 /// <summary>One non-dominated candidate; <see cref="Objectives"/> in the job's objective order.</summary>
-public sealed record FrontEntryView(long CandidateId, int Generation, string ActivationId, string Formula, string Latex, IReadOnlyList<double> Objectives);
+public sealed record FrontEntryView(long CandidateId, int Generation, string ActivationId, string Formula, string Latex, IReadOnlyList<double> Objectives, int Rung = 0);
+
+/// <summary>
+/// One fidelity rung of a job (docs/http-api.md, "Rungs"): what it trains, candidates a worker scored there, of them
+/// evaluated, candidates promoted from it to the next rung, and the worker seconds spent there (null in a live view).
+/// </summary>
+public sealed record RungView(int Rung, string? Training, long Scored, long Evaluated, long Promoted, double? Seconds);
 
 /// <summary>A page of a listing.</summary>
 public sealed record Paged<T>(IReadOnlyList<T> Items, long Total, int Page, int PageSize);
@@ -47,6 +54,7 @@ public sealed record FrontView(
     IReadOnlyList<FrontEntryView> Members);
 
 /// <summary>The rejection funnel: stages in chain order, then the training of the survivors ("trained").</summary>
-public sealed record FunnelView(Guid JobId, long Proposed, IReadOnlyList<FunnelStage> Stages, long CacheHits, long Failed, long Cancelled, long Evaluated);
+/// <remarks>The stages count candidates at the lowest fidelity rung; <see cref="Rungs"/> has every rung (empty without rungs).</remarks>
+public sealed record FunnelView(Guid JobId, long Proposed, IReadOnlyList<FunnelStage> Stages, long CacheHits, long Failed, long Cancelled, long Evaluated, IReadOnlyList<RungView> Rungs);
 
 public sealed record FunnelStage(string Stage, long Removed, double Seconds);

@@ -123,7 +123,7 @@ public sealed class ReportCommand : ICommand
         var onFront = latest?.Members.Select(m => m.CandidateId).ToHashSet() ?? [];
         var evaluated = (await browse.EvaluatedAsync(job.Id, cancellation))
             .Where(e => e.Objectives.Length == objectives.Count)
-            .Select(e => new ReportCandidate(e.CandidateId, e.Generation, GraphJson.Deserialize(e.RefinedGenomeJson ?? e.GenomeJson), e.Objectives, onFront.Contains(e.CandidateId), e.Operator == "seed"))
+            .Select(e => new ReportCandidate(e.CandidateId, e.Generation, GraphJson.Deserialize(e.RefinedGenomeJson ?? e.GenomeJson), e.Objectives, onFront.Contains(e.CandidateId), e.Operator == "seed", e.Rung))
             .ToList();
 
         double Rank(ReportCandidate c)
@@ -132,11 +132,11 @@ public sealed class ReportCommand : ICommand
             if (double.IsNaN(v)) return double.NegativeInfinity;
             return directions[primary] == ObjectiveDirection.Maximize ? v : -v;
         }
-        var best = evaluated.OrderByDescending(Rank).ThenBy(c => c.Id)
+        var best = evaluated.OrderByDescending(c => c.Rung).ThenByDescending(Rank).ThenBy(c => c.Id)
             .DistinctBy(c => Fingerprint.Of(c.Genome)).Take(top).ToList();
 
         var tally = (await browse.TallyAsync([job.Id], cancellation))[job.Id];
-        var funnel = JobFunnel.Of(job.Id, tally);
+        var funnel = JobFunnel.Of(job.Id, tally, space is { Evolution.Fidelity.Enabled: true } ? space.Evolution.Fidelity : null);
 
         var history = new List<ReportGeneration>();
         foreach (int g in await browse.GenerationsAsync(job.Id, cancellation))
@@ -165,6 +165,7 @@ public sealed class ReportCommand : ICommand
             Failed = funnel.Failed,
             Cancelled = funnel.Cancelled,
             History = history,
+            Rungs = funnel.Rungs,
             GeneratedAt = DateTimeOffset.UtcNow,
         };
     }

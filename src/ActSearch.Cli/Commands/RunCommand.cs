@@ -124,8 +124,11 @@ public sealed class RunCommand : ICommand
             " (" + string.Join(", ", s.RejectedByStage.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}")) + ")";
         string best = string.Join("  ", s.BestPerObjective.OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => $"best {kv.Key} {Value(kv.Value.Objectives[s.Objectives.IndexOf(kv.Key)])}"));
+        // With fidelity rungs: evaluated per rung above the lowest, and the best values are the highest rung's.
+        string rungs = s.Rungs.IsDefaultOrEmpty ? "" :
+            "  rungs " + string.Join(" ", s.Rungs.Skip(1).Select(r => $"r{r.Rung}:{r.Evaluated}"));
         return $"gen {s.Generation,3}  scored {s.Scored}{(s.BudgetEvaluations is { } b ? $"/{b}" : "")}  " +
-            $"evaluated {s.Evaluated}  rejected {s.Rejected}{stages}  {best}".TrimEnd();
+            $"evaluated {s.Evaluated}  rejected {s.Rejected}{stages}{rungs}  {best}".TrimEnd();
     }
 
     private static void PrintFront(JobStatus s, TextWriter stdout)

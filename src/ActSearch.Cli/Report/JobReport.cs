@@ -8,8 +8,9 @@ namespace ActSearch.Cli.Report;
 /// <summary>
 /// An evaluated candidate as the report shows it: its objective values in the job's objective order.
 /// <paramref name="IsSeed"/>: one of the space's seeds, which the search started from rather than found.
+/// <paramref name="Rung"/>: the fidelity rung its values come from (its highest evaluated one).
 /// </summary>
-public sealed record ReportCandidate(long Id, int Generation, Expr Genome, IReadOnlyList<double> Objectives, bool OnFront, bool IsSeed = false)
+public sealed record ReportCandidate(long Id, int Generation, Expr Genome, IReadOnlyList<double> Objectives, bool OnFront, bool IsSeed = false, int Rung = 0)
 {
     public string Name => IsSeed ? $"#{Id} (seed)" : $"#{Id}";
 
@@ -40,7 +41,10 @@ public sealed record JobReport
 
     public required IReadOnlyList<ReportCandidate> Evaluated { get; init; }
 
-    /// <summary>The best distinct functions by the primary objective, best first (the ones the held-out evaluation re-trains).</summary>
+    /// <summary>
+    /// The best distinct functions by the primary objective, best first (the ones the held-out evaluation re-trains); with
+    /// fidelity rungs, a higher rung first (values of different rungs are not compared).
+    /// </summary>
     public required IReadOnlyList<ReportCandidate> Top { get; init; }
 
     public required long Proposed { get; init; }
@@ -59,6 +63,9 @@ public sealed record JobReport
     public required long Cancelled { get; init; }
 
     public required IReadOnlyList<ReportGeneration> History { get; init; }
+
+    /// <summary>Each fidelity rung (none for a job without rungs): what it trains, scored, evaluated, promoted, seconds.</summary>
+    public IReadOnlyList<ActSearch.Api.RungView> Rungs { get; init; } = [];
 
     public HeldOutResult? HeldOut { get; init; }
 

@@ -81,6 +81,19 @@ public static class ReportRenderer
             sb.Append("<tr class=\"stage\"><td>").Append(E(row[0])).Append("</td><td class=\"n\">").Append(E(row[1])).Append("</td><td class=\"n\">")
               .Append(E(row[2])).Append("</td><td class=\"n\">").Append(E(row[3])).Append("</td><td class=\"n\">").Append(E(row[4])).Append("</td></tr>");
         sb.Append("</table>\n").Append(FunnelSvg(r)).Append('\n');
+        if (r.Rungs.Count > 0)
+        {
+            sb.Append("<h2 id=\"rungs\">Fidelity rungs</h2>\n<p>").Append(E(RungsSummary)).Append("</p>\n<table><tr>");
+            foreach (string head in RungHeads) sb.Append("<th>").Append(E(head)).Append("</th>");
+            sb.Append("</tr>");
+            foreach (var row in RungRows(r))
+            {
+                sb.Append("<tr class=\"rung\">");
+                for (int i = 0; i < row.Length; i++) sb.Append(i == 1 ? "<td>" : "<td class=\"n\">").Append(E(row[i])).Append("</td>");
+                sb.Append("</tr>");
+            }
+            sb.Append("</table>\n");
+        }
 
         sb.Append("<h2 id=\"history\">Generation history</h2>\n");
         if (r.History.Count == 0) sb.Append("<p>No front was stored per generation.</p>\n");
@@ -141,6 +154,7 @@ public static class ReportRenderer
 
         sb.Append("## Rejection funnel\n\n").Append(M(FunnelSummary(r))).Append("\n\n");
         sb.Append(MdTable(["stage", "removed", "share of proposed", "seconds spent on them", "seconds saved (estimate)"], FunnelRows(r))).Append('\n');
+        if (r.Rungs.Count > 0) sb.Append("## Fidelity rungs\n\n").Append(M(RungsSummary)).Append("\n\n").Append(MdTable(RungHeads, RungRows(r))).Append('\n');
 
         sb.Append("## Generation history\n\n");
         if (r.History.Count == 0) sb.Append("No front was stored per generation.\n\n");
@@ -254,6 +268,17 @@ public static class ReportRenderer
             $"({r.CacheHits} of them as known functions: the duplicate stage copied the outcome of an earlier candidate with the same fingerprint), " +
             $"then {r.EvaluatedCount} trained, {r.Failed} failed, {r.Cancelled} cancelled. Workers spent {spent:0.0} s in all") + tail;
     }
+
+    private const string RungsSummary =
+        "Every candidate is trained at the lowest rung first; the top 1/eta of a rung so far is promoted and trained again at the next. The front and the best functions are of the highest rung reached.";
+
+    private static readonly string[] RungHeads = ["rung", "training", "scored", "evaluated", "promoted to the next", "seconds"];
+
+    private static IEnumerable<string[]> RungRows(JobReport r) => r.Rungs.Select(g => new[]
+    {
+        g.Rung.ToString(Inv), g.Training ?? "", g.Scored.ToString(Inv), g.Evaluated.ToString(Inv),
+        g.Rung == r.Rungs.Count - 1 ? "" : g.Promoted.ToString(Inv), g.Seconds is { } s ? s.ToString("0.0", Inv) : "",
+    });
 
     private static IEnumerable<string[]> FunnelRows(JobReport r) => r.Funnel.Select(s => new[]
     {

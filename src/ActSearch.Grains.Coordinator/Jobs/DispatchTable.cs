@@ -95,8 +95,8 @@ public sealed class DispatchTable(SearchJobOptions options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(report);
         dispatch = null;
-        if (!_inFlight.TryGetValue(report.CandidateId, out var d) || d.Candidate.Fingerprint.Value != report.Fingerprint)
-            return ReportDecision.Ignore; // already has its outcome, or from before a resume
+        if (!_inFlight.TryGetValue(report.CandidateId, out var d) || d.Candidate.Fingerprint.Value != report.Fingerprint || d.Candidate.Rung != report.Rung)
+            return ReportDecision.Ignore; // already has its outcome, or from before a resume, or of another rung
         if (report.Outcome is CandidateOutcome.Cancelled)
         {
             // The job did not cancel it: the worker silo is stopping, or this attempt was superseded.

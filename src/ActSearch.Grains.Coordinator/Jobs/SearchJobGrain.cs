@@ -111,16 +111,16 @@ internal sealed partial class SearchJobGrain(
     /// </summary>
     private async Task ReplayAsync(CancellationToken cancellation)
     {
-        var stored = new HashSet<long>();
+        var stored = new HashSet<(long, int)>();
         foreach (var r in await store.LoadOutcomesInRecordedOrderAsync(JobId, cancellation))
         {
             if (r.Outcome is CandidateOutcome.Rejected rej) CountRejection(rej);
-            stored.Add(r.Candidate.Id);
+            stored.Add((r.Candidate.Id, r.Candidate.Rung));
             _engine!.Replay(r.Candidate, r.Outcome, r.Cached);
         }
         _engine!.EndReplay();
         foreach (var (c, outcome) in _engine.TakeSettled())
-            if (!stored.Contains(c.Id)) _unwritten.AddLast(new Unwritten(c, outcome, default, Settled: true));
+            if (!stored.Contains((c.Id, c.Rung))) _unwritten.AddLast(new Unwritten(c, outcome, default, Settled: true));
     }
 
     public async Task<JobStatus> Submit(JobSpec spec)
@@ -368,8 +368,9 @@ internal sealed partial class SearchJobGrain(
             bool written = await store.RecordOutcomeAsync(JobId, w.Candidate, outcome, w.Spent, cached);
             if (!written && !w.Settled)
             {
-                var recorded = await store.LoadOutcomesAsync(JobId, w.Candidate.Id);
-                if (recorded.Count > 0 && recorded[0].Candidate.Id == w.Candidate.Id) outcome = recorded[0].Outcome;
+                var recorded = (await store.LoadOutcomesAsync(JobId, w.Candidate.Id))
+                    .FirstOrDefault(r => r.Candidate.Id == w.Candidate.Id && r.Candidate.Rung == w.Candidate.Rung);
+                if (recorded is not null) outcome = recorded.Outcome;
             }
             _unwritten.RemoveFirst();
             StoreAnswered();
@@ -588,7 +589,7 @@ internal sealed partial class SearchJobGrain(
     private IEvaluationWorkerGrain Worker(Dispatch d) => Worker(d.Candidate, d.Attempt);
 
     private IEvaluationWorkerGrain Worker(Candidate candidate, int attempt) =>
-        GrainFactory.GetGrain<IEvaluationWorkerGrain>(EvaluationKey.For(JobId, candidate.Id, attempt));
+        GrainFactory.GetGrain<IEvaluationWorkerGrain>(EvaluationKey.For(JobId, candidate.Id, attempt, candidate.Rung));
 
     private async Task NotifyAsync()
     {
@@ -614,11 +615,12 @@ internal sealed partial class SearchJobGrain(
             _inFlight.Count + _unwritten.Count(w => !w.Settled), _inFlight.Redispatched, // an outcome counts as in flight until stored
             _rejectedByStage.ToImmutableDictionary(StringComparer.Ordinal),
             e is null ? [] : [.. e.Options.Objectives.Select(o => o.Key)],
-            best, front, _job.StartedAt, _job.FinishedAt, RunningTime(), _job.Error);
+            best, front, _job.StartedAt, _job.FinishedAt, RunningTime(), _job.Error,
+            e is null || e.Rungs.Count < 2 ? [] : [.. e.Rungs.Select(r => new RungStatus(r.Rung, r.Fidelity.ToString(), r.Scored, r.Evaluated, r.Promoted))]);
 
         static FrontEntry Entry(Member m) => new(
             m.Candidate.Id, m.Candidate.Generation, m.Genome, TextPrinter.PrintCanonical(m.Genome),
-            m.Outcome is CandidateOutcome.Evaluated ev ? ev.Objectives : []);
+            m.Outcome is CandidateOutcome.Evaluated ev ? ev.Objectives : [], m.Rung);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} submitted: space {Space}, seed {Seed}.")]

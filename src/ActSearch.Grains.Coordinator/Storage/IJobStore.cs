@@ -20,16 +20,27 @@ public sealed record JobRecord(
 /// <summary>
 /// What a job runs with, resolved once from its spec and space by the job grain (which parses the space anyway): the
 /// space's name, the seed and budget in force (the spec's overrides, else the space's) and the objectives with their
-/// directions. Stores write it into their columns, so they never parse a space themselves.
+/// directions, and its fidelity rungs (null: none). Stores write it into their columns, so they never parse a space themselves.
 /// </summary>
-public sealed record ResolvedJob(string SpaceName, ulong Seed, int? BudgetEvaluations, TimeSpan? BudgetWallTime, ImmutableArray<Objective> Objectives)
+public sealed record ResolvedJob(
+    string SpaceName, ulong Seed, int? BudgetEvaluations, TimeSpan? BudgetWallTime, ImmutableArray<Objective> Objectives, FidelityOptions? Fidelity = null)
 {
     /// <summary>From a space whose seed and budget already carry the spec's overrides (the job grain's).</summary>
     public static ResolvedJob Of(ActSearch.SearchSpaces.SearchSpace space)
     {
         ArgumentNullException.ThrowIfNull(space);
-        return new(space.Name, space.Seed, space.Evolution.Budget.Evaluations, space.Evolution.Budget.WallTime, space.Evolution.Objectives);
+        var e = space.Evolution;
+        return new(space.Name, space.Seed, e.Budget.Evaluations, e.Budget.WallTime, e.Objectives, e.Fidelity.Enabled ? e.Fidelity : null);
     }
+
+    /// <summary>
+    /// Whether a score of <paramref name="task"/> measured at <paramref name="rung"/> is what the task itself measures (its own
+    /// steps; seeds only average), so the activation catalog, which compares functions across jobs, may keep it. Scores
+    /// that are not per task (complexity, FLOPs) always are.
+    /// </summary>
+    public bool TrainsAsTask(int rung, string? task) =>
+        task is null || Fidelity?.Rung(rung).Steps is not { } steps
+        || (ActSearch.Evaluation.Tasks.TaskCatalog.TryGet(task, out var spec) && spec.Steps == steps);
 
     /// <summary>What the spec alone says (its space did not load): the file name, its overrides, no objectives.</summary>
     public static ResolvedJob Unresolved(JobSpec spec)
@@ -55,8 +66,8 @@ public sealed record RecordedOutcome(Candidate Candidate, CandidateOutcome Outco
 /// one test suite checks both):
 /// <list type="bullet">
 /// <item>Thread-safe: any silo may call at any time.</item>
-/// <item><see cref="RecordOutcomeAsync"/> is idempotent per (job, candidate id): the first outcome stays and later
-/// calls return false, so a retried or duplicated report can never give a candidate a second outcome.</item>
+/// <item><see cref="RecordOutcomeAsync"/> is idempotent per (job, candidate id, rung): the first outcome stays and later
+/// calls return false, so a retried or duplicated report can never give a candidate a second outcome at a rung.</item>
 /// <item><see cref="LoadLatestCheckpointAsync"/> returns the checkpoint of the highest generation.</item>
 /// <item>A job in a final state (Finished, Failed, Cancelled) is never changed back by <see cref="SaveJobAsync"/>.</item>
 /// </list>
@@ -92,8 +103,9 @@ public interface IJobStore
     Task SaveFrontAsync(Guid jobId, int generation, ImmutableArray<Objective> objectives, ImmutableArray<FrontEntry> front, CancellationToken cancellation = default);
 
     /// <summary>
-    /// Records a candidate's outcome and what it cost (<paramref name="spent"/>: the worker's time on it; zero for an
-    /// outcome settled without a worker); false (and nothing changed) when the candidate already has one.
+    /// Records a candidate's outcome at its rung (<see cref="Candidate.Rung"/>) and what it cost (<paramref name="spent"/>: the
+    /// worker's time on it; zero for an outcome settled without a worker); false (and nothing changed) when the candidate
+    /// already has one at that rung.
     /// <paramref name="cached"/> marks an outcome copied from an earlier candidate with the same fingerprint.
     /// </summary>
     Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, TimeSpan spent = default, bool cached = false, CancellationToken cancellation = default);
@@ -104,7 +116,7 @@ public interface IJobStore
     /// </summary>
     Task RecordCancelledAsync(Guid jobId, IReadOnlyList<Candidate> candidates, CancellationToken cancellation = default);
 
-    /// <summary>The recorded outcomes of candidates with id at least <paramref name="fromCandidateId"/>, in id order.</summary>
+    /// <summary>The recorded outcomes of candidates with id at least <paramref name="fromCandidateId"/>, in id order (then rung order).</summary>
     Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesAsync(Guid jobId, long fromCandidateId = 0, CancellationToken cancellation = default);
 
     /// <summary>

@@ -13,7 +13,7 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
     private readonly Lock _gate = new();
     private readonly Dictionary<Guid, JobRecord> _jobs = [];
     private readonly Dictionary<Guid, SortedDictionary<int, JobCheckpoint>> _checkpoints = [];
-    private readonly Dictionary<Guid, SortedDictionary<long, RecordedOutcome>> _outcomes = [];
+    private readonly Dictionary<Guid, SortedDictionary<(long Id, int Rung), RecordedOutcome>> _outcomes = [];
     private readonly Dictionary<Guid, List<RecordedOutcome>> _recordedOrder = [];
     private readonly Dictionary<(Guid, int), (ImmutableArray<string> Objectives, ImmutableArray<FrontEntry> Front)> _fronts = [];
     private long _duplicateOutcomes;
@@ -82,12 +82,12 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
         lock (_gate)
         {
             if (!_outcomes.TryGetValue(jobId, out var map)) _outcomes[jobId] = map = [];
-            if (map.ContainsKey(candidate.Id))
+            if (map.ContainsKey((candidate.Id, candidate.Rung)))
             {
                 _duplicateOutcomes++;
                 return Task.FromResult(false);
             }
-            Keep(jobId, map[candidate.Id] = new RecordedOutcome(candidate, outcome, _time.GetUtcNow(), cached && outcome is not CandidateOutcome.Cancelled));
+            Keep(jobId, map[(candidate.Id, candidate.Rung)] = new RecordedOutcome(candidate, outcome, _time.GetUtcNow(), cached && outcome is not CandidateOutcome.Cancelled));
             return Task.FromResult(true);
         }
     }
@@ -102,7 +102,7 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
             foreach (var c in candidates)
             {
                 var recorded = new RecordedOutcome(c, CandidateOutcome.Cancelled.Instance, now);
-                if (map.TryAdd(c.Id, recorded)) Keep(jobId, recorded);
+                if (map.TryAdd((c.Id, c.Rung), recorded)) Keep(jobId, recorded);
                 else _duplicateOutcomes++;
             }
         }
@@ -126,7 +126,7 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
         lock (_gate)
         {
             IReadOnlyList<RecordedOutcome> result = _outcomes.TryGetValue(jobId, out var map)
-                ? [.. map.Where(kv => kv.Key >= fromCandidateId).Select(kv => kv.Value)]
+                ? [.. map.Where(kv => kv.Key.Id >= fromCandidateId).Select(kv => kv.Value)]
                 : [];
             return Task.FromResult(result);
         }

@@ -108,7 +108,7 @@ public sealed class PostgresJobStore : IJobStore
     public Task RecordCancelledAsync(Guid jobId, IReadOnlyList<Candidate> candidates, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(candidates);
-        return _storage.Candidates.AddCancelledAsync([.. candidates.Select(c => Record(jobId, c))], createMissingJob: true, cancellation);
+        return _storage.Candidates.AddCancelledAsync([.. candidates.Select(c => Record(jobId, c))], createMissingJob: true, cancellation, [.. candidates.Select(c => c.Rung)]);
     }
 
     private static CandidateRecord Record(Guid jobId, Candidate candidate) =>
@@ -132,7 +132,7 @@ public sealed class PostgresJobStore : IJobStore
             CandidateOutcome.Failed f => new OutcomeRecord.Failed(jobId, candidate.Id, f.Error ?? "", spent),
             _ => new OutcomeRecord.Cancelled(jobId, candidate.Id, spent),
         };
-        stored = stored with { Cached = cached && stored is not OutcomeRecord.Cancelled };
+        stored = stored with { Cached = cached && stored is not OutcomeRecord.Cancelled, Rung = candidate.Rung };
         List<ScoreRecord> scores = [];
         CatalogObservation? sighting = null;
         if (outcome is CandidateOutcome.Evaluated evaluated)
@@ -146,12 +146,15 @@ public sealed class PostgresJobStore : IJobStore
             {
                 var o = objectives[i];
                 double v = evaluated.Objectives[i];
-                scores.Add(new ScoreRecord(jobId, candidate.Id, o.Name, o.Task, v, unchecked((long)info!.Resolved.Seed), "", 0));
-                observed.Add(new ObservedScore(o.Name, o.Task, v, o.Direction == ObjectiveDirection.Maximize ? ScoreGoal.Maximize : ScoreGoal.Minimize));
+                scores.Add(new ScoreRecord(jobId, candidate.Id, o.Name, o.Task, v, unchecked((long)info!.Resolved.Seed), "", 0, candidate.Rung));
+                if (info.Resolved.TrainsAsTask(candidate.Rung, o.Task))
+                    observed.Add(new ObservedScore(o.Name, o.Task, v, o.Direction == ObjectiveDirection.Maximize ? ScoreGoal.Maximize : ScoreGoal.Minimize));
             }
-            // The catalog keeps the function the candidate became: the tuned genome when the scorer refined it.
+            // The catalog keeps the function the candidate became: the tuned genome when the scorer refined it. A candidate
+            // is sighted once, at the lowest rung; the catalog compares functions across jobs, so it keeps only scores
+            // measured as their task measures them (a rung with other steps does not).
             var (fingerprint, genome) = evaluated.Refined is { } refined ? (Fingerprint.Of(refined), refined) : (candidate.Fingerprint, candidate.Genome);
-            sighting = new CatalogObservation(fingerprint, TextPrinter.PrintCanonical(genome), jobId, candidate.Id, observed);
+            if (candidate.Rung == 0) sighting = new CatalogObservation(fingerprint, TextPrinter.PrintCanonical(genome), jobId, candidate.Id, observed);
         }
         return await _storage.Candidates.RecordResultAsync(record, stored, scores, sighting, createMissingJob: true, cancellation).ConfigureAwait(false);
     }
@@ -167,7 +170,7 @@ public sealed class PostgresJobStore : IJobStore
     private static RecordedOutcome ToOutcome(RecordedResult r)
     {
         var c = r.Candidate;
-        var candidate = new Candidate(c.Id, c.Genome(), c.Generation, c.ParentIds, c.Operator, c.Fingerprint);
+        var candidate = new Candidate(c.Id, c.Genome(), c.Generation, c.ParentIds, c.Operator, c.Fingerprint, r.Outcome.Rung);
         CandidateOutcome outcome = r.Outcome switch
         {
             OutcomeRecord.Evaluated e => new CandidateOutcome.Evaluated(
@@ -226,7 +229,11 @@ public sealed class PostgresJobStore : IJobStore
         var row = await _storage.Jobs.GetAsync(jobId, cancellation).ConfigureAwait(false);
         if (ToJob(row) is not { } job) return null;
         var objectives = row!.Objectives.Select(o => Objective.FromKey(o.Key, o.Maximize ? ObjectiveDirection.Maximize : ObjectiveDirection.Minimize));
-        var info = new JobInfo(job.Spec, new ResolvedJob(row.SpaceName, row.Seed, (int?)row.Budget.Evaluations, row.Budget.WallTime, [.. objectives]));
+        // Fidelity rungs are not a column: they come from the space (only for what the catalog may keep).
+        var fidelity = SearchSpaceLoader.TryLoadFromText(row.SpaceYaml, job.Spec.SpaceFileName, out var space, out _) && space.Evolution.Fidelity.Enabled
+            ? space.Evolution.Fidelity
+            : null;
+        var info = new JobInfo(job.Spec, new ResolvedJob(row.SpaceName, row.Seed, (int?)row.Budget.Evaluations, row.Budget.WallTime, [.. objectives], fidelity));
         return _jobs[jobId] = info;
     }
 }

@@ -13,7 +13,9 @@ namespace ActSearch.Grains;
 /// <summary>
 /// The worker silos' real scorer: the search space's rejection chain (static limits, numeric probe, stability probe,
 /// quality probe; the job's engine already answered duplicates), then training on every proxy task of the space with
-/// TorchSharp, and the objectives read off the results through the objective registry. It runs synchronously on the
+/// TorchSharp, and the objectives read off the results through the objective registry. The candidate's fidelity rung says
+/// how it trains (the rung's steps and seeds; without rungs, each task's own steps and one seed); a promoted candidate
+/// (rung above 0) skips the rejection stages, which it passed at the lowest rung. It runs synchronously on the
 /// calling slot thread (the worker's <see cref="EvaluationSlots"/> already give each slot its own thread), so no work is
 /// queued twice. It keeps no state between candidates: the chain is made per candidate (cheap: settings and stages).
 /// </summary>
@@ -25,8 +27,13 @@ public sealed class TorchCandidateScorer(torch.Device device) : ICandidateScorer
     {
         ArgumentNullException.ThrowIfNull(candidate);
         ArgumentNullException.ThrowIfNull(space);
-        var evaluator = new CandidateEvaluator(Device, Settings(space));
-        var plan = new EvaluationPlan { Tasks = space.Tasks, Seeds = 1, FirstSeed = space.Seed };
+        var fidelity = space.Evolution.Fidelity;
+        if (candidate.Rung < 0 || candidate.Rung >= fidelity.Count)
+            return ValueTask.FromResult<CandidateOutcome>(new CandidateOutcome.Failed(
+                $"Candidate {candidate.Id} came at fidelity rung {candidate.Rung}; the search space has {fidelity.Count} rung(s)."));
+        var rung = fidelity.Rung(candidate.Rung);
+        var evaluator = new CandidateEvaluator(Device, candidate.Rung == 0 ? Settings(space) : Promoted);
+        var plan = new EvaluationPlan { Tasks = space.Tasks, Seeds = rung.Seeds, FirstSeed = space.Seed, Steps = rung.Steps };
         bool layer = space.Kind == SearchSpaceKind.Layer;
         var result = evaluator.Evaluate(new ChainCandidate(candidate.Genome, layer), plan, cancellation);
         return ValueTask.FromResult(ToOutcome(result.Outcome, candidate.Genome, space.Evolution.Objectives));
@@ -43,6 +50,19 @@ public sealed class TorchCandidateScorer(torch.Device device) : ICandidateScorer
     {
         Duplicate = space.Rejection.Duplicate with { Enabled = false },
         Quality = space.Rejection.Quality with { Seed = space.Seed },
+    };
+
+    /// <summary>
+    /// A promoted candidate's chain: every rejection stage off (it passed them at the lowest rung), only the training of
+    /// its rung.
+    /// </summary>
+    public static RejectionChainSettings Promoted { get; } = new()
+    {
+        Static = new() { Enabled = false },
+        Numeric = new() { Enabled = false },
+        Duplicate = new() { Enabled = false },
+        Stability = new() { Enabled = false },
+        Quality = new() { Enabled = false },
     };
 
     /// <summary>The chain's outcome as the engine takes it: objective values in the space's objective order.</summary>

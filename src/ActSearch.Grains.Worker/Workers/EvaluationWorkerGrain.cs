@@ -53,7 +53,7 @@ internal sealed partial class EvaluationWorkerGrain(
     {
         var (outcome, elapsed) = await work;
         var c = request.Candidate;
-        _report = new EvaluationReport(c.Id, c.Fingerprint.Value, request.Attempt, outcome, silo.SiloAddress, slots.Load, elapsed);
+        _report = new EvaluationReport(c.Id, c.Fingerprint.Value, request.Attempt, outcome, silo.SiloAddress, slots.Load, elapsed, c.Rung);
         await ReportAsync(request.JobId, _report);
         DeactivateOnIdle();
     }

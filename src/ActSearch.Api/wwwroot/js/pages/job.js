@@ -163,7 +163,24 @@ export async function jobPage(ctx, id) {
           h('tr', {class: 'proposed'}, h('th', {scope: 'row'}, 'proposed'), h('td', {}), h('td', {class: 'num'}, num(funnel.proposed)),
             barCell(funnel.proposed), h('td', {})),
           rows)),
-      h('p', {class: 'small', id: 'funnel-outcome'}, outcome.join(' · ')));
+      h('p', {class: 'small', id: 'funnel-outcome'}, outcome.join(' · ')),
+      rungTable(funnel.rungs ?? []));
+  }
+
+  // Fidelity rungs (a space with `fidelity:`): every candidate starts at the lowest; the top 1/eta of a rung is trained
+  // again at the next. The funnel above is the lowest rung's.
+  function rungTable(rungs) {
+    if (rungs.length === 0) return null;
+    return h('table', {class: 'data rungs', id: 'funnel-rungs'},
+      h('caption', {}, 'Fidelity rungs: the top of each rung is promoted to the next; the front is the highest rung\'s'),
+      h('thead', {}, h('tr', {}, ['Rung', 'Training', 'Scored', 'Evaluated', 'Promoted', 'Time'].map(t => h('th', {scope: 'col'}, t)))),
+      h('tbody', {}, rungs.map((r, i) => h('tr', {'data-rung': String(r.rung)},
+        h('th', {scope: 'row'}, String(r.rung)),
+        h('td', {}, r.training ?? ''),
+        h('td', {class: 'num'}, num(r.scored)),
+        h('td', {class: 'num'}, num(r.evaluated)),
+        h('td', {class: 'num'}, i === rungs.length - 1 ? '' : num(r.promoted)),
+        h('td', {class: 'num'}, r.seconds == null ? '' : duration(r.seconds))))));
   }
 
   // ---- front ---------------------------------------------------------------------------------------------
