@@ -208,13 +208,16 @@ public sealed record Budget(int? Evaluations = null, TimeSpan? WallTime = null);
 /// <summary>
 /// One fidelity rung: how a candidate is trained there. <paramref name="Steps"/>: training steps per run (null: each
 /// task's own); <paramref name="Seeds"/>: runs per task, with consecutive seeds, whose scores are averaged. What a rung
-/// trains is the scorer's business; the engine counts rungs and promotes between them.
+/// trains is the scorer's business; the engine counts rungs and promotes between them. <paramref name="MinAccuracy"/> (the
+/// lowest rung only): EvoNorms' quality probe as the rung itself, a candidate below this held-out accuracy on a task is
+/// rejected by the quality stage.
 /// </summary>
-public sealed record FidelityRung(int? Steps = null, int Seeds = 1)
+public sealed record FidelityRung(int? Steps = null, int Seeds = 1, double? MinAccuracy = null)
 {
     /// <summary>"300 steps" or "1000 steps x 3 seeds", for messages and tables.</summary>
     public override string ToString() =>
-        (Steps is { } s ? $"{s} steps" : "the tasks' steps") + (Seeds > 1 ? $" x {Seeds} seeds" : "");
+        (Steps is { } s ? $"{s} steps" : "the tasks' steps") + (Seeds > 1 ? $" x {Seeds} seeds" : "")
+        + (MinAccuracy is { } m ? $", at least {m * 100:0.#}% accuracy" : "");
 }
 
 /// <summary>
@@ -231,6 +234,14 @@ public sealed record FidelityOptions
 
     /// <summary>The reduction factor: the top 1/eta of a rung is promoted.</summary>
     public double Eta { get; init; } = 3;
+
+    /// <summary>
+    /// The objectives (indices into <see cref="EvolutionOptions.Objectives"/>) a rung is ranked by for promotion: those a
+    /// longer training can change. Empty: all. A search space's loader leaves out objectives measured on the formula alone
+    /// (complexity, FLOPs): they are the same at every rung, and ranking by them promotes a simple function for its
+    /// simplicity, to be trained again for nothing.
+    /// </summary>
+    public ImmutableArray<int> PromoteBy { get; init; } = [];
 
     /// <summary>How many rungs there are (at least one).</summary>
     public int Count => Rungs.IsDefaultOrEmpty ? 1 : Rungs.Length;

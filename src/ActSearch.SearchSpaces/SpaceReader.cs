@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using ActSearch.Evaluation.Objectives;
 using ActSearch.Evaluation.Rejection;
 using ActSearch.Evolution;
 using ActSearch.Expressions;
@@ -39,7 +40,7 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
 
     private static readonly string[] FidelityFields = ["eta", "rungs"];
 
-    private static readonly string[] RungFields = ["steps", "seeds", "data"];
+    private static readonly string[] RungFields = ["steps", "seeds", "min_accuracy", "data"];
 
     /// <summary>The most training runs one rung may ask for per task (steps x seeds bounds a candidate's cost).</summary>
     private const int MaxRungSteps = 1_000_000, MaxRungSeeds = 100;
@@ -89,8 +90,18 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
         var (selection, operators, constants) = ReadEvolution(evolution);
         var objectives = ReadObjectives(top, tasks);
         var budget = ReadBudget(top.Child("budget", BudgetFields));
-        var fidelity = ReadFidelity(top.Child("fidelity", FidelityFields), selection, evolution);
-        var rejection = ReadRejection(top.Child("rejection", RejectionFields), genome, tasks);
+        var fidelitySection = top.Child("fidelity", FidelityFields);
+        var fidelity = ReadFidelity(fidelitySection, selection, evolution);
+        if (fidelity.Enabled)
+        {
+            // Promotion ranks by what a longer training can change; an objective of the formula alone is the same at every rung.
+            ImmutableArray<int> promoteBy = [.. objectives.Select((o, i) => (o, i))
+                .Where(t => options.Objectives.FirstOrDefault(x => x.Name == t.o.Name)?.Source != ObjectiveSource.Graph).Select(t => t.i)];
+            if (promoteBy.IsEmpty && !objectives.IsEmpty)
+                d.Add(fidelitySection.Node!, $"'fidelity' needs an objective that training measures (accuracy, loss, ...): {string.Join(", ", objectives.Select(o => o.Key))} are the same at every rung.");
+            fidelity = fidelity with { PromoteBy = promoteBy };
+        }
+        var rejection = ReadRejection(top.Child("rejection", RejectionFields), genome, tasks, qualityIsRung: fidelity.Rung(0).MinAccuracy is not null);
         var seeds = ReadSeeds(top, genome, kind);
 
         if (d.HasErrors) return null;
@@ -425,7 +436,10 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
                 d.Add(data, $"{r.Label("data")}: no proxy task trains on full data yet, so a rung cannot ask for it; give 'steps' and 'seeds'.");
             if (r.Node.Children.Count == 0) // (a misspelt field is reported as unknown)
                 d.Add(r.Node, $"'fidelity.rungs[{i}]' needs 'steps', 'seeds' or both (e.g. {{steps: 300}}).");
-            var rung = new FidelityRung(r.OptionalInt("steps", 1, MaxRungSteps), r.Int("seeds", 1, 1, MaxRungSeeds));
+            double? minAccuracy = r.Has("min_accuracy") ? r.Double("min_accuracy", 0, 0, 1) : null;
+            if (i > 0 && r.KeyNode("min_accuracy") is { } minNode)
+                d.Add(minNode, $"'fidelity.rungs[{i}].min_accuracy': only the lowest rung rejects by accuracy (EvoNorms' quality probe); a promoted candidate passed it there.");
+            var rung = new FidelityRung(r.OptionalInt("steps", 1, MaxRungSteps), r.Int("seeds", 1, 1, MaxRungSeeds), minAccuracy);
             if (rungs.Count > 0 && rungs[^1] is var below && !TrainsMore(rung, below))
                 d.Add(r.Node, $"'fidelity.rungs[{i}]' ({rung}) must train more than the rung below it ({below}): more steps or more seeds, and neither fewer.");
             rungs.Add(rung);
@@ -459,7 +473,9 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
     [GeneratedRegex(@"^(?:(?<d>\d{1,9})d)?(?:(?<h>\d{1,9})h)?(?:(?<m>\d{1,9})m)?(?:(?<s>\d{1,9})s)?$", RegexOptions.CultureInvariant)]
     private static partial Regex DurationPattern();
 
-    private RejectionChainSettings ReadRejection(Section r, GenomeOptions genome, ImmutableArray<string> tasks)
+    /// <param name="qualityIsRung">The lowest fidelity rung has <c>min_accuracy</c>: it is the quality probe, so the
+    /// separate stage is off unless asked for, and asking for it is an error (it would train every candidate twice).</param>
+    private RejectionChainSettings ReadRejection(Section r, GenomeOptions genome, ImmutableArray<string> tasks, bool qualityIsRung)
     {
         var s = r.Child("static", ["enabled", "max_nodes", "max_depth", "max_parameters"]);
         var n = r.Child("numeric", ["enabled", "samples", "near_constant_std", "explosion_scale", "max_nonfinite_fraction"]);
@@ -468,6 +484,9 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
         var q = r.Child("quality", ["enabled", "task", "steps", "min_accuracy"]);
         var defaults = new RejectionChainSettings();
         string qualityTask = q.Value("task") is { } taskNode ? CheckTask(taskNode, "'rejection.quality.task'") ?? tasks[0] : tasks[0];
+        bool quality = q.Bool("enabled", !qualityIsRung);
+        if (quality && qualityIsRung)
+            d.Add(q.Value("enabled") ?? q.Node!, "'rejection.quality' is on, but 'fidelity.rungs[0].min_accuracy' already makes the lowest rung the quality probe; turn one off (enabled: false), or every candidate trains twice.");
         return new RejectionChainSettings
         {
             Static = defaults.Static with
@@ -497,7 +516,7 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
             },
             Quality = defaults.Quality with
             {
-                Enabled = q.Bool("enabled", true),
+                Enabled = quality,
                 Task = qualityTask,
                 Steps = q.Int("steps", defaults.Quality.Steps, 1, 1_000_000),
                 MinAccuracy = q.Double("min_accuracy", defaults.Quality.MinAccuracy, 0, 1),

@@ -82,6 +82,22 @@ public sealed class FidelityTests
     }
 
     [Fact]
+    public void Promotion_may_rank_by_the_objectives_training_changes_only()
+    {
+        // Objective 1 (complexity) is the same at every rung: ranked by objective 0 alone, the top third of each rung by it
+        // is what gets promoted, whatever its size.
+        var options = WithRungs(rungs: 2) with { Fidelity = WithRungs(rungs: 2).Fidelity with { PromoteBy = [0] } };
+        var engine = new EvolutionEngine(options, 8) { KeepSettled = true };
+        var sim = new Simulation(engine, 4, 8, score: Noisy);
+        sim.Run(int.MaxValue);
+        var rung0 = sim.Rows.Where(r => r.Candidate.Rung == 0 && r.Outcome is CandidateOutcome.Evaluated && !r.Cached).ToList();
+        var promoted = sim.Rows.Where(r => r.Candidate.Rung == 1).Select(r => r.Candidate.Id).ToHashSet();
+        var best = rung0.OrderBy(r => ((CandidateOutcome.Evaluated)r.Outcome).Objectives[0]).ThenBy(r => r.Candidate.Id).Take(rung0.Count / 3);
+        Assert.All(best, r => Assert.Contains(r.Candidate.Id, promoted));
+        Assert.True(promoted.Count < rung0.Count / 2, $"{promoted.Count} of {rung0.Count} promoted");
+    }
+
+    [Fact]
     public void The_front_and_the_best_are_those_of_the_highest_rung_reached()
     {
         var engine = new EvolutionEngine(WithRungs(), 5) { KeepSettled = true };

@@ -65,6 +65,40 @@ public sealed class FidelityTests
     }
 
     [Fact]
+    public void A_minimum_accuracy_on_the_lowest_rung_makes_it_the_quality_probe_and_turns_the_separate_stage_off()
+    {
+        var space = SearchSpaceLoader.LoadFromText(Head + "fidelity:\n  rungs: [{steps: 100, min_accuracy: 0.2}, {steps: 300}]\n", "t.yaml");
+        Assert.Equal(0.2, space.Evolution.Fidelity.Rung(0).MinAccuracy);
+        Assert.False(space.Rejection.Quality.Enabled);
+        Assert.Equal("100 steps, at least 20% accuracy", space.Evolution.Fidelity.Rung(0).ToString());
+        Assert.True(SearchSpaceLoader.LoadFromText(Head + "fidelity:\n  rungs: [{steps: 100}, {steps: 300}]\n", "t.yaml").Rejection.Quality.Enabled);
+    }
+
+    [Theory]
+    [InlineData("fidelity:\n  rungs: [{steps: 100}, {steps: 300, min_accuracy: 0.2}]\n", "min_accuracy", "only the lowest rung rejects by accuracy")]
+    [InlineData("fidelity:\n  rungs: [{steps: 100, min_accuracy: 0.2}, {steps: 300}]\nrejection:\n  quality: {enabled: true}\n", "true", "every candidate trains twice")]
+    [InlineData("fidelity:\n  rungs: [{steps: 100, min_accuracy: 1.5}, {steps: 300}]\n", "1.5", "'fidelity.rungs[0].min_accuracy'")]
+    public void A_minimum_accuracy_elsewhere_or_beside_the_quality_stage_is_refused(string section, string at, string message)
+    {
+        string yaml = Head + section;
+        var e = Error(yaml);
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+        Assert.Equal(At(yaml, at), (e.Line, e.Column));
+    }
+
+    [Fact]
+    public void Promotion_ranks_by_the_objectives_training_measures_and_needs_one()
+    {
+        var space = SearchSpaceLoader.LoadFromText(Head + "objectives: [complexity, accuracy@fmnist-cnn, flops, latency]\nfidelity:\n  rungs: [{steps: 100}, {steps: 300}]\n", "t.yaml");
+        Assert.Equal([1, 3], space.Evolution.Fidelity.PromoteBy.ToArray());
+
+        string yaml = Head + "objectives: [complexity]\nfidelity:\n  rungs: [{steps: 100}, {steps: 300}]\n";
+        var e = Error(yaml);
+        Assert.Contains("needs an objective that training measures", e.Message, StringComparison.Ordinal);
+        Assert.Equal(At(yaml, "rungs:"), (e.Line, e.Column));
+    }
+
+    [Fact]
     public void A_misspelt_rung_field_gets_the_closest_name()
     {
         string yaml = Head + "fidelity:\n  rungs: [{steps: 100}, {step: 300}]\n";

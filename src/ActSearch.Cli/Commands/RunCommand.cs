@@ -139,7 +139,14 @@ public sealed class RunCommand : ICommand
             return;
         }
         stdout.WriteLine();
-        stdout.WriteLine("front (non-dominated candidates):");
+        int rung = s.Front[0].Rung;
+        stdout.WriteLine(s.Rungs.IsDefaultOrEmpty
+            ? "front (non-dominated candidates):"
+            : $"front (non-dominated candidates of rung {rung}, the highest reached: {s.Rungs[rung].Training}):");
+        if (!s.Rungs.IsDefaultOrEmpty)
+            foreach (var r in s.Rungs)
+                stdout.WriteLine($"  rung {r.Rung} ({r.Training}): {r.Scored} scored, {r.Evaluated} evaluated" +
+                    (r.Rung < s.Rungs.Length - 1 ? $", {r.Promoted} promoted" : ""));
         var headers = s.Objectives.Select(o => o.Length < 10 ? o.PadLeft(10) : o).ToList();
         stdout.WriteLine($"  {string.Join("  ", headers)}  formula");
         foreach (var f in s.Front.OrderBy(f => f.Objectives.Length > 1 ? f.Objectives[^1] : 0))

@@ -373,7 +373,7 @@ public sealed class EvolutionEngine
     {
         if (_stopped) return null;
         for (int r = _books.Length - 2; r >= 0; r--)
-            if (_books[r].NextPromotion(Options.Fidelity.Eta) is { } m) return m;
+            if (_books[r].NextPromotion(Options.Fidelity.Eta, Options.Fidelity.PromoteBy) is { } m) return m;
         return null;
     }
 
@@ -764,12 +764,12 @@ public sealed class EvolutionEngine
             _ranked = null;
         }
 
-        /// <summary>ASHA: the best-ranked of the top floor(n / eta) not promoted yet.</summary>
-        public Member? NextPromotion(double eta)
+        /// <summary>ASHA: the best-ranked (by the objectives <paramref name="by"/>; empty: all) of the top floor(n / eta) not promoted yet.</summary>
+        public Member? NextPromotion(double eta, ImmutableArray<int> by)
         {
             int k = (int)Math.Floor(Members.Count / eta);
             if (k == 0 || Promoted.Count >= Members.Count) return null;
-            _ranked ??= Rank(Members);
+            _ranked ??= Rank(Members, by);
             for (int i = 0; i < k; i++)
                 if (!Promoted.Contains(_ranked[i].Candidate.Id)) return _ranked[i];
             return null;
@@ -779,12 +779,14 @@ public sealed class EvolutionEngine
         /// Best first: one objective by its value; several by non-dominated sorting, then crowding distance within a front
         /// (NSGA-II's order). Ties: the older first, so the order never depends on when members joined.
         /// </summary>
-        public static List<Member> Rank(List<Member> members)
+        public static List<Member> Rank(List<Member> members, ImmutableArray<int> by)
         {
             if (members.Count == 0) return [];
-            if (members[0].Fitness.Length == 1)
-                return [.. members.OrderBy(m => m.Fitness[0]).ThenBy(m => m.Age)];
-            var points = members.Select(m => m.Fitness).ToList();
+            var points = by.IsDefaultOrEmpty
+                ? members.Select(m => m.Fitness).ToList()
+                : members.Select(m => (ImmutableArray<double>)[.. by.Select(i => m.Fitness[i])]).ToList();
+            if (points[0].Length == 1)
+                return [.. members.Select((m, i) => (m, v: points[i][0])).OrderBy(t => t.v).ThenBy(t => t.m.Age).Select(t => t.m)];
             var ranked = new List<Member>(members.Count);
             foreach (var front in Pareto.FastNonDominatedSort(points))
             {

@@ -36,6 +36,9 @@ public sealed class TorchCandidateScorer(torch.Device device) : ICandidateScorer
         var plan = new EvaluationPlan { Tasks = space.Tasks, Seeds = rung.Seeds, FirstSeed = space.Seed, Steps = rung.Steps };
         bool layer = space.Kind == SearchSpaceKind.Layer;
         var result = evaluator.Evaluate(new ChainCandidate(candidate.Genome, layer), plan, cancellation);
+        // The lowest rung as EvoNorms' quality probe: its own training decides, nothing is trained twice.
+        if (rung.MinAccuracy is { } min && result.Outcome is EvaluationOutcome.Evaluated e && RungQuality.Check(e.Scores.Results, min) is { } why)
+            return ValueTask.FromResult<CandidateOutcome>(new CandidateOutcome.Rejected(StageNames.Quality, why));
         return ValueTask.FromResult(ToOutcome(result.Outcome, candidate.Genome, space.Evolution.Objectives));
     }
 
