@@ -42,6 +42,7 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
 
     private readonly ConcurrentDictionary<Guid, JobView> _finalViews = new();
     private readonly ConcurrentDictionary<(Guid Job, long Candidate, int Rung), FrontEntryView> _entries = new();
+    private readonly ConcurrentDictionary<Guid, FidelityOptions?> _fidelity = new(); // per job: its space parsed once, not per poll
 
     /// <summary>Starts a job from a validated spec; its view right after the grain accepted it.</summary>
     public async Task<JobView> SubmitAsync(JobSpec spec, CancellationToken cancellation)
@@ -268,13 +269,16 @@ public sealed class JobService(IGrainFactory? grains, ActSearchStorage storage, 
     }
 
     /// <summary>
-    /// The job's fidelity rungs, read from its space when its outcomes show more than one rung (rungs are not a column);
-    /// null for a job without rungs.
+    /// The job's fidelity rungs, read from its space (once per job) when its outcomes show more than one rung (rungs are not a
+    /// column); null for a job without rungs.
     /// </summary>
-    private static FidelityOptions? Fidelity(StoredJob row, IReadOnlyCollection<OutcomeTally> tally) =>
-        tally.Any(t => t.Rung > 0) && SearchSpaceLoader.TryLoadFromText(row.SpaceYaml, "space.yaml", out var space, out _)
-            ? space.Evolution.Fidelity
-            : null;
+    private FidelityOptions? Fidelity(StoredJob row, IReadOnlyCollection<OutcomeTally> tally)
+    {
+        if (!tally.Any(t => t.Rung > 0)) return null;
+        if (_fidelity.TryGetValue(row.Id, out var known)) return known;
+        if (_fidelity.Count >= Kept) _fidelity.Clear();
+        return _fidelity[row.Id] = SearchSpaceLoader.TryLoadFromText(row.SpaceYaml, "space.yaml", out var space, out _) ? space.Evolution.Fidelity : null;
+    }
 
     private sealed record SpaceInfo(ImmutableArray<string> Keys, ImmutableArray<ObjectiveDirection> Directions)
     {

@@ -100,7 +100,8 @@ public sealed class EvolutionEngine
 
     /// <summary>
     /// Per fidelity rung, lowest first (one entry without rungs): hand-outs scored there (rung 0: <see cref="EngineStatistics.Scored"/>),
-    /// candidates evaluated there (cache copies included) and candidates promoted from it.
+    /// candidates a scorer evaluated there (what the rung ranks for promotion; copies of a known function are not counted) and
+    /// candidates promoted from it.
     /// </summary>
     public IReadOnlyList<RungStatistics> Rungs =>
     [
@@ -744,7 +745,7 @@ public sealed class EvolutionEngine
     /// <summary>One fidelity rung's record: the candidates evaluated there, in the order they ended, and who was promoted.</summary>
     private sealed class RungBook
     {
-        private readonly Dictionary<long, Member> _byId = [];
+        private readonly HashSet<long> _ids = [];
         private List<Member>? _ranked; // best first; null when a member joined since
 
         public List<Member> Members { get; } = [];
@@ -755,11 +756,11 @@ public sealed class EvolutionEngine
         /// <summary>Hand-outs at this rung that a scorer answered (rung 0 counts in the engine's statistics).</summary>
         public long Scored { get; set; }
 
-        public bool Contains(long id) => _byId.ContainsKey(id);
+        public bool Contains(long id) => _ids.Contains(id);
 
         public void Add(Member m)
         {
-            if (!_byId.TryAdd(m.Candidate.Id, m)) return;
+            if (!_ids.Add(m.Candidate.Id)) return;
             Members.Add(m);
             _ranked = null;
         }
