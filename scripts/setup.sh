@@ -23,6 +23,10 @@ for pkg in python3-torch python3-sympy; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 
+# Debian's full Fashion-MNIST (/usr/share/datasets/fashion-mnist): fidelity rungs with `data: full` train on it, and a test
+# regenerates the committed subset from it.
+dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || need+=(dataset-fashion-mnist)
+
 # Debian's Chromium: the web UI's browser tests (tests/ActSearch.Web.Tests) drive /usr/bin/chromium with Playwright.
 [ -x /usr/bin/chromium ] || need+=(chromium)
 

@@ -210,13 +210,14 @@ public sealed record Budget(int? Evaluations = null, TimeSpan? WallTime = null);
 /// task's own); <paramref name="Seeds"/>: runs per task, with consecutive seeds, whose scores are averaged. What a rung
 /// trains is the scorer's business; the engine counts rungs and promotes between them. <paramref name="MinAccuracy"/> (the
 /// lowest rung only): EvoNorms' quality probe as the rung itself, a candidate below this held-out accuracy on a task is
-/// rejected by the quality stage.
+/// rejected by the quality stage. <paramref name="FullData"/>: the rung trains (and scores) on each task's full data set
+/// instead of its committed subset (the scorer knows which tasks have one; the space loader refuses the rest).
 /// </summary>
-public sealed record FidelityRung(int? Steps = null, int Seeds = 1, double? MinAccuracy = null)
+public sealed record FidelityRung(int? Steps = null, int Seeds = 1, double? MinAccuracy = null, bool FullData = false)
 {
-    /// <summary>"300 steps" or "1000 steps x 3 seeds", for messages and tables.</summary>
+    /// <summary>"300 steps", "1000 steps x 3 seeds" or "1000 steps on full data", for messages and tables.</summary>
     public override string ToString() =>
-        (Steps is { } s ? $"{s} steps" : "the tasks' steps") + (Seeds > 1 ? $" x {Seeds} seeds" : "")
+        (Steps is { } s ? $"{s} steps" : "the tasks' steps") + (Seeds > 1 ? $" x {Seeds} seeds" : "") + (FullData ? " on full data" : "")
         + (MinAccuracy is { } m ? $", at least {m * 100:0.#}% accuracy" : "");
 }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using ActSearch.Evaluation.Objectives;
 using ActSearch.Evaluation.Rejection;
+using ActSearch.Evaluation.Tasks;
 using ActSearch.Evolution;
 using ActSearch.Expressions;
 using ActSearch.SearchSpaces.Yaml;
@@ -44,6 +45,9 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
 
     /// <summary>The most training runs one rung may ask for per task (steps x seeds bounds a candidate's cost).</summary>
     private const int MaxRungSteps = 1_000_000, MaxRungSeeds = 100;
+
+    /// <summary>A rung's <c>data</c>: the tasks' committed subsets (the default) or their full data sets.</summary>
+    private static readonly (string, bool)[] DataValues = [("subset", false), ("full", true)];
 
     private static readonly string[] ObjectiveFields = ["name", "task", "direction"];
 
@@ -91,7 +95,7 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
         var objectives = ReadObjectives(top, tasks);
         var budget = ReadBudget(top.Child("budget", BudgetFields));
         var fidelitySection = top.Child("fidelity", FidelityFields);
-        var fidelity = ReadFidelity(fidelitySection, selection, evolution);
+        var fidelity = ReadFidelity(fidelitySection, selection, evolution, tasks);
         if (fidelity.Enabled)
         {
             // Promotion ranks by what a longer training can change; an objective of the formula alone is the same at every rung.
@@ -414,7 +418,7 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
     /// <c>fidelity:</c> ASHA's rungs, lowest first, each <c>{steps: N, seeds: K}</c> (steps left out: each task's own),
     /// and the reduction factor <c>eta</c>. Each rung must train more than the one below; promotion needs steady state.
     /// </summary>
-    private FidelityOptions ReadFidelity(Section f, SelectionOptions selection, Section evolution)
+    private FidelityOptions ReadFidelity(Section f, SelectionOptions selection, Section evolution, ImmutableArray<string> tasks)
     {
         var none = new FidelityOptions();
         if (f.Node is null) return none;
@@ -432,16 +436,18 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
         {
             var r = Section.Open(d, items[i], $"fidelity.rungs[{i}]", RungFields);
             if (r.Node is null) continue;
-            if (r.Value("data") is { } data)
-                d.Add(data, $"{r.Label("data")}: no proxy task trains on full data yet, so a rung cannot ask for it; give 'steps' and 'seeds'.");
+            bool full = r.Enum("data", false, DataValues);
+            if (full && r.Value("data") is { } data && tasks.Where(t => TaskCatalog.TryGet(t, out var spec) && spec.FullData is null).ToList() is { Count: > 0 } lacking)
+                d.Add(data, $"{r.Label("data")}: task{(lacking.Count == 1 ? "" : "s")} {string.Join(", ", lacking)} {(lacking.Count == 1 ? "has" : "have")} no full data set; " +
+                    $"full data exists for {string.Join(", ", TaskCatalog.All.Where(t => t.FullData is not null).Select(t => t.Name))}.");
             if (r.Node.Children.Count == 0) // (a misspelt field is reported as unknown)
                 d.Add(r.Node, $"'fidelity.rungs[{i}]' needs 'steps', 'seeds' or both (e.g. {{steps: 300}}).");
             double? minAccuracy = r.Has("min_accuracy") ? r.Double("min_accuracy", 0, 0, 1) : null;
             if (i > 0 && r.KeyNode("min_accuracy") is { } minNode)
                 d.Add(minNode, $"'fidelity.rungs[{i}].min_accuracy': only the lowest rung rejects by accuracy (EvoNorms' quality probe); a promoted candidate passed it there.");
-            var rung = new FidelityRung(r.OptionalInt("steps", 1, MaxRungSteps), r.Int("seeds", 1, 1, MaxRungSeeds), minAccuracy);
+            var rung = new FidelityRung(r.OptionalInt("steps", 1, MaxRungSteps), r.Int("seeds", 1, 1, MaxRungSeeds), minAccuracy, full);
             if (rungs.Count > 0 && rungs[^1] is var below && !TrainsMore(rung, below))
-                d.Add(r.Node, $"'fidelity.rungs[{i}]' ({rung}) must train more than the rung below it ({below}): more steps or more seeds, and neither fewer.");
+                d.Add(r.Node, $"'fidelity.rungs[{i}]' ({rung}) must train more than the rung below it ({below}): more steps, more seeds or full data, and none of them less.");
             rungs.Add(rung);
         }
         if (selection.Mode != EvolutionMode.SteadyState)
@@ -454,8 +460,8 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
         static bool TrainsMore(FidelityRung upper, FidelityRung lower)
         {
             bool stepsKnown = upper.Steps is not null && lower.Steps is not null;
-            if (upper.Seeds < lower.Seeds || (stepsKnown && upper.Steps < lower.Steps)) return false;
-            return upper.Seeds > lower.Seeds || (stepsKnown ? upper.Steps > lower.Steps : upper.Steps != lower.Steps);
+            if (upper.Seeds < lower.Seeds || (stepsKnown && upper.Steps < lower.Steps) || (lower.FullData && !upper.FullData)) return false;
+            return upper.Seeds > lower.Seeds || (upper.FullData && !lower.FullData) || (stepsKnown ? upper.Steps > lower.Steps : upper.Steps != lower.Steps);
         }
     }
 

@@ -1,3 +1,4 @@
+using ActSearch.Evaluation.Tasks;
 using ActSearch.Evaluation.Torch.Evaluation;
 using static TorchSharp.torch;
 
@@ -21,5 +22,30 @@ public class BaselineTests
         var grad = x.grad!.data<float>().ToArray();
         Assert.All(grad, g => Assert.True(float.IsFinite(g), $"gradient {string.Join(", ", grad)}"));
         Assert.Equal(Math.Exp(-1), grad[4], 5); // d/dx at 0: exp(-exp(0)) = 1/e
+    }
+
+    [Fact]
+    public void PolyReLU_starts_as_a_third_of_relu_plus_its_square_plus_its_cube_and_learns_its_coefficients()
+    {
+        using var scope = NewDisposeScope();
+        var poly = Assert.Single(Baselines.Activations, b => b.Name == "polyrelu");
+        using var module = poly.Slot(0);
+        Assert.Equal(4, module.parameters().Count());
+        var x = tensor(new double[] { -3, -0.5, 0, 0.5, 1, 2 }).reshape(1, -1).to(ScalarType.Float32);
+        var r = nn.functional.relu(x.to(ScalarType.Float64));
+        var expected = (r + r.square() + r.pow(3)) * 0.3333;
+        Assert.True(module.forward(x).to(ScalarType.Float64).allclose(expected, rtol: 1e-5, atol: 1e-6));
+    }
+
+    [Fact]
+    public void Gate_only_baselines_fill_gated_slots_only_and_every_activation_baseline_fills_them_too()
+    {
+        var gated = TaskCatalog.Get("charlm-glu");
+        var plain = TaskCatalog.Get("charlm-transformer");
+        var vgg = TaskCatalog.Get("fmnist-vgg");
+        Assert.Equal(["bilinear", "glu"], Baselines.All.Where(b => b.GatedOnly).Select(b => b.Name).Order());
+        Assert.Equal(Baselines.Activations.Select(b => b.Name), Baselines.For(gated).Select(b => b.Name));
+        Assert.Equal(Baselines.Activations.Where(b => !b.GatedOnly).Select(b => b.Name), Baselines.For(plain).Select(b => b.Name));
+        Assert.Equal(Baselines.Layers.Select(b => b.Name), Baselines.For(vgg).Select(b => b.Name));
     }
 }

@@ -15,17 +15,18 @@ public class HeldOutEvaluationTests
     [Fact]
     public void Default_held_out_tasks_leave_out_the_search_tasks_regression_and_the_other_kind()
     {
-        Assert.Equal(["deep-mlp", "digits-mlp", "fmnist-cnn", "tabular-mlp"], HeldOutEvaluation.DefaultTasks(["fmnist-mlp"], layer: false));
-        Assert.Equal(["deep-mlp", "digits-mlp", "fmnist-mlp", "tabular-mlp"], HeldOutEvaluation.DefaultTasks(["fmnist-cnn", "regression"], layer: false));
-        Assert.Empty(HeldOutEvaluation.DefaultTasks(["fmnist-resnet"], layer: true));
+        Assert.Equal(["charlm-glu", "charlm-transformer", "deep-mlp", "digits-mlp", "fmnist-cnn", "tabular-mlp"], HeldOutEvaluation.DefaultTasks(["fmnist-mlp"], layer: false));
+        Assert.Equal(["charlm-glu", "charlm-transformer", "deep-mlp", "digits-mlp", "fmnist-mlp", "tabular-mlp"], HeldOutEvaluation.DefaultTasks(["fmnist-cnn", "regression"], layer: false));
+        Assert.Equal(["fmnist-vgg"], HeldOutEvaluation.DefaultTasks(["fmnist-resnet"], layer: true));
+        Assert.Empty(HeldOutEvaluation.DefaultTasks(["fmnist-resnet", "fmnist-vgg"], layer: true));
         Assert.True(HeldOutEvaluation.Accepts("fmnist-resnet", layer: true));
         Assert.False(HeldOutEvaluation.Accepts("tabular-mlp", layer: true));
     }
 
     [Fact]
-    public void Standard_baselines_are_the_seven_usual_activations_or_the_layer_references()
+    public void Standard_baselines_are_the_seven_usual_activations_with_the_gate_only_forms_or_the_layer_references()
     {
-        Assert.Equal(["relu", "gelu", "silu", "mish", "elu", "selu", "tanh"], HeldOutEvaluation.StandardBaselines(false).Select(b => b.Name));
+        Assert.Equal(["relu", "gelu", "silu", "mish", "elu", "selu", "tanh", "glu", "bilinear"], HeldOutEvaluation.StandardBaselines(false).Select(b => b.Name));
         Assert.Equal(["bn_relu", "evonorm_s0", "evonorm_b0"], HeldOutEvaluation.StandardBaselines(true).Select(b => b.Name));
     }
 

@@ -17,7 +17,8 @@ public class ProxyTaskTests(ITestOutputHelper output)
     [Fact]
     public void The_issue_names_every_task()
     {
-        Assert.Equal(["deep-mlp", "digits-mlp", "fmnist-cnn", "fmnist-mlp", "fmnist-resnet", "regression", "tabular-mlp"], ProxyTasks.All.Keys.Order());
+        Assert.Equal(["charlm-glu", "charlm-transformer", "deep-mlp", "digits-mlp", "fmnist-cnn", "fmnist-mlp", "fmnist-resnet", "fmnist-vgg", "regression", "tabular-mlp"],
+            ProxyTasks.All.Keys.Order());
         Assert.Contains("known: ", Assert.Throws<KeyNotFoundException>(() => ProxyTasks.Get("cifar")).Message);
     }
 
@@ -32,6 +33,7 @@ public class ProxyTaskTests(ITestOutputHelper output)
     [InlineData("fmnist-mlp", "x * sigmoid(x)", 40, 0.4)]
     [InlineData("fmnist-cnn", "relu(x)", 40, 0.4)]
     [InlineData("fmnist-resnet", CompilerTests.EvoNormS0, 10, 0.15)]
+    [InlineData("fmnist-vgg", CompilerTests.EvoNormS0, 20, 0.15)]
     [InlineData("tabular-mlp", "x * sigmoid(v1 * x)", 60, 0.8)]
     [InlineData("digits-mlp", "relu(x)", 100, 0.85)]
     [InlineData("deep-mlp", "tanh(x)", 20, 0.3)]
@@ -51,6 +53,111 @@ public class ProxyTaskTests(ITestOutputHelper output)
         // Chance is 0.1 on Fashion-MNIST and 0.63 (majority class) on the breast-cancer table.
         if (result.Metric == TaskMetric.Accuracy) Assert.InRange(result.Accuracy, minAccuracy, 1.0);
         else Assert.True(result.Loss < 1.0, $"regression MSE {result.Loss}");
+    }
+
+    /// <summary>
+    /// The language-model tasks learn the text: a uniform guess over the 96 symbols costs ln 96 = 4.56 nats per character,
+    /// the training text's character frequencies alone about 3.0; 60 steps already beat both.
+    /// </summary>
+    [Theory]
+    [InlineData("charlm-transformer", "relu(x)")]
+    [InlineData("charlm-glu", "x * sigmoid(x)")]
+    public void Language_model_tasks_report_held_out_cross_entropy_per_character(string name, string formula)
+    {
+        var task = ProxyTasks.Get(name);
+        Assert.Equal(TaskMetric.Loss, task.Spec.Metric);
+        Assert.Equal(TaskLoss.CrossEntropy, task.Spec.Loss);
+        var result = Trainer.Run(task with { Spec = task.Spec.WithSteps(60) }, Slots.For(ExprParser.Parse(formula)));
+        output.WriteLine($"{name} {formula}: {result}");
+        Assert.False(result.Diverged);
+        Assert.True(double.IsNaN(result.Accuracy));
+        Assert.InRange(result.Loss, 1.0, 2.9);
+        Assert.Equal(-result.Loss, result.Score);
+        Assert.InRange(result.ActivationSparsity, 0.0, 1.0);
+    }
+
+    [Fact]
+    public void The_transformer_is_causal_a_later_character_never_changes_an_earlier_prediction()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        using var model = ProxyNetworks.CharTransformer(Slots.BuiltInRelu, vocabulary: 96, context: 16);
+        model.eval();
+        var ids = randint(0, 96, [2, 16]).to(ScalarType.Float32);
+        var changed = ids.clone();
+        changed[TensorIndex.Colon, TensorIndex.Slice(10)] = (changed[TensorIndex.Colon, TensorIndex.Slice(10)] + 1) % 96;
+        using var _ = no_grad();
+        var a = model.forward(ids);
+        var b = model.forward(changed);
+        Assert.Equal([2L, 16, 96], a.shape);
+        Assert.True(a[TensorIndex.Colon, TensorIndex.Slice(0, 10)].allclose(b[TensorIndex.Colon, TensorIndex.Slice(0, 10)], rtol: 1e-6, atol: 1e-6));
+        Assert.False(a[TensorIndex.Colon, TensorIndex.Slice(10)].allclose(b[TensorIndex.Colon, TensorIndex.Slice(10)], rtol: 1e-3, atol: 1e-3));
+    }
+
+    /// <summary>
+    /// The gated block computes W2 (a * f(b)) with f the slot: with f the identity and the plain block's f as
+    /// a * b, the same slot is seen by both halves of the projection the way the GLU papers define it.
+    /// </summary>
+    [Fact]
+    public void The_gated_block_multiplies_the_first_half_of_the_projection_by_the_slot_of_the_second()
+    {
+        using var scope = NewDisposeScope();
+        var seen = new List<long[]>();
+        SlotFactory recording = channels => new ShapeRecorder(seen);
+        manual_seed(5);
+        using var gated = ProxyNetworks.CharTransformer(recording, vocabulary: 96, context: 8, layers: 1, hidden: 172, gated: true);
+        gated.forward(zeros(3, 8));
+        // One slot per block, seeing [positions, hidden] (channels on dimension 1) of the b half only.
+        Assert.Equal([24L, 172], Assert.Single(seen));
+        long Parameters(nn.Module<Tensor, Tensor> m) => m.parameters().Sum(p => p.numel());
+        using var plain = ProxyNetworks.CharTransformer(Slots.BuiltInRelu, vocabulary: 96, context: 8, layers: 1);
+        // Hidden 172 in the gated block keeps the feed-forward parameters within 2% of the 256-wide plain block.
+        Assert.InRange((double)Parameters(gated) / Parameters(plain), 0.98, 1.02);
+    }
+
+    private sealed class ShapeRecorder(List<long[]> seen) : nn.Module<Tensor, Tensor>("ShapeRecorder")
+    {
+        public override Tensor forward(Tensor x)
+        {
+            seen.Add(x.shape);
+            return x;
+        }
+    }
+
+    [Fact]
+    public void Tasks_with_full_data_are_the_catalogs_and_the_others_refuse_it()
+    {
+        Assert.Equal(["deep-mlp", "fmnist-cnn", "fmnist-mlp", "fmnist-resnet", "fmnist-vgg"],
+            ProxyTasks.All.Values.Where(t => t.FullData is not null).Select(t => t.Spec.Name).Order());
+        Assert.All(ProxyTasks.All.Values, t => Assert.Equal(t.Spec.FullData is not null, t.FullData is not null));
+        Assert.Contains("has no full data set", Assert.Throws<InvalidOperationException>(() => ProxyTasks.Get("charlm-glu").OnFullData()).Message);
+        if (!Directory.Exists(ActSearch.Evaluation.Data.DataSets.DebianFashionMnist)) return; // CI installs Debian's dataset-fashion-mnist
+        var full = ProxyTasks.Get("fmnist-cnn").OnFullData().Data();
+        Assert.Equal((60_000, 10_000), (full.Train.Count, full.HeldOut.Count));
+        Assert.Equal(6000, ProxyTasks.Get("fmnist-cnn").Data().Train.Count); // the task itself keeps its subset
+    }
+
+    /// <summary>
+    /// A plan with full data (a fidelity rung's <c>data: full</c>) trains on Debian's full Fashion-MNIST: with the package
+    /// installed (CI installs it) the candidate is scored on the 10,000 test images, so its accuracy is a fraction the
+    /// committed 1,000-image test set cannot give; without it, the run fails saying what to install.
+    /// </summary>
+    [Fact]
+    public void A_full_data_plan_scores_on_the_full_test_set_or_fails_saying_what_to_install()
+    {
+        var plan = new ActSearch.Evaluation.Rejection.EvaluationPlan { Tasks = ["fmnist-mlp"], Steps = 20, FullData = true };
+        var scorer = new ActSearch.Evaluation.Torch.Evaluation.ProxyScorer(Trainer, plan);
+        var candidate = new ActSearch.Evaluation.Rejection.ChainCandidate(ExprParser.Parse("x * sigmoid(x)"), false);
+        if (!Directory.Exists(ActSearch.Evaluation.Data.DataSets.DebianFashionMnist))
+        {
+            Assert.Contains("dataset-fashion-mnist", Assert.Throws<DirectoryNotFoundException>(() => scorer.Score(candidate, CancellationToken.None)).Message);
+            return;
+        }
+        var result = Assert.Single(scorer.Score(candidate, CancellationToken.None).Results);
+        Assert.InRange(result.Accuracy, 0.3, 1.0);
+        double correct = result.Accuracy * 10_000;
+        Assert.Equal(Math.Round(correct), correct, 6);
+        Assert.NotEqual(0, Math.Round(correct) % 10); // not a multiple of 1/1,000: the full test set scored it
     }
 
     [Fact]

@@ -18,6 +18,9 @@ internal sealed class Script
     /// <summary>Every candidate fails with this error (a systemic failure, as a missing data folder gives); null: none does.</summary>
     public string? FailAll { get; init; }
 
+    /// <summary>Candidates promoted to this fidelity rung fail with <see cref="FailAll"/> (its full data is missing, say); the rungs below train.</summary>
+    public int? FailAtRung { get; init; }
+
     /// <summary>Candidates scored on this silo never finish (unless cancelled): they are in flight when it dies.</summary>
     public SiloAddress? HoldOn { get; set; }
 
@@ -54,7 +57,7 @@ internal sealed class ScriptedScorer(IOptions<CurveFitScorerOptions> options, IL
                 if (script.TrySwallow(candidate.Id) || silo.SiloAddress.Equals(script.HoldOn))
                     await Task.Delay(Timeout.Infinite, cancellation); // never reports unless cancelled
                 if (script.Delay > TimeSpan.Zero) await Task.Delay(script.Delay, cancellation);
-                if (script.FailAll is { } error) return new CandidateOutcome.Failed(error);
+                if (script.FailAll is { } error && (script.FailAtRung is not { } rung || rung == candidate.Rung)) return new CandidateOutcome.Failed(error);
             }
             return _inner.Score(candidate, space);
         }

@@ -282,6 +282,23 @@ public sealed class SearchJobGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_rung_whose_promotions_all_fail_stops_the_job_although_the_lowest_rung_keeps_training()
+    {
+        const string Reason = "DirectoryNotFoundException: The full Fashion-MNIST is not installed";
+        var job = NewJob(out var id, new Script { FailAll = Reason, FailAtRung = 1 });
+        var spec = TestSpaces.Spec(budget: 400, seed: 3);
+        await job.Submit(spec with { SpaceYaml = spec.SpaceYaml + "\nfidelity:\n  rungs: [{steps: 100}, {steps: 200}]\n" });
+
+        var done = await job.UntilFinal();
+
+        Assert.Equal(JobState.Failed, done.State);
+        Assert.Equal($"5 promotions to fidelity rung 1 in a row failed with the same error, so the job stopped: {Reason}", done.Error);
+        var outcomes = await fixture.Store.LoadOutcomesAsync(id);
+        Assert.True(outcomes.Count(o => o.Candidate.Rung == 0 && o.Outcome is CandidateOutcome.Evaluated) > 5, "the lowest rung trained in between");
+        Assert.True(done.Scored < 400, "it stopped long before its budget");
+    }
+
+    [Fact]
     public async Task A_wall_time_budget_ends_the_job()
     {
         var job = NewJob(out _, new Script { Delay = TimeSpan.FromMilliseconds(40) });

@@ -61,4 +61,16 @@ public class TorchScorerMappingTests
         Assert.Equal(5UL, s.Quality.Seed);
         Assert.False(s.Duplicate.Enabled); // the job's engine dedupes; a worker's own memory would make results depend on placement
     }
+
+    [Fact]
+    public void A_rung_says_what_its_candidates_train_steps_seeds_and_full_data()
+    {
+        var space = SearchSpaceLoader.LoadFromText(
+            "name: full\nkind: activation\nseed: 9\ntasks: [fmnist-mlp, fmnist-cnn]\nfidelity:\n  rungs: [{steps: 100}, {steps: 300, seeds: 2, data: full}]\n", "full.yaml");
+        var low = TorchCandidateScorer.PlanFor(space, space.Evolution.Fidelity.Rung(0));
+        var high = TorchCandidateScorer.PlanFor(space, space.Evolution.Fidelity.Rung(1));
+        Assert.Equal((100, 1, false, 9UL), (low.Steps, low.Seeds, low.FullData, low.FirstSeed));
+        Assert.Equal((300, 2, true, 9UL), (high.Steps, high.Seeds, high.FullData, high.FirstSeed));
+        Assert.Equal(["fmnist-mlp", "fmnist-cnn"], high.Tasks.AsEnumerable());
+    }
 }

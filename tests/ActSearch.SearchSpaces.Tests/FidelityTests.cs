@@ -49,11 +49,12 @@ public sealed class FidelityTests
     [InlineData("fidelity:\n  eta: 3\n", "eta", "needs 'rungs'")]
     [InlineData("fidelity:\n  eta: 1\n  rungs: [{steps: 1}, {steps: 2}]\n", "1\n", "'fidelity.eta'")]
     [InlineData("fidelity:\n  rungs: [{steps: 300}, {steps: 100}]\n", "{steps: 100}", "must train more than the rung below it (300 steps)")]
-    [InlineData("fidelity:\n  rungs: [{steps: 300, seeds: 3}, {steps: 1000}]\n", "{steps: 1000}", "neither fewer")]
+    [InlineData("fidelity:\n  rungs: [{steps: 300, seeds: 3}, {steps: 1000}]\n", "{steps: 1000}", "none of them less")]
+    [InlineData("fidelity:\n  rungs: [{steps: 300, data: full}, {steps: 1000}]\n", "{steps: 1000}", "must train more than the rung below it (300 steps on full data)")]
+    [InlineData("fidelity:\n  rungs: [{steps: 300}, {steps: 900, data: all}]\n", "all", "'fidelity.rungs[1].data'")]
     [InlineData("fidelity:\n  rungs: [{steps: 300}, {steps: 300}]\n", "{steps: 300}]", "must train more")]
     [InlineData("fidelity:\n  rungs: [{steps: 0}, {steps: 300}]\n", "0}", "'fidelity.rungs[0].steps'")]
     [InlineData("fidelity:\n  rungs: [{steps: 100}, {}]\n", "{}", "needs 'steps', 'seeds' or both")]
-    [InlineData("fidelity:\n  rungs: [{steps: 100}, {data: full}]\n", "full", "no proxy task trains on full data yet")]
     [InlineData("fidelity:\n  rungs: [{steps: 100}, {steps: 300}]\nevolution:\n  mode: generational\n", "generational", "needs 'evolution.mode: steady_state'")]
     public void Mistakes_are_named_at_their_text(string section, string at, string message)
     {
@@ -96,6 +97,26 @@ public sealed class FidelityTests
         var e = Error(yaml);
         Assert.Contains("needs an objective that training measures", e.Message, StringComparison.Ordinal);
         Assert.Equal(At(yaml, "rungs:"), (e.Line, e.Column));
+    }
+
+    [Fact]
+    public void A_rung_may_train_on_the_tasks_full_data_which_counts_as_training_more()
+    {
+        var f = SearchSpaceLoader.LoadFromText(
+            "name: t\nkind: activation\ntasks: [fmnist-mlp, fmnist-cnn]\nfidelity:\n  rungs: [{steps: 300}, {steps: 300, data: full}, {steps: 1000, data: full}]\n", "t.yaml")
+            .Evolution.Fidelity;
+        Assert.Equal([new FidelityRung(300), new FidelityRung(300, FullData: true), new FidelityRung(1000, FullData: true)], f.Rungs.ToArray());
+        Assert.Equal("300 steps on full data", f.Rung(1).ToString());
+        Assert.Equal(new FidelityRung(300), SearchSpaceLoader.LoadFromText(Head + "fidelity:\n  rungs: [{steps: 300, data: subset}, {steps: 900}]\n", "t.yaml").Evolution.Fidelity.Rung(0));
+    }
+
+    [Fact]
+    public void Full_data_is_refused_for_tasks_that_have_none_naming_them_and_those_that_do()
+    {
+        string yaml = "name: t\nkind: activation\ntasks: [fmnist-mlp, tabular-mlp, charlm-glu]\nfidelity:\n  rungs: [{steps: 100}, {steps: 100, data: full}]\n";
+        var e = Error(yaml);
+        Assert.StartsWith("'fidelity.rungs[1].data': tasks tabular-mlp, charlm-glu have no full data set; full data exists for fmnist-mlp, fmnist-cnn,", e.Message, StringComparison.Ordinal);
+        Assert.Equal(At(yaml, "full"), (e.Line, e.Column));
     }
 
     [Fact]

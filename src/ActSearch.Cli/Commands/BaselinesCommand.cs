@@ -18,7 +18,8 @@ public sealed class BaselinesCommand : ICommand
           --steps    training steps per run instead of each task's budget
           --only     just these baselines (repeatable): {string.Join(", ", Baselines.All.Select(b => b.Name))}
           --json     print the table as JSON
-        Activations run on the tasks with activation slots; BN+ReLU, EvoNorm-S0 and EvoNorm-B0 on fmnist-resnet.
+        Activations run on the tasks with activation slots (glu and bilinear only on gated ones: charlm-glu);
+        BN+ReLU, EvoNorm-S0 and EvoNorm-B0 on the tasks with layer slots (fmnist-resnet, fmnist-vgg).
         Device and slots: ACTSEARCH_DEVICE (auto|cpu|cuda), ACTSEARCH_SLOTS.
         """;
 
@@ -39,7 +40,7 @@ public sealed class BaselinesCommand : ICommand
 
         using var slots = CliSettings.Slots();
         var rows = await Baselines.RunAsync(chosen, taskList, Enumerable.Range(1, seeds).Select(s => (ulong)s), steps, slots, cancellation);
-        if (rows.Count == 0) throw new UsageException("no baseline runs on these tasks (layers run on fmnist-resnet only, activations elsewhere).");
+        if (rows.Count == 0) throw new UsageException("no baseline runs on these tasks (layers run on fmnist-resnet and fmnist-vgg, activations elsewhere).");
 
         if (json)
         {
@@ -65,7 +66,7 @@ public sealed class BaselinesCommand : ICommand
         foreach (var r in rows)
             table.Add([r.Baseline.Name, .. shown.Select(t => r.Summaries.FirstOrDefault(s => s.Task == t) is { } s ? EvaluateCommand.MeanStd(s) : "-"), r.Baseline.Formula]);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"mean ± std over {seeds} seed(s) on {slots.Device}; accuracy in %, loss = held-out mean squared error"));
+            $"mean ± std over {seeds} seed(s) on {slots.Device}; accuracy in %, loss = held-out mean squared error (regression) or cross-entropy in nats per character (charlm-*)"));
         stdout.Write(EvaluateCommand.Table(table));
         return CliApp.Ok;
     }

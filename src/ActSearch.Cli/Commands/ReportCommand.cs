@@ -184,7 +184,7 @@ public sealed class ReportCommand : ICommand
         IReadOnlyList<string> tasks = chosen.Count > 0 ? chosen : HeldOutEvaluation.DefaultTasks(report.SearchTasks, layer);
         if (tasks.Count == 0)
         {
-            // Layers run on fmnist-resnet only: no task is left that the search did not see.
+            // Every task taking this kind was used by the search (layers: fmnist-resnet and fmnist-vgg both).
             tasks = [.. report.SearchTasks.Where(t => ProxyTasks.All.ContainsKey(t) && HeldOutEvaluation.Accepts(t, layer))];
             notes.Add($"No held-out task exists for {(layer ? "normalization-activation layers" : "this kind of function")}: every task taking them was used by the search. " +
                 $"Re-trained on the search task{(tasks.Count == 1 ? "" : "s")} ({string.Join(", ", tasks)}) with seeds 1..{seeds} instead; this is NOT a held-out result.");

@@ -9,11 +9,18 @@ namespace ActSearch.Evaluation.Torch.Evaluation;
 /// A known activation or normalization-activation layer the search is compared with. <see cref="Formula"/> is in our
 /// syntax where the function can be written with our primitives (all but BatchNorm, which keeps running statistics
 /// and momentum of its own and is TorchSharp's <c>BatchNorm2d</c> + <c>ReLU</c>).
+/// <para>
+/// <see cref="GatedOnly"/> marks the GLU forms that only make sense as a gate (<c>sigmoid</c>: GLU; the identity:
+/// bilinear); on tasks with gated slots every activation baseline is a gated unit too (silu: SwiGLU, gelu: GeGLU).
+/// </para>
 /// </summary>
-public sealed record Baseline(string Name, string Formula, bool Layer, SlotFactory Slot, string Source)
+public sealed record Baseline(string Name, string Formula, bool Layer, SlotFactory Slot, string Source, bool GatedOnly = false)
 {
-    public static Baseline Of(string name, string formula, string source, bool layer = false) =>
-        new(name, formula, layer, Slots.For(Parse(formula, layer)), source);
+    public static Baseline Of(string name, string formula, string source, bool layer = false, bool gatedOnly = false) =>
+        new(name, formula, layer, Slots.For(Parse(formula, layer)), source, gatedOnly);
+
+    /// <summary>Whether it fills the slots of <paramref name="task"/>: the same kind, and gated tasks for the gate-only forms.</summary>
+    public bool Fits(ProxyTaskSpec task) => Layer == task.NormActivationSlots && (!GatedOnly || task.GatedSlots);
 
     private static Expr Parse(string formula, bool layer) =>
         ExprParser.Parse(formula, new ParseOptions { DefaultParameterShape = layer ? ParameterShape.PerChannel : ParameterShape.Scalar });
@@ -42,6 +49,10 @@ public static class Baselines
         // x * exp(-exp(-x)), with x held at -5 inside the Gompertz function: below it the factor is below exp(-148), 0 in
         // float32 either way, and exp(-x) no longer overflows into a 0 * Inf in the backward pass.
         Baseline.Of("golu", "x * exp(-exp(-max(x, -5)))", "GoLU, Gompertz Linear Unit (Das et al., NeurIPS 2025)"),
+        Baseline.Of("polyrelu", "a1{0.3333} * relu(x) + a2{0.3333} * square(relu(x)) + a3{0.3333} * cube(relu(x)) + a0{0}",
+            "PolyReLU of order 3 (Zhuo et al., ICLR 2025, PolyCom), learnable coefficients starting at 1/3 and 0"),
+        Baseline.Of("glu", "sigmoid(x)", "GLU's gate (Dauphin et al. 2017): a * sigmoid(b)", gatedOnly: true),
+        Baseline.Of("bilinear", "x", "the bilinear unit a * b (Shazeer 2020)", gatedOnly: true),
     ];
 
     /// <summary>Normalization-activation layers, for tasks whose slots replace BN+ReLU (<c>fmnist-resnet</c>).</summary>
@@ -54,8 +65,11 @@ public static class Baselines
 
     public static IReadOnlyList<Baseline> All { get; } = [.. Activations, .. Layers];
 
-    /// <summary>The baselines that belong on a task: layers where slots replace BN+ReLU, activations elsewhere.</summary>
-    public static IEnumerable<Baseline> For(ProxyTaskSpec task) => task.NormActivationSlots ? Layers : Activations;
+    /// <summary>
+    /// The baselines that belong on a task: layers where slots replace BN+ReLU, activations elsewhere (with the gate-only
+    /// forms on gated tasks).
+    /// </summary>
+    public static IEnumerable<Baseline> For(ProxyTaskSpec task) => All.Where(b => b.Fits(task));
 
     /// <summary>
     /// Trains every (baseline, task, seed) on the slots, all queued at once, and returns the runs grouped per baseline
@@ -71,7 +85,7 @@ public static class Baselines
         foreach (string name in tasks)
         {
             var task = ProxyTasks.Get(name);
-            foreach (var b in chosen.Where(b => b.Layer == task.Spec.NormActivationSlots))
+            foreach (var b in chosen.Where(b => b.Fits(task.Spec)))
                 foreach (ulong seed in seedList)
                 {
                     var spec = task.Spec.WithSeed(seed);

@@ -88,6 +88,7 @@ public sealed class ProxyScorer(ProxyTrainer trainer, EvaluationPlan plan) : IPr
         foreach (string name in plan.TasksFor(candidate.IsLayer))
         {
             var task = ProxyTasks.Get(name);
+            if (plan.FullData) task = task.OnFullData();
             foreach (ulong seed in plan.SeedValues)
             {
                 cancellation.ThrowIfCancellationRequested();

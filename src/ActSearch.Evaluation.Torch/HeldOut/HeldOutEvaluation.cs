@@ -62,8 +62,8 @@ public static class HeldOutEvaluation
 {
     public const double DefaultAlpha = 0.05;
 
-    /// <summary>The baselines scalar activations are compared with.</summary>
-    public static IReadOnlyList<string> ActivationBaselines { get; } = ["relu", "gelu", "silu", "mish", "elu", "selu", "tanh"];
+    /// <summary>The baselines scalar activations are compared with (<c>glu</c> and <c>bilinear</c> run on gated tasks only).</summary>
+    public static IReadOnlyList<string> ActivationBaselines { get; } = ["relu", "gelu", "silu", "mish", "elu", "selu", "tanh", "glu", "bilinear"];
 
     /// <summary>The standard baselines for a kind of function: the activations above, or every layer baseline (BN+ReLU, EvoNorm-S0, -B0).</summary>
     public static IReadOnlyList<Baseline> StandardBaselines(bool layer) => layer
@@ -72,8 +72,8 @@ public static class HeldOutEvaluation
 
     /// <summary>
     /// The held-out tasks by default: every proxy task taking this kind of function, minus the search's tasks, minus
-    /// <c>regression</c> for activations (a curve fit, not a network benchmark). Empty when none is left (layers run
-    /// on <c>fmnist-resnet</c> only).
+    /// <c>regression</c> for activations (a curve fit, not a network benchmark). Empty when none is left (a layer search
+    /// that trained on both <c>fmnist-resnet</c> and <c>fmnist-vgg</c>).
     /// </summary>
     public static IReadOnlyList<string> DefaultTasks(IEnumerable<string> searchTasks, bool layer)
     {

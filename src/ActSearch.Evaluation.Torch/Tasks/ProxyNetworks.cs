@@ -75,6 +75,30 @@ public static class ProxyNetworks
         return nn.Sequential(layers);
     }
 
+    /// <summary>
+    /// A plain VGG-style CNN for 28x28 images without residual connections: two 3x3 convolutions at 32 channels, max
+    /// pooling (14x14), two at 64 channels, max pooling (7x7), global average pooling and a linear classifier. Each
+    /// BN+ReLU pair of the usual design is one slot (convolutions without bias), so layers found on the ResNet meet a
+    /// network where nothing bypasses them.
+    /// </summary>
+    public static nn.Module<Tensor, Tensor> PlainCnn(SlotFactory slot, int classes = 10) => nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding: 1, bias: false), slot(32),
+        nn.Conv2d(32, 32, 3, padding: 1, bias: false), slot(32), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding: 1, bias: false), slot(64),
+        nn.Conv2d(64, 64, 3, padding: 1, bias: false), slot(64), nn.MaxPool2d(2),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, classes));
+
+    /// <summary>
+    /// A character-level decoder-only transformer: token and learned position embeddings, <paramref name="layers"/>
+    /// pre-norm blocks (causal multi-head self-attention, then a feed-forward block, each added to the residual stream),
+    /// a final LayerNorm and a linear head. The input is [batch, context] character ids as floats; the output
+    /// [batch, context, vocabulary] logits. The feed-forward block is W2 f(W1 x) with the slot as f, or with
+    /// <paramref name="gated"/> W2 (a * f(b)) for [a, b] = W1 x (a GLU variant), each at the given hidden width.
+    /// </summary>
+    public static nn.Module<Tensor, Tensor> CharTransformer(SlotFactory slot, int vocabulary, int context = 64, int width = 64, int layers = 2,
+        int heads = 4, int hidden = 256, bool gated = false) =>
+        new CharLm(slot, vocabulary, context, width, layers, heads, hidden, gated);
+
     /// <summary>1 -> 32 -> 32 -> 1 for fitting a smooth curve.</summary>
     public static nn.Module<Tensor, Tensor> Regressor(SlotFactory slot, int width = 32) =>
         nn.Sequential(nn.Linear(1, width), slot(width), nn.Linear(width, width), slot(width), nn.Linear(width, 1));
@@ -85,6 +109,68 @@ public static class ProxyNetworks
         long fanIn = linear.weight!.shape[1];
         linear.weight.normal_(0, 1 / Math.Sqrt(fanIn));
         linear.bias?.zero_();
+    }
+
+    private sealed class CharLm : nn.Module<Tensor, Tensor>
+    {
+        private readonly TorchSharp.Modules.Embedding tokens, positions;
+        private readonly TorchSharp.Modules.ModuleList<nn.Module<Tensor, Tensor>> blocks;
+        private readonly nn.Module<Tensor, Tensor> norm, head;
+
+        public CharLm(SlotFactory slot, int vocabulary, int context, int width, int layers, int heads, int hidden, bool gated) : base("CharLm")
+        {
+            if (width % heads != 0) throw new ArgumentException($"Width {width} is not a multiple of {heads} heads.", nameof(heads));
+            tokens = nn.Embedding(vocabulary, width);
+            positions = nn.Embedding(context, width);
+            blocks = nn.ModuleList<nn.Module<Tensor, Tensor>>([.. Enumerable.Range(0, layers).Select(_ => new TransformerBlock(slot, width, heads, hidden, gated))]);
+            norm = nn.LayerNorm(width);
+            head = nn.Linear(width, vocabulary);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor ids)
+        {
+            var x = ids.to_type(ScalarType.Int64);
+            var h = tokens.forward(x) + positions.forward(arange(x.shape[1], dtype: ScalarType.Int64, device: x.device));
+            foreach (var block in blocks) h = block.forward(h);
+            return head.forward(norm.forward(h));
+        }
+    }
+
+    /// <summary>x + attention(norm(x)), then + feed-forward(norm(x)); the feed-forward block holds the slot.</summary>
+    private sealed class TransformerBlock : nn.Module<Tensor, Tensor>
+    {
+        private readonly nn.Module<Tensor, Tensor> norm1, qkv, projection, norm2, up, act, down;
+        private readonly int _heads, _hidden;
+        private readonly bool _gated;
+
+        public TransformerBlock(SlotFactory slot, int width, int heads, int hidden, bool gated) : base("TransformerBlock")
+        {
+            _heads = heads;
+            _hidden = hidden;
+            _gated = gated;
+            norm1 = nn.LayerNorm(width);
+            qkv = nn.Linear(width, 3 * width);
+            projection = nn.Linear(width, width);
+            norm2 = nn.LayerNorm(width);
+            up = nn.Linear(width, gated ? 2 * hidden : hidden);
+            act = slot(hidden);
+            down = nn.Linear(hidden, width);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            long batch = x.shape[0], time = x.shape[1], width = x.shape[2];
+            // [batch, time, 3, heads, head width] -> three [batch, heads, time, head width]
+            var parts = qkv.forward(norm1.forward(x)).view(batch, time, 3, _heads, width / _heads).permute(2, 0, 3, 1, 4);
+            var attended = nn.functional.scaled_dot_product_attention(parts[0], parts[1], parts[2], is_casual: true);
+            x = x + projection.forward(attended.transpose(1, 2).reshape(batch, time, width));
+            // The slot sees [positions, channels] (channels on dimension 1, as it expects), and the result is put back.
+            var u = up.forward(norm2.forward(x)).reshape(batch * time, -1);
+            var f = _gated ? u.narrow(1, 0, _hidden) * act.forward(u.narrow(1, _hidden, _hidden)) : act.forward(u);
+            return x + down.forward(f).view(batch, time, width);
+        }
     }
 
     /// <summary>conv-slot-conv (+ projection shortcut when the shape changes), then a slot after the addition.</summary>

@@ -9,8 +9,19 @@ namespace ActSearch.Evaluation.Torch.Tasks;
 /// <summary>Training and held-out examples of a task, as managed arrays (moved to the device per run).</summary>
 public sealed record TaskData(Dataset Train, Dataset HeldOut);
 
-/// <summary>A proxy task: its spec, how to build its network around the candidate slots, and its data.</summary>
-public sealed record ProxyTaskDefinition(ProxyTaskSpec Spec, Func<SlotFactory, nn.Module<Tensor, Tensor>> Build, Func<TaskData> Data);
+/// <summary>
+/// A proxy task: its spec, how to build its network around the candidate slots, its data, and its full data set where it
+/// has one (<see cref="ProxyTaskSpec.FullData"/>; a fidelity rung with <c>data: full</c> trains on it).
+/// </summary>
+public sealed record ProxyTaskDefinition(ProxyTaskSpec Spec, Func<SlotFactory, nn.Module<Tensor, Tensor>> Build, Func<TaskData> Data, Func<TaskData>? FullData = null)
+{
+    /// <summary>The same task training and scored on its full data set.</summary>
+    /// <exception cref="InvalidOperationException">The task has no full data set.</exception>
+    public ProxyTaskDefinition OnFullData() => this with
+    {
+        Data = FullData ?? throw new InvalidOperationException($"Task '{Spec.Name}' has no full data set; it trains on its committed data only."),
+    };
+}
 
 /// <summary>The proxy tasks of the <see cref="TaskCatalog"/>, each with its network builder and data loader.</summary>
 public static class ProxyTasks
@@ -29,9 +40,27 @@ public static class ProxyTasks
         return new TaskData(split.Train.Standardized(mean, std), split.HeldOut.Standardized(mean, std));
     }
 
+    /// <summary>Characters of context of the language-model tasks; held-out windows are capped at 1,000 (64 KB).</summary>
+    private const int LmContext = 64;
+
+    private static readonly Lazy<TaskData> KingJames = new(() =>
+    {
+        var (train, heldOut) = DataSets.Kjv(LmContext, maxHeldOut: 1000);
+        return new TaskData(train, heldOut);
+    });
+
     private static readonly Lazy<TaskData> SmoothCurve = new(() => new TaskData(Curve(1024, 11, "curve/train"), Curve(256, 12, "curve/held-out")));
 
     private static TaskData Fmnist() => new(FashionMnist.Value.Train, FashionMnist.Value.Test);
+
+    // Not cached when it fails (the package may be installed later); read once when it succeeds.
+    private static readonly Lazy<TaskData> FullFashionMnistData = new(() =>
+    {
+        var (train, test) = DataSets.FashionMnistIn(DataSets.FashionMnistFolderFor(DataSets.Full));
+        return new TaskData(train, test);
+    }, LazyThreadSafetyMode.PublicationOnly);
+
+    private static TaskData FullFmnist() => FullFashionMnistData.Value;
 
     /// <summary>The target of the regression task: smooth, with both oscillation and growth, on [-3, 3].</summary>
     public static double CurveTarget(double x) => Math.Sin(2 * x) + 0.25 * x * x - 0.5 * Math.Tanh(3 * x);
@@ -58,26 +87,46 @@ public static class ProxyTasks
         ["fmnist-mlp"] = (slot => ProxyNetworks.Mlp(slot), Fmnist),
         ["fmnist-cnn"] = (slot => ProxyNetworks.Cnn(slot), Fmnist),
         ["fmnist-resnet"] = (slot => ProxyNetworks.ResNet(slot), Fmnist),
+        ["fmnist-vgg"] = (slot => ProxyNetworks.PlainCnn(slot), Fmnist),
+        ["charlm-transformer"] = (slot => ProxyNetworks.CharTransformer(slot, CharText.VocabularySize, LmContext), () => KingJames.Value),
+        ["charlm-glu"] = (slot => ProxyNetworks.CharTransformer(slot, CharText.VocabularySize, LmContext, hidden: 172, gated: true), () => KingJames.Value),
         ["tabular-mlp"] = (slot => ProxyNetworks.Mlp(slot, inputs: 30, classes: 2, hidden1: 64, hidden2: 64), () => BreastCancer.Value),
         ["digits-mlp"] = (slot => ProxyNetworks.Mlp(slot, inputs: 64, classes: 10, hidden1: 128, hidden2: 64), () => Digits.Value),
         ["deep-mlp"] = (slot => ProxyNetworks.DeepMlp(slot), Fmnist),
         ["regression"] = (slot => ProxyNetworks.Regressor(slot), () => SmoothCurve.Value),
     };
 
+    /// <summary>The full data set of each catalog task that declares one (<see cref="ProxyTaskSpec.FullData"/>), by name.</summary>
+    private static readonly Dictionary<string, Func<TaskData>> FullDataLoaders = new(StringComparer.Ordinal)
+    {
+        ["fmnist-mlp"] = FullFmnist,
+        ["fmnist-cnn"] = FullFmnist,
+        ["fmnist-resnet"] = FullFmnist,
+        ["fmnist-vgg"] = FullFmnist,
+        ["deep-mlp"] = FullFmnist,
+    };
+
     /// <summary>Every catalog task with its network and data.</summary>
-    /// <exception cref="InvalidOperationException">A catalog task has no network here, or a network no catalog entry.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// A catalog task has no network here, a network no catalog entry, or the catalog and this file disagree on which
+    /// tasks have full data.
+    /// </exception>
     public static IReadOnlyDictionary<string, ProxyTaskDefinition> All { get; } = Define();
 
     private static Dictionary<string, ProxyTaskDefinition> Define()
     {
         var missing = TaskCatalog.Names.Where(n => !Implementations.ContainsKey(n)).ToList();
         var extra = Implementations.Keys.Where(n => !TaskCatalog.TryGet(n, out _)).ToList();
-        if (missing.Count > 0 || extra.Count > 0)
+        var fullMismatch = TaskCatalog.All.Where(t => (t.FullData is not null) != FullDataLoaders.ContainsKey(t.Name)).Select(t => t.Name).ToList();
+        if (missing.Count > 0 || extra.Count > 0 || fullMismatch.Count > 0)
             throw new InvalidOperationException(
                 $"Proxy tasks out of step with the task catalog: no network for {string.Join(", ", missing.DefaultIfEmpty("-"))}; " +
-                $"no catalog entry for {string.Join(", ", extra.DefaultIfEmpty("-"))}.");
+                $"no catalog entry for {string.Join(", ", extra.DefaultIfEmpty("-"))}; " +
+                $"full data declared on one side only for {string.Join(", ", fullMismatch.DefaultIfEmpty("-"))}.");
         return TaskCatalog.All.ToDictionary(
-            spec => spec.Name, spec => new ProxyTaskDefinition(spec, Implementations[spec.Name].Build, Implementations[spec.Name].Data), StringComparer.Ordinal);
+            spec => spec.Name,
+            spec => new ProxyTaskDefinition(spec, Implementations[spec.Name].Build, Implementations[spec.Name].Data, FullDataLoaders.GetValueOrDefault(spec.Name)),
+            StringComparer.Ordinal);
     }
 
     public static ProxyTaskDefinition Get(string name) =>
@@ -198,7 +247,9 @@ public sealed class ProxyTrainer(Device device)
         {
             long[] shape = [d.Count, .. d.FeatureShape.Select(s => (long)s)];
             var x = tensor(d.Features, shape, device: device);
-            var y = d.Labels is { } labels ? tensor(labels.Select(l => (long)l).ToArray(), device: device)
+            var y = d.Labels is { } labels
+                ? d.LabelsPerExample == 1 ? tensor(labels.Select(l => (long)l).ToArray(), device: device)
+                    : tensor(labels.Select(l => (long)l).ToArray(), [d.Count, d.LabelsPerExample], device: device)
                 : tensor(d.Targets!, [d.Count, 1], device: device);
             return (x, y);
         }
@@ -219,8 +270,9 @@ public sealed class ProxyTrainer(Device device)
             return batch;
         }
 
-        private Tensor LossOf(Tensor output, Tensor target) => _spec.Metric == TaskMetric.Accuracy
-            ? nn.functional.cross_entropy(output, target)
+        /// <summary>The task's loss, averaged over examples (and over positions for [batch, time, classes] outputs).</summary>
+        private Tensor LossOf(Tensor output, Tensor target) => _spec.Loss == TaskLoss.CrossEntropy
+            ? output.dim() == 3 ? nn.functional.cross_entropy(output.flatten(0, 1), target.flatten()) : nn.functional.cross_entropy(output, target)
             : nn.functional.mse_loss(output, target);
 
         /// <summary>One optimizer step inside one dispose scope; returns the training loss.</summary>

@@ -23,6 +23,9 @@ public static class DataSets
     /// <summary>The folder of scikit-learn's handwritten digits in the data folder.</summary>
     public const string DigitsFolder = "digits";
 
+    /// <summary>The folder of the King James Version text (<c>train.txt</c>, <c>held-out.txt</c>) in the data folder.</summary>
+    public const string KjvFolder = "kjv";
+
     /// <summary>
     /// The folder every later load without a directory argument reads (a host sets it once at start from its validated
     /// settings); null goes back to looking for the repository's <c>data/</c>.
@@ -84,8 +87,12 @@ public static class DataSets
     public static (Dataset Train, Dataset Test) FashionMnist(string? directory = null)
     {
         string dir = directory is null && _fashionMnist is { } chosen ? chosen : Path.Combine(directory ?? DefaultDirectory(), FashionMnistFolder);
-        return (LoadIdxPair(dir, "train", "fashion-mnist/train"), LoadIdxPair(dir, "t10k", "fashion-mnist/test"));
+        return FashionMnistIn(dir);
     }
+
+    /// <summary>Fashion-MNIST from the folder holding its four IDX files itself (Debian's <see cref="DebianFashionMnist"/>, say).</summary>
+    public static (Dataset Train, Dataset Test) FashionMnistIn(string folder) =>
+        (LoadIdxPair(folder, "train", "fashion-mnist/train"), LoadIdxPair(folder, "t10k", "fashion-mnist/test"));
 
     /// <summary>Loads <c>{prefix}-images-idx3-ubyte[.gz]</c> with <c>{prefix}-labels-idx1-ubyte[.gz]</c> as an image data set.</summary>
     public static Dataset LoadIdxPair(string directory, string prefix, string name)
@@ -117,6 +124,18 @@ public static class DataSets
     /// </summary>
     public static Dataset Digits(string? directory = null) =>
         CsvTable.Load(Path.Combine(directory ?? DefaultDirectory(), DigitsFolder, "digits.csv"), new CsvOptions { TargetColumn = "target" }, "digits");
+
+    /// <summary>
+    /// The King James Version text as next-character windows of <paramref name="context"/> characters: training windows
+    /// from <c>kjv/train.txt</c>, held-out windows from <c>kjv/held-out.txt</c> (at most <paramref name="maxHeldOut"/>).
+    /// </summary>
+    public static (Dataset Train, Dataset HeldOut) Kjv(int context, int maxHeldOut = int.MaxValue, string? directory = null)
+    {
+        string folder = Path.Combine(directory ?? DefaultDirectory(), KjvFolder);
+        string train = Path.Combine(folder, "train.txt"), heldOut = Path.Combine(folder, "held-out.txt");
+        return (CharText.Windows(CharText.Encode(train), context, "kjv/train", train),
+            CharText.Windows(CharText.Encode(heldOut), context, "kjv/held-out", heldOut, maxHeldOut));
+    }
 
     private static string Resolve(string directory, string baseName)
     {

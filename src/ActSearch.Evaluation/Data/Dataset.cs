@@ -2,20 +2,25 @@ namespace ActSearch.Evaluation.Data;
 
 /// <summary>
 /// An in-memory supervised data set: <see cref="Count"/> examples of <see cref="FeatureShape"/> features
-/// (row-major floats) with either class labels (classification) or real targets (regression).
+/// (row-major floats) with either class labels (classification) or real targets (regression). A sequence data set
+/// (next-character prediction) has <see cref="LabelsPerExample"/> labels per example, one per position.
 /// Immutable by convention: operations return new data sets.
 /// </summary>
 public sealed class Dataset
 {
-    public Dataset(string name, int[] featureShape, float[] features, int[]? labels, float[]? targets, int classCount = 0)
+    public Dataset(string name, int[] featureShape, float[] features, int[]? labels, float[]? targets, int classCount = 0, int labelsPerExample = 1)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (featureShape.Length == 0 || featureShape.Any(d => d <= 0))
             throw new ArgumentException($"Feature shape ({string.Join(", ", featureShape)}) must have positive dimensions.", nameof(featureShape));
         if ((labels is null) == (targets is null))
             throw new ArgumentException("A data set has either class labels or real targets.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(labelsPerExample, 1);
+        if (targets is not null && labelsPerExample != 1) throw new ArgumentException("Real targets are one per example.", nameof(labelsPerExample));
+        if (labels is not null && labels.Length % labelsPerExample != 0)
+            throw new ArgumentException($"{labels.Length} labels are not a whole number of examples of {labelsPerExample}.", nameof(labels));
         int itemLength = featureShape.Aggregate(1, (a, b) => checked(a * b));
-        int count = labels?.Length ?? targets!.Length;
+        int count = labels is null ? targets!.Length : labels.Length / labelsPerExample;
         if (features.Length != (long)count * itemLength)
             throw new ArgumentException($"{count} examples of {itemLength} features need {(long)count * itemLength} values, got {features.Length}.", nameof(features));
         if (labels is not null)
@@ -30,6 +35,7 @@ public sealed class Dataset
         Labels = labels;
         Targets = targets;
         ClassCount = labels is null ? 0 : classCount;
+        LabelsPerExample = labelsPerExample;
         Count = count;
         ItemLength = itemLength;
     }
@@ -42,13 +48,18 @@ public sealed class Dataset
     /// <summary>All features, example after example.</summary>
     public float[] Features { get; }
 
-    /// <summary>Class labels in 0..<see cref="ClassCount"/>-1 (classification), or null.</summary>
+    /// <summary>
+    /// Class labels in 0..<see cref="ClassCount"/>-1 (classification), <see cref="LabelsPerExample"/> per example, or null.
+    /// </summary>
     public int[]? Labels { get; }
 
     /// <summary>Real targets (regression), or null.</summary>
     public float[]? Targets { get; }
 
     public int ClassCount { get; }
+
+    /// <summary>Labels per example: 1, or the sequence length of a next-token data set.</summary>
+    public int LabelsPerExample { get; }
 
     public int Count { get; }
 
@@ -66,8 +77,8 @@ public sealed class Dataset
         for (int i = 0; i < indices.Count; i++)
             FeaturesOf(indices[i]).CopyTo(features.AsSpan(i * ItemLength, ItemLength));
         return new Dataset(name ?? Name, FeatureShape, features,
-            Labels is null ? null : [.. indices.Select(i => Labels[i])],
-            Targets is null ? null : [.. indices.Select(i => Targets[i])], ClassCount);
+            Labels is null ? null : [.. indices.SelectMany(i => Labels.AsSpan(i * LabelsPerExample, LabelsPerExample).ToArray())],
+            Targets is null ? null : [.. indices.Select(i => Targets[i])], ClassCount, LabelsPerExample);
     }
 
     /// <summary>Per-feature mean and standard deviation (population), for standardizing with training statistics.</summary>
@@ -101,10 +112,10 @@ public sealed class Dataset
                 int k = i * ItemLength + j;
                 features[k] = (Features[k] - mean[j]) / (std[j] > 0 ? std[j] : 1);
             }
-        return new Dataset(Name, FeatureShape, features, Labels, Targets, ClassCount);
+        return new Dataset(Name, FeatureShape, features, Labels, Targets, ClassCount, LabelsPerExample);
     }
 
-    /// <summary>Number of examples per class (classification only).</summary>
+    /// <summary>Number of labels per class (classification only; every position of a sequence counts).</summary>
     public int[] ClassCounts()
     {
         var counts = new int[ClassCount];

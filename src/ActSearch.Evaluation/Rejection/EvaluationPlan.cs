@@ -16,6 +16,9 @@ public sealed record EvaluationPlan
     /// <summary>Training steps per run; null: each task's own budget.</summary>
     public int? Steps { get; init; }
 
+    /// <summary>Train and score on each task's full data set (a fidelity rung with <c>data: full</c>) instead of its committed data.</summary>
+    public bool FullData { get; init; }
+
     /// <summary>Timed forward passes of the candidate module for the latency objective (the median is kept).</summary>
     public int LatencyRepeats { get; init; } = 15;
 

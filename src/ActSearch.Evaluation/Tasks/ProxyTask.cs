@@ -7,6 +7,15 @@ public enum TaskMetric
     Loss,
 }
 
+/// <summary>What training minimizes, and what a <see cref="TaskMetric.Loss"/> task reports on held-out data.</summary>
+public enum TaskLoss
+{
+    /// <summary>Cross-entropy of the class (or, in a sequence, of every next token) in nats.</summary>
+    CrossEntropy,
+
+    MeanSquaredError,
+}
+
 /// <summary>
 /// A proxy task: an architecture trained on a data set for a fixed budget with a fixed seed, scored on a held-out
 /// split. Names are stable identifiers that search spaces refer to (<c>fmnist-cnn</c>, <c>tabular-mlp</c>, ...).
@@ -21,7 +30,22 @@ public sealed record ProxyTaskSpec
     /// <summary>The data it trains and is scored on, in a few words (where it comes from, the split).</summary>
     public string Data { get; init; } = "";
 
+    /// <summary>
+    /// The full data set a fidelity rung with <c>data: full</c> trains and scores it on, in a few words; null when the
+    /// task has none (its committed data is all there is).
+    /// </summary>
+    public string? FullData { get; init; }
+
     public required TaskMetric Metric { get; init; }
+
+    /// <summary>What training minimizes: cross-entropy for classification (the default), mean squared error for regression.</summary>
+    public TaskLoss Loss
+    {
+        get => _loss ?? (Metric == TaskMetric.Accuracy ? TaskLoss.CrossEntropy : TaskLoss.MeanSquaredError);
+        init => _loss = value;
+    }
+
+    private readonly TaskLoss? _loss;
 
     /// <summary>Optimizer steps (mini-batches) of training.</summary>
     public int Steps { get; init; } = 300;
@@ -36,6 +60,12 @@ public sealed record ProxyTaskSpec
 
     /// <summary>True when candidates replace BN+ReLU pairs (normalization-activation layers); false for scalar activations.</summary>
     public bool NormActivationSlots { get; init; }
+
+    /// <summary>
+    /// True when each activation slot gates a feed-forward unit, W2 (a * f(b)) over two projections a and b of the input
+    /// (GLU variants: f = silu makes it SwiGLU, gelu GeGLU, relu ReGLU, sigmoid GLU, the identity bilinear).
+    /// </summary>
+    public bool GatedSlots { get; init; }
 
     /// <summary>What fills its candidate slots: <c>layer</c> (normalization-activation layers) or <c>activation</c>.</summary>
     public string Slot => NormActivationSlots ? "layer" : "activation";
@@ -60,7 +90,10 @@ public sealed record ProxyTaskResult
     /// <summary>Held-out accuracy in [0, 1] (classification), NaN for regression.</summary>
     public double Accuracy { get; init; } = double.NaN;
 
-    /// <summary>Held-out loss (cross-entropy or mean squared error); +Inf when training diverged.</summary>
+    /// <summary>
+    /// Held-out loss (cross-entropy in nats per example, or per token for a language model; or mean squared error);
+    /// +Inf when training diverged.
+    /// </summary>
     public double Loss { get; init; }
 
     /// <summary>Training loss of the last step.</summary>

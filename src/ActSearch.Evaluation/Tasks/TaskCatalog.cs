@@ -12,22 +12,46 @@ public static class TaskCatalog
 {
     private const string FashionMnist = "Fashion-MNIST subset (data/fashion-mnist; ACTSEARCH_DATA reads the full IDX files)";
 
+    private const string FullFashionMnist =
+        "the full Fashion-MNIST, 60,000 training and 10,000 test images (Debian's dataset-fashion-mnist, /usr/share/datasets/fashion-mnist)";
+
+    private const string KingJames =
+        "King James Version (data/kjv): trains on Genesis and Exodus (366 KB), scored by held-out cross-entropy in nats per character on the first 64 KB of Matthew";
+
     public static ImmutableArray<ProxyTaskSpec> All { get; } =
     [
         new()
         {
             Name = "fmnist-mlp", Metric = TaskMetric.Accuracy, Steps = 300, BatchSize = 64, LearningRate = 1e-3,
-            Description = "784-128-64-10 MLP on the Fashion-MNIST subset", Data = FashionMnist,
+            Description = "784-128-64-10 MLP on the Fashion-MNIST subset", Data = FashionMnist, FullData = FullFashionMnist,
         },
         new()
         {
             Name = "fmnist-cnn", Metric = TaskMetric.Accuracy, Steps = 300, BatchSize = 64, LearningRate = 1e-3,
-            Description = "two-convolution CNN (32 channels) on the Fashion-MNIST subset", Data = FashionMnist,
+            Description = "two-convolution CNN (32 channels) on the Fashion-MNIST subset", Data = FashionMnist, FullData = FullFashionMnist,
         },
         new()
         {
             Name = "fmnist-resnet", Metric = TaskMetric.Accuracy, Steps = 200, BatchSize = 64, LearningRate = 2e-3, NormActivationSlots = true,
-            Description = "small ResNet (32/64 channels) whose BN+ReLU pairs are the candidate layer", Data = FashionMnist,
+            Description = "small ResNet (32/64 channels) whose BN+ReLU pairs are the candidate layer", Data = FashionMnist, FullData = FullFashionMnist,
+        },
+        new()
+        {
+            Name = "fmnist-vgg", Metric = TaskMetric.Accuracy, Steps = 200, BatchSize = 64, LearningRate = 2e-3, NormActivationSlots = true,
+            Description = "plain VGG-style CNN (four 3x3 convolutions, 32/32/64/64 channels, no residual connections) whose BN+ReLU pairs are the candidate layer",
+            Data = FashionMnist, FullData = FullFashionMnist,
+        },
+        new()
+        {
+            Name = "charlm-transformer", Metric = TaskMetric.Loss, Loss = TaskLoss.CrossEntropy, Steps = 300, BatchSize = 32, LearningRate = 3e-3,
+            Description = "character-level decoder-only transformer (2 pre-norm layers, width 64, 4 heads, context 64); the activation of its 64-256-64 feed-forward blocks is the slot",
+            Data = KingJames,
+        },
+        new()
+        {
+            Name = "charlm-glu", Metric = TaskMetric.Loss, Loss = TaskLoss.CrossEntropy, Steps = 300, BatchSize = 32, LearningRate = 3e-3, GatedSlots = true,
+            Description = "the charlm-transformer with gated feed-forward blocks W2 (a * f(b)), hidden width 172 (the parameters of the 256-wide block); the slot is f: silu makes them SwiGLU, gelu GeGLU",
+            Data = KingJames,
         },
         new()
         {
@@ -44,7 +68,7 @@ public static class TaskCatalog
         new()
         {
             Name = "deep-mlp", Metric = TaskMetric.Accuracy, Steps = 300, BatchSize = 64, LearningRate = 1e-3,
-            Description = "20-layer plain MLP (width 64, LeCun-normal, no normalization) on the Fashion-MNIST subset", Data = FashionMnist,
+            Description = "20-layer plain MLP (width 64, LeCun-normal, no normalization) on the Fashion-MNIST subset", Data = FashionMnist, FullData = FullFashionMnist,
         },
         new()
         {

@@ -49,8 +49,7 @@ internal sealed partial class SearchJobGrain(
     private TimeSpan _ranBefore; // running time up to _runningSince
     private long _runningSince; // 0 while not running
     private bool _generationEnded;
-    private int _failureRun; // candidates in a row that failed with _failureReason
-    private string? _failureReason;
+    private readonly Dictionary<int, (int Run, string? Reason)> _failures = []; // per rung: candidates in a row that failed with Reason
     private (JobState State, string? Error)? _ending; // the final state decided, not stored yet
     private long _storeDownSince; // timestamp of the first failed write of an outage; 0 while the store answers
 
@@ -378,7 +377,7 @@ internal sealed partial class SearchJobGrain(
             if (written && outcome is CandidateOutcome.Rejected r) CountRejection(r);
             Tell(w.Candidate, outcome);
             EnqueueSettled(next: true);
-            StopOnSystemicFailure(outcome);
+            StopOnSystemicFailure(w.Candidate, outcome);
         }
         return true;
     }
@@ -408,26 +407,30 @@ internal sealed partial class SearchJobGrain(
     /// <summary>
     /// A run of candidates failing with one error is not the candidates' fault (no data folder, a broken device, no worker):
     /// after <see cref="SearchJobOptions.MaxConsecutiveFailures"/> of them, with no candidate trained in between (rejections
-    /// may come between), the job stops with that error.
+    /// may come between), the job stops with that error. Runs are counted per fidelity rung, because a rung can fail for
+    /// a reason of its own (its full data is not installed) while the rungs below keep training.
     /// </summary>
-    private void StopOnSystemicFailure(CandidateOutcome outcome)
+    private void StopOnSystemicFailure(Candidate candidate, CandidateOutcome outcome)
     {
+        var (run, reason) = _failures.GetValueOrDefault(candidate.Rung);
         switch (outcome)
         {
-            case CandidateOutcome.Failed f when f.Error == _failureReason:
-                _failureRun++;
+            case CandidateOutcome.Failed f when f.Error == reason:
+                run++;
                 break;
             case CandidateOutcome.Failed f:
-                (_failureRun, _failureReason) = (1, f.Error);
+                (run, reason) = (1, f.Error);
                 break;
             case CandidateOutcome.Evaluated: // a trained candidate shows the system works; a rejection by a cheap stage shows nothing
-                (_failureRun, _failureReason) = (0, null);
+                _failures.Remove(candidate.Rung);
                 return;
             default:
                 return;
         }
-        if (_options.MaxConsecutiveFailures > 0 && _failureRun >= _options.MaxConsecutiveFailures && _job is { } job && !job.State.IsFinal())
-            BeginEnd(JobState.Failed, $"{_failureRun} candidates in a row failed with the same error, so the job stopped: {_failureReason}");
+        _failures[candidate.Rung] = (run, reason);
+        if (_options.MaxConsecutiveFailures > 0 && run >= _options.MaxConsecutiveFailures && _job is { } job && !job.State.IsFinal())
+            BeginEnd(JobState.Failed, (candidate.Rung == 0 ? $"{run} candidates in a row" : $"{run} promotions to fidelity rung {candidate.Rung} in a row")
+                + $" failed with the same error, so the job stopped: {reason}");
     }
 
     private void Tell(Candidate c, CandidateOutcome outcome) => _engine!.Tell(c.Id, outcome);

@@ -35,12 +35,12 @@ public sealed record ResolvedJob(
 
     /// <summary>
     /// Whether a score of <paramref name="task"/> measured at <paramref name="rung"/> is what the task itself measures (its own
-    /// steps; seeds only average), so the activation catalog, which compares functions across jobs, may keep it. Scores
-    /// that are not per task (complexity, FLOPs) always are.
+    /// steps on its own data; seeds only average), so the activation catalog, which compares functions across jobs, may keep
+    /// it. Scores that are not per task (complexity, FLOPs) always are.
     /// </summary>
     public bool TrainsAsTask(int rung, string? task) =>
-        task is null || Fidelity?.Rung(rung).Steps is not { } steps
-        || (ActSearch.Evaluation.Tasks.TaskCatalog.TryGet(task, out var spec) && spec.Steps == steps);
+        task is null || Fidelity?.Rung(rung) is not { } r
+        || (!r.FullData && (r.Steps is not { } steps || (ActSearch.Evaluation.Tasks.TaskCatalog.TryGet(task, out var spec) && spec.Steps == steps)));
 
     /// <summary>What the spec alone says (its space did not load): the file name, its overrides, no objectives.</summary>
     public static ResolvedJob Unresolved(JobSpec spec)

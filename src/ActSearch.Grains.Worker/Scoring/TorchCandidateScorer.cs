@@ -33,7 +33,7 @@ public sealed class TorchCandidateScorer(torch.Device device) : ICandidateScorer
                 $"Candidate {candidate.Id} came at fidelity rung {candidate.Rung}; the search space has {fidelity.Count} rung(s)."));
         var rung = fidelity.Rung(candidate.Rung);
         var evaluator = new CandidateEvaluator(Device, candidate.Rung == 0 ? Settings(space) : Promoted);
-        var plan = new EvaluationPlan { Tasks = space.Tasks, Seeds = rung.Seeds, FirstSeed = space.Seed, Steps = rung.Steps };
+        var plan = PlanFor(space, rung);
         bool layer = space.Kind == SearchSpaceKind.Layer;
         var result = evaluator.Evaluate(new ChainCandidate(candidate.Genome, layer), plan, cancellation);
         // The lowest rung as EvoNorms' quality probe: its own training decides, nothing is trained twice.
@@ -41,6 +41,10 @@ public sealed class TorchCandidateScorer(torch.Device device) : ICandidateScorer
             return ValueTask.FromResult<CandidateOutcome>(new CandidateOutcome.Rejected(StageNames.Quality, why));
         return ValueTask.FromResult(ToOutcome(result.Outcome, candidate.Genome, space.Evolution.Objectives));
     }
+
+    /// <summary>What a candidate at <paramref name="rung"/> trains: the space's tasks from its seed, at the rung's steps, seeds and data.</summary>
+    public static EvaluationPlan PlanFor(SearchSpace space, FidelityRung rung) =>
+        new() { Tasks = space.Tasks, Seeds = rung.Seeds, FirstSeed = space.Seed, Steps = rung.Steps, FullData = rung.FullData };
 
     /// <summary>
     /// The search space's rejection settings as a worker runs them: the space's own, with the quality probe seeded by the
