@@ -269,6 +269,11 @@ public sealed partial class JobApiTests(JobsServer fixture) : IClassFixture<Jobs
         Assert.Equal(ActSearch.Evaluation.Tasks.TaskCatalog.Names, tasks.Select(t => t.GetProperty("name").GetString()!));
         var resnet = tasks.Single(t => t.GetProperty("name").GetString() == "fmnist-resnet");
         Assert.Equal(("layer", "accuracy", 200), (resnet.GetProperty("slot").GetString(), resnet.GetProperty("metric").GetString(), resnet.GetProperty("steps").GetInt32()));
+        Assert.StartsWith("the full Fashion-MNIST", resnet.GetProperty("fullData").GetString());
+        var glu = tasks.Single(t => t.GetProperty("name").GetString() == "charlm-glu");
+        Assert.Equal(("activation", "loss", "cross_entropy", true), (glu.GetProperty("slot").GetString(), glu.GetProperty("metric").GetString(),
+            glu.GetProperty("loss").GetString(), glu.GetProperty("gated").GetBoolean()));
+        Assert.Equal(JsonValueKind.Null, glu.GetProperty("fullData").ValueKind);
 
         var objectives = (await Server.GetJsonAsync("/api/catalog/objectives")).EnumerateArray()
             .ToDictionary(o => o.GetProperty("name").GetString()!, o => (o.GetProperty("direction").GetString(), o.GetProperty("perTask").GetBoolean(), o.GetProperty("measuredBy").GetString()));

@@ -124,11 +124,11 @@ public class ReportCommandTests(FinishedJob job) : IClassFixture<FinishedJob>
         Assert.Matches("<figure><svg [^>]*role=\"img\"><title>", html);
         Assert.Contains("<title>generation history</title>", html);
 
-        // The held-out table: the found function and all seven baselines as mean ± std, and the test against the best one.
+        // The held-out table: the found function and all seven baselines as mean ± std with the 95% interval, and the test against the best one.
         var table = Regex.Match(html, "<h3>tabular-mlp</h3>\\s*<table class=\"heldout\">(.*?)</table>", RegexOptions.Singleline);
         Assert.True(table.Success, "no held-out table for tabular-mlp");
         foreach (string b in Baselines) Assert.Contains($"<tr><td>{b}</td>", table.Groups[1].Value);
-        Assert.Matches(@"<tr><td>#\d+</td><td>found</td><td class=""n"">\d+\.\d\d ± \d+\.\d\d%</td><td class=""n"">2</td>", table.Groups[1].Value);
+        Assert.Matches(@"<tr><td>#\d+</td><td>found</td><td class=""n"">\d+\.\d\d ± \d+\.\d\d%</td><td class=""n"">± \d+\.\d\d%</td><td class=""n"">2</td>", table.Groups[1].Value);
         Assert.Matches(@"<td class=""n"">(0\.\d+|1|&lt; 0\.0001|n/a)</td><td>(significantly better|not significantly better|no difference|worse \(not significant\)|significantly worse|no test)</td>", table.Groups[1].Value);
         Assert.Contains("baseline (best)", table.Groups[1].Value);
         Assert.Contains("class=\"verdict", html);
@@ -150,7 +150,9 @@ public class ReportCommandTests(FinishedJob job) : IClassFixture<FinishedJob>
         Assert.Contains("| numeric |", md);
         Assert.Contains("| trained |", md);
         foreach (string b in Baselines) Assert.Contains($"| {b} | baseline", md);
-        Assert.Matches(@"\| #\d+ \| found \| \d+\.\d\d ± \d+\.\d\d% \| 2 \|", md);
+        Assert.Matches(@"\| #\d+ \| found \| \d+\.\d\d ± \d+\.\d\d% \| ± \d+\.\d\d% \| 2 \| default \|", md);
+        Assert.Contains("### Transfer across held-out tasks", md);
+        Assert.Matches(@"\| #\d+ \| [01] \| [01] \| [01] \| (transfers|does not transfer|below the bar \(2 wins, no loss\)) \|", md);
     }
 
     [Fact]
@@ -193,6 +195,13 @@ public class ReportCommandTests(FinishedJob job) : IClassFixture<FinishedJob>
         var task = job.Run("report", job.JobId.ToString(), "--heldout-task", "fmnist-resnet");
         Assert.Equal(2, task.Code);
         Assert.Contains("task 'fmnist-resnet' takes normalization-activation layers", task.Output);
+
+        var fewSeeds = job.Run("report", job.JobId.ToString(), "--protocol", "evidence", "--seeds", "3");
+        Assert.Equal(2, fewSeeds.Code);
+        Assert.Contains("--protocol evidence needs --seeds 5 or more (got 3)", fewSeeds.Output);
+        var protocol = job.Run("report", job.JobId.ToString(), "--protocol", "lucky");
+        Assert.Equal(2, protocol.Code);
+        Assert.Contains("--protocol must be one of standard, evidence", protocol.Output);
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using ActSearch.Evaluation.Tasks;
+using ActSearch.Evaluation.Torch.Evaluation;
 using ActSearch.Evaluation.Torch.HeldOut;
+using ActSearch.Evaluation.Torch.Tasks;
 using ActSearch.Evaluation.Torch.Scheduling;
 using ActSearch.Expressions;
 using TorchSharp;
@@ -40,6 +42,25 @@ public class HeldOutEvaluationTests
         Assert.Equal(0.04, t.Best.Difference, 12);
         Assert.True(t.Best.Test.PValue < 1e-4);
         Assert.Contains("significantly better than the best baseline gelu", HeldOutEvaluation.Describe(t.Best));
+    }
+
+    [Fact]
+    public void Transfer_counts_wins_ties_and_losses_per_found_function_and_the_bar_is_two_wins_and_no_loss()
+    {
+        // #4: better on a and b, tied on c; #7: better on a and b, worse on c; #9: better on a only.
+        var a = HeldOutEvaluation.Compare("a", [Row("relu", true, 0.80, 0.005), Row("#4", false, 0.85, 0.005), Row("#7", false, 0.86, 0.005), Row("#9", false, 0.84, 0.005)]);
+        var b = HeldOutEvaluation.Compare("b", [Row("relu", true, 0.80, 0.005), Row("#4", false, 0.85, 0.005), Row("#7", false, 0.85, 0.005), Row("#9", false, 0.80, 0.005)]);
+        var c = HeldOutEvaluation.Compare("c", [Row("relu", true, 0.80, 0.02), Row("#4", false, 0.805, 0.02), Row("#7", false, 0.70, 0.005), Row("#9", false, 0.79, 0.02)]);
+        var transfer = new HeldOutResult([a, b, c], 5, null, "cpu", 0.05).Transfer.ToDictionary(t => t.Candidate);
+
+        Assert.Equal(new TransferRow("#4", 2, 1, 0), transfer["#4"]);
+        Assert.Equal(new TransferRow("#7", 2, 0, 1), transfer["#7"]);
+        Assert.Equal(new TransferRow("#9", 1, 2, 0), transfer["#9"]);
+        Assert.True(transfer["#4"].ClearsTheBar);
+        Assert.StartsWith("#4 transfers: significantly better than the best baseline on 2", transfer["#4"].Verdict);
+        Assert.False(transfer["#7"].ClearsTheBar);
+        Assert.StartsWith("#7 does NOT transfer: significantly worse than the best baseline on 1", transfer["#7"].Verdict);
+        Assert.StartsWith("#9 does NOT clear the bar: significantly better on 1 held-out task(s), 2 needed", transfer["#9"].Verdict);
     }
 
     [Fact]
@@ -107,5 +128,41 @@ public class HeldOutEvaluationTests
         Assert.Equal("#1", c.Candidate);
         Assert.Equal(2, result.Seeds);
         Assert.Equal(15, result.Steps);
+    }
+
+    [Fact]
+    public async Task The_evidence_protocol_trains_each_function_at_the_rate_it_chose_on_validation_among_three()
+    {
+        TestTorch.Init();
+        using var slots = new DeviceSlots(torch.CPU, slots: 2);
+        var found = new HeldOutCandidate("#1", ExprParser.Parse("x * sigmoid(x) + 0.1 * x"));
+        var baselines = HeldOutEvaluation.StandardBaselines(false).Where(b => b.Name is "relu").ToList();
+        var spec = ProxyTasks.Get("tabular-mlp").Spec;
+        Assert.Equal([spec.LearningRate / 3, spec.LearningRate, spec.LearningRate * 3], HeldOutEvaluation.LearningRatesFor(spec));
+
+        var result = await HeldOutEvaluation.RunAsync([found], baselines, ["tabular-mlp"], seeds: 2, steps: 15, slots, protocol: HeldOutProtocol.Evidence);
+        var again = await HeldOutEvaluation.ChooseLearningRatesAsync(
+            [new Baseline("#1", found.Formula, false, Slots.For(found.Genome), "found"), .. baselines], ["tabular-mlp"], 15, slots);
+
+        Assert.Equal(HeldOutProtocol.Evidence, result.Protocol);
+        var task = Assert.Single(result.Tasks);
+        Assert.All(task.Rows, r => Assert.Contains(r.LearningRate!.Value, HeldOutEvaluation.LearningRatesFor(spec)));
+        // The choice is deterministic: the same validation runs choose the same rates.
+        Assert.All(task.Rows, r => Assert.Equal(again[(r.Name, "tabular-mlp")], r.LearningRate));
+    }
+
+    [Fact]
+    public void The_validation_split_is_a_tenth_of_the_training_data_disjoint_and_leaves_the_held_out_data_alone()
+    {
+        var data = ProxyTasks.Get("digits-mlp").Data();
+        var split = ProxyTasks.ValidationSplit(data);
+        Assert.Same(split, ProxyTasks.ValidationSplit(data));
+        Assert.Equal(data.Train.Count, split.Train.Count + split.HeldOut.Count);
+        Assert.Equal((int)Math.Round(data.Train.Count * ProxyTasks.ValidationShare), split.HeldOut.Count);
+        // The two parts are the training examples, each exactly once (a partition): the held-out examples take no part.
+        static IEnumerable<string> Rows(ActSearch.Evaluation.Data.Dataset d) => Enumerable.Range(0, d.Count).Select(i => string.Join(",", d.FeaturesOf(i).ToArray()));
+        Assert.Equal(Rows(data.Train).Order(), Rows(split.Train).Concat(Rows(split.HeldOut)).Order());
+        var definition = ProxyTasks.Get("digits-mlp").OnValidationSplit();
+        Assert.Same(split, definition.Data());
     }
 }

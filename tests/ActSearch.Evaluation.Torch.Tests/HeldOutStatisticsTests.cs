@@ -44,6 +44,21 @@ public class HeldOutStatisticsTests
         Assert.Equal(1.0, WelchTest.TwoSidedP(0, 3), 12);
     }
 
+    [Theory]
+    [InlineData(1, 12.706)]
+    [InlineData(4, 2.776)]
+    [InlineData(9, 2.262)]
+    [InlineData(30, 2.042)]
+    public void Critical_t_for_a_95_percent_interval_matches_the_tables(double df, double expected) =>
+        Assert.Equal(expected, WelchTest.CriticalT(0.05, df), 3);
+
+    [Fact]
+    public void The_95_percent_half_width_of_five_runs_is_2_776_standard_errors()
+    {
+        Assert.Equal(2.776445 * 0.0131 / Math.Sqrt(5), WelchTest.HalfWidth95(0.0131, 5), 6);
+        Assert.True(double.IsNaN(WelchTest.HalfWidth95(0.0131, 1)));
+    }
+
     [Fact]
     public void Welch_test_of_1_2_3_against_4_5_6_gives_t_minus_3_674_with_4_df_and_p_0_0213()
     {

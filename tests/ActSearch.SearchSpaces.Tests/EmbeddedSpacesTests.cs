@@ -6,12 +6,25 @@ namespace ActSearch.SearchSpaces.Tests;
 
 public sealed class EmbeddedSpacesTests
 {
-    public static TheoryData<string> Names => new(["evonorm-b", "evonorm-s", "gp-activation", "pangaea", "swish-core-unit"]);
+    public static TheoryData<string> Names => new(["evonorm-b", "evonorm-s", "glu-core-unit", "gp-activation", "pangaea", "swish-core-unit"]);
 
     [Fact]
-    public void The_five_paper_spaces_are_embedded()
+    public void The_five_paper_spaces_and_the_gated_transformer_space_are_embedded()
     {
-        Assert.Equal(["evonorm-b", "evonorm-s", "gp-activation", "pangaea", "swish-core-unit"], SearchSpaceLoader.ListEmbedded());
+        Assert.Equal(["evonorm-b", "evonorm-s", "glu-core-unit", "gp-activation", "pangaea", "swish-core-unit"], SearchSpaceLoader.ListEmbedded());
+    }
+
+    [Fact]
+    public void Glu_core_unit_searches_the_gate_of_the_transformers_feed_forward_block_seeded_with_the_glu_variants()
+    {
+        var s = SearchSpaceLoader.LoadEmbedded("glu-core-unit");
+        Assert.Equal(SearchSpaceKind.Activation, s.Kind);
+        Assert.Equal<string>(["charlm-glu"], s.Tasks.ToArray());
+        Assert.True(ActSearch.Evaluation.Tasks.TaskCatalog.Get("charlm-glu").GatedSlots);
+        Assert.Equal(new Objective("loss", ObjectiveDirection.Minimize, "charlm-glu"), s.Evolution.Objectives[0]);
+        Assert.Equal(EvolutionMode.SteadyState, s.Evolution.Selection.Mode);
+        Assert.Equal(["swiglu", "reglu", "glu", "bilinear"], s.Seeds.Select(x => x.Name));
+        Assert.False(s.Rejection.Quality.Enabled);
     }
 
     [Theory]

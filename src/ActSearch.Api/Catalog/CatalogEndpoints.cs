@@ -7,8 +7,14 @@ using Microsoft.AspNetCore.Routing;
 
 namespace ActSearch.Api;
 
-/// <summary>A proxy task as <c>GET /api/catalog/tasks</c> lists it (the task catalog's entry).</summary>
-public sealed record TaskView(string Name, string Description, string Data, string Metric, int Steps, int BatchSize, double LearningRate, string Slot);
+/// <summary>
+/// A proxy task as <c>GET /api/catalog/tasks</c> lists it (the task catalog's entry). <see cref="Loss"/>: what training
+/// minimizes (<c>cross_entropy</c> or <c>mean_squared_error</c>); <see cref="Gated"/>: the activation slot gates a * f(b);
+/// <see cref="FullData"/>: the full data set a <c>data: full</c> rung trains on, or null.
+/// </summary>
+public sealed record TaskView(
+    string Name, string Description, string Data, string Metric, int Steps, int BatchSize, double LearningRate, string Slot,
+    string Loss, bool Gated, string? FullData);
 
 /// <summary>An objective as <c>GET /api/catalog/objectives</c> lists it (the objective registry's entry).</summary>
 public sealed record ObjectiveView(string Name, string Direction, bool PerTask, string MeasuredBy, string Description);
@@ -20,7 +26,8 @@ public sealed record ObjectiveView(string Name, string Direction, bool PerTask, 
 internal static class CatalogEndpoints
 {
     private static readonly TaskView[] Tasks = [.. TaskCatalog.All.Select(t => new TaskView(
-        t.Name, t.Description, t.Data, t.Metric == TaskMetric.Accuracy ? "accuracy" : "loss", t.Steps, t.BatchSize, t.LearningRate, t.Slot))];
+        t.Name, t.Description, t.Data, t.Metric == TaskMetric.Accuracy ? "accuracy" : "loss", t.Steps, t.BatchSize, t.LearningRate, t.Slot,
+        t.Loss == TaskLoss.CrossEntropy ? "cross_entropy" : "mean_squared_error", t.GatedSlots, t.FullData))];
 
     private static readonly ObjectiveView[] Objectives = [.. ObjectiveRegistry.All.Select(o => new ObjectiveView(
         o.Name, Direction(o.Direction), o.PerTask, o.Source.ToString().ToLowerInvariant(), o.Description))];

@@ -73,10 +73,12 @@ public static class Baselines
 
     /// <summary>
     /// Trains every (baseline, task, seed) on the slots, all queued at once, and returns the runs grouped per baseline
-    /// and task in the order given.
+    /// and task in the order given. <paramref name="configure"/> may change a baseline's task before its runs (another
+    /// learning rate, the validation split); the seed and <paramref name="steps"/> are applied after it.
     /// </summary>
     public static async Task<IReadOnlyList<BaselineRow>> RunAsync(IEnumerable<Baseline> baselines, IReadOnlyList<string> tasks,
-        IEnumerable<ulong> seeds, int? steps, DeviceSlots slots, CancellationToken cancellation = default)
+        IEnumerable<ulong> seeds, int? steps, DeviceSlots slots, CancellationToken cancellation = default,
+        Func<Baseline, ProxyTaskDefinition, ProxyTaskDefinition>? configure = null)
     {
         var trainer = new ProxyTrainer(slots.Device);
         var seedList = seeds.ToList();
@@ -88,9 +90,10 @@ public static class Baselines
             foreach (var b in chosen.Where(b => b.Fits(task.Spec)))
                 foreach (ulong seed in seedList)
                 {
-                    var spec = task.Spec.WithSeed(seed);
+                    var configured = configure?.Invoke(b, task) ?? task;
+                    var spec = configured.Spec.WithSeed(seed);
                     if (steps is { } n) spec = spec.WithSteps(n);
-                    var definition = task with { Spec = spec };
+                    var definition = configured with { Spec = spec };
                     jobs.Add((b, name, slots.RunAsync(ct => trainer.Run(definition, b.Slot, ct), cancellation)));
                 }
         }

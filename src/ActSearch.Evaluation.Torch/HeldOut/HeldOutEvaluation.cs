@@ -36,8 +36,22 @@ public enum HeldOutVerdict
     Untestable,
 }
 
-/// <summary>One function's results on one task: mean ± std over the seeds.</summary>
-public sealed record HeldOutRow(string Name, string Formula, bool IsBaseline, TaskSummary Summary);
+/// <summary>One function's results on one task: mean ± std over the seeds; the learning rate it trained at when the protocol chose one.</summary>
+public sealed record HeldOutRow(string Name, string Formula, bool IsBaseline, TaskSummary Summary, double? LearningRate = null);
+
+/// <summary>How the held-out runs choose their learning rate.</summary>
+public enum HeldOutProtocol
+{
+    /// <summary>Every function trains at each task's own learning rate.</summary>
+    Standard,
+
+    /// <summary>
+    /// The evidence protocol: each function picks its rate per task from the task's rate times 1/3, 1 and 3 on a validation
+    /// split of the training data (<see cref="HeldOutEvaluation.ChooseLearningRatesAsync"/>), so no function wins or
+    /// loses by the rate alone; then it trains its held-out seeds at that rate.
+    /// </summary>
+    Evidence,
+}
 
 /// <summary>A found function against the task's best baseline: the difference of means (positive = the found one is better) and Welch's test.</summary>
 public sealed record HeldOutComparison(string Candidate, string Baseline, double Difference, WelchResult Test, HeldOutVerdict Verdict);
@@ -51,7 +65,44 @@ public sealed record HeldOutTaskResult(string Task, TaskMetric Metric, IReadOnly
 }
 
 /// <summary>The whole held-out evaluation.</summary>
-public sealed record HeldOutResult(IReadOnlyList<HeldOutTaskResult> Tasks, int Seeds, int? Steps, string Device, double Alpha);
+public sealed record HeldOutResult(IReadOnlyList<HeldOutTaskResult> Tasks, int Seeds, int? Steps, string Device, double Alpha)
+{
+    public HeldOutProtocol Protocol { get; init; } = HeldOutProtocol.Standard;
+
+    /// <summary>
+    /// Each found function's record across the held-out tasks against each task's best baseline, in the order the
+    /// functions first appear: wins (significantly better), losses (significantly worse), ties (the rest, untestable
+    /// included).
+    /// </summary>
+    public IReadOnlyList<TransferRow> Transfer =>
+    [
+        .. Tasks.SelectMany(t => t.Comparisons).GroupBy(c => c.Candidate).Select(g => new TransferRow(
+            g.Key,
+            g.Count(c => c.Verdict == HeldOutVerdict.SignificantlyBetter),
+            g.Count(c => c.Verdict is not (HeldOutVerdict.SignificantlyBetter or HeldOutVerdict.SignificantlyWorse)),
+            g.Count(c => c.Verdict == HeldOutVerdict.SignificantlyWorse))),
+    ];
+}
+
+/// <summary>
+/// A found function's transfer record: on how many held-out tasks it is significantly better than the best baseline
+/// (wins), not significantly different (ties) or significantly worse (losses).
+/// </summary>
+public sealed record TransferRow(string Candidate, int Wins, int Ties, int Losses)
+{
+    /// <summary>Wins on at least this many tasks (and no loss) is the bar a discovered function must clear (issue 17).</summary>
+    public const int WinsNeeded = 2;
+
+    /// <summary>Significantly better on at least <see cref="WinsNeeded"/> held-out tasks and significantly worse on none.</summary>
+    public bool ClearsTheBar => Wins >= WinsNeeded && Losses == 0;
+
+    /// <summary>One plain sentence: whether the function transfers, and why not.</summary>
+    public string Verdict => ClearsTheBar
+        ? $"{Candidate} transfers: significantly better than the best baseline on {Wins} held-out task(s), tied on {Ties}, worse on none."
+        : Losses > 0
+            ? $"{Candidate} does NOT transfer: significantly worse than the best baseline on {Losses} held-out task(s) (better on {Wins}, tied on {Ties})."
+            : $"{Candidate} does NOT clear the bar: significantly better on {Wins} held-out task(s), {WinsNeeded} needed (tied on {Ties}, worse on none).";
+}
 
 /// <summary>
 /// Re-trains a job's best functions and the standard baselines on proxy tasks the search did not use, several seeds
@@ -87,23 +138,74 @@ public static class HeldOutEvaluation
     /// <summary>Whether a task takes this kind of function (layers replace BN+ReLU; activations go elsewhere).</summary>
     public static bool Accepts(string task, bool layer) => ProxyTasks.Get(task).Spec.NormActivationSlots == layer;
 
-    /// <summary>Trains candidates and baselines on every task with seeds 1..<paramref name="seeds"/> and compares them.</summary>
+    /// <summary>
+    /// Trains candidates and baselines on every task with seeds 1..<paramref name="seeds"/> and compares them. Under
+    /// <see cref="HeldOutProtocol.Evidence"/> each function first picks its learning rate per task on the validation
+    /// split (<see cref="ChooseLearningRatesAsync"/>), and its held-out runs train at that rate.
+    /// </summary>
     public static async Task<HeldOutResult> RunAsync(IReadOnlyList<HeldOutCandidate> candidates, IReadOnlyList<Baseline> baselines,
-        IReadOnlyList<string> tasks, int seeds, int? steps, DeviceSlots slots, double alpha = DefaultAlpha, CancellationToken cancellation = default)
+        IReadOnlyList<string> tasks, int seeds, int? steps, DeviceSlots slots, double alpha = DefaultAlpha, CancellationToken cancellation = default,
+        HeldOutProtocol protocol = HeldOutProtocol.Standard)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(seeds, 1);
         var found = candidates.Select(c => new Baseline(c.Name, c.Formula, c.IsLayer, Slots.For(c.Genome), "found by the search")).ToList();
-        var rows = await Baselines.RunAsync([.. found, .. baselines], tasks, Enumerable.Range(1, seeds).Select(s => (ulong)s), steps, slots, cancellation);
+        List<Baseline> functions = [.. found, .. baselines];
+        var rates = protocol == HeldOutProtocol.Evidence ? await ChooseLearningRatesAsync(functions, tasks, steps, slots, cancellation) : null;
+        var rows = await Baselines.RunAsync(functions, tasks, Enumerable.Range(1, seeds).Select(s => (ulong)s), steps, slots, cancellation,
+            rates is null ? null : (b, t) => t with { Spec = t.Spec.WithLearningRate(rates[(b.Name, t.Spec.Name)]) });
         var foundNames = found.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
         var results = new List<HeldOutTaskResult>();
         foreach (string task in tasks)
         {
             var taskRows = rows.SelectMany(r => r.Summaries.Where(s => s.Task == task)
-                .Select(s => new HeldOutRow(r.Baseline.Name, r.Baseline.Formula, !foundNames.Contains(r.Baseline.Name), s))).ToList();
+                .Select(s => new HeldOutRow(r.Baseline.Name, r.Baseline.Formula, !foundNames.Contains(r.Baseline.Name), s,
+                    rates?[(r.Baseline.Name, task)]))).ToList();
             if (taskRows.Count == 0) continue;
             results.Add(Compare(task, taskRows, alpha));
         }
-        return new HeldOutResult(results, seeds, steps, slots.Device.ToString(), alpha);
+        return new HeldOutResult(results, seeds, steps, slots.Device.ToString(), alpha) { Protocol = protocol };
+    }
+
+    /// <summary>The learning rates the evidence protocol tries on a task: its own rate times 1/3, 1 and 3.</summary>
+    public static IReadOnlyList<double> LearningRatesFor(ProxyTaskSpec task) => [task.LearningRate / 3, task.LearningRate, task.LearningRate * 3];
+
+    /// <summary>Seeds per learning rate on the validation split (1..this).</summary>
+    public const int ValidationSeeds = 2;
+
+    /// <summary>
+    /// Each function's learning rate per task: of <see cref="LearningRatesFor"/>, the one with the best mean validation
+    /// score over seeds 1..<see cref="ValidationSeeds"/>, trained on 90% of the task's training data and scored on the other
+    /// 10% (<see cref="ProxyTaskDefinition.OnValidationSplit"/>); the held-out examples are never seen. Ties go to the
+    /// task's own rate, then to the lower rate.
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<(string Function, string Task), double>> ChooseLearningRatesAsync(
+        IReadOnlyList<Baseline> functions, IReadOnlyList<string> tasks, int? steps, DeviceSlots slots, CancellationToken cancellation = default)
+    {
+        var seeds = Enumerable.Range(1, ValidationSeeds).Select(s => (ulong)s).ToList();
+        var sweeps = new List<(int Index, Task<IReadOnlyList<BaselineRow>> Rows)>();
+        for (int i = 0; i < 3; i++)
+        {
+            int index = i;
+            sweeps.Add((i, Baselines.RunAsync(functions, tasks, seeds, steps, slots, cancellation,
+                (_, t) => t.OnValidationSplit() with { Spec = t.Spec.WithLearningRate(LearningRatesFor(t.Spec)[index]) })));
+        }
+        await Task.WhenAll(sweeps.Select(s => s.Rows));
+        var chosen = new Dictionary<(string, string), double>();
+        foreach (string task in tasks)
+        {
+            var spec = ProxyTasks.Get(task).Spec;
+            var rates = LearningRatesFor(spec);
+            foreach (var f in functions.Where(f => f.Fits(spec)))
+            {
+                var scored = sweeps.Select(s => (s.Index, Summary: s.Rows.Result.Single(r => r.Baseline == f).Summaries.Single(x => x.Task == task)))
+                    .OrderByDescending(x => Goodness1(x.Summary.Mean, x.Summary.Metric))
+                    .ThenBy(x => x.Index == 1 ? 0 : 1)
+                    .ThenBy(x => x.Index)
+                    .First();
+                chosen[(f.Name, task)] = rates[scored.Index];
+            }
+        }
+        return chosen;
     }
 
     /// <summary>Ranks a task's rows (best mean first) and tests every found function against the best baseline.</summary>

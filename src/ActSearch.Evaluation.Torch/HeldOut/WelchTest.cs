@@ -42,6 +42,27 @@ public static class WelchTest
         return RegularizedIncompleteBeta(df / 2, 0.5, df / (df + t * t));
     }
 
+    /// <summary>
+    /// The t with P(|T| &gt;= t) = <paramref name="twoSidedP"/> (2.776 for 0.05 at 4 degrees of freedom), by bisection on
+    /// <see cref="TwoSidedP"/>; NaN when <paramref name="df"/> is not positive.
+    /// </summary>
+    public static double CriticalT(double twoSidedP, double df)
+    {
+        if (!(df > 0) || !(twoSidedP is > 0 and < 1)) return double.NaN;
+        double lo = 0, hi = 1;
+        while (TwoSidedP(hi, df) > twoSidedP) hi *= 2;
+        for (int i = 0; i < 200 && hi - lo > 1e-12 * hi; i++)
+        {
+            double mid = (lo + hi) / 2;
+            if (TwoSidedP(mid, df) > twoSidedP) lo = mid;
+            else hi = mid;
+        }
+        return (lo + hi) / 2;
+    }
+
+    /// <summary>Half the width of the 95% confidence interval of a mean of <paramref name="n"/> runs: t(0.975, n - 1) std / sqrt(n).</summary>
+    public static double HalfWidth95(double std, int n) => n < 2 || double.IsNaN(std) ? double.NaN : CriticalT(0.05, n - 1) * std / Math.Sqrt(n);
+
     /// <summary>P(T &lt;= t) for Student's t with <paramref name="df"/> degrees of freedom (df &gt; 0, not necessarily whole).</summary>
     public static double StudentTCdf(double t, double df)
     {

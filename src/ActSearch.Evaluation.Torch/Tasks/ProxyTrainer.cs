@@ -15,6 +15,16 @@ public sealed record TaskData(Dataset Train, Dataset HeldOut);
 /// </summary>
 public sealed record ProxyTaskDefinition(ProxyTaskSpec Spec, Func<SlotFactory, nn.Module<Tensor, Tensor>> Build, Func<TaskData> Data, Func<TaskData>? FullData = null)
 {
+    /// <summary>
+    /// The same task trained on 90% of its training data and scored on the other 10% (<see cref="ProxyTasks.ValidationSplit"/>),
+    /// so a choice made on the scores (a learning rate) never sees the held-out data.
+    /// </summary>
+    public ProxyTaskDefinition OnValidationSplit()
+    {
+        var data = Data;
+        return this with { Data = () => ProxyTasks.ValidationSplit(data()) };
+    }
+
     /// <summary>The same task training and scored on its full data set.</summary>
     /// <exception cref="InvalidOperationException">The task has no full data set.</exception>
     public ProxyTaskDefinition OnFullData() => this with
@@ -95,6 +105,25 @@ public static class ProxyTasks
         ["deep-mlp"] = (slot => ProxyNetworks.DeepMlp(slot), Fmnist),
         ["regression"] = (slot => ProxyNetworks.Regressor(slot), () => SmoothCurve.Value),
     };
+
+    /// <summary>Share of a task's training examples its validation split scores on.</summary>
+    public const double ValidationShare = 0.1;
+
+    /// <summary>Seeds the permutation that chooses the validation examples (the same for every task and call).</summary>
+    public const ulong ValidationSeed = 0x5EED_7A11D;
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Dataset, TaskData> ValidationSplits = new();
+
+    /// <summary>
+    /// The validation split of a task's data: a seeded random 10% of the training examples (<see cref="ValidationSeed"/>)
+    /// to score on, the other 90% to train on; the held-out examples are left out. Made once per training set.
+    /// </summary>
+    public static TaskData ValidationSplit(TaskData data) => ValidationSplits.GetValue(data.Train, train =>
+    {
+        int[] order = Splits.Permutation(train.Count, ValidationSeed);
+        int count = Math.Max(1, (int)Math.Round(train.Count * ValidationShare));
+        return new TaskData(train.Select(order[count..], train.Name + "/train-part"), train.Select(order[..count], train.Name + "/validation"));
+    });
 
     /// <summary>The full data set of each catalog task that declares one (<see cref="ProxyTaskSpec.FullData"/>), by name.</summary>
     private static readonly Dictionary<string, Func<TaskData>> FullDataLoaders = new(StringComparer.Ordinal)

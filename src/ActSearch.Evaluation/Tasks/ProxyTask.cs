@@ -73,6 +73,8 @@ public sealed record ProxyTaskSpec
     public ProxyTaskSpec WithSeed(ulong seed) => this with { Seed = seed };
 
     public ProxyTaskSpec WithSteps(int steps) => this with { Steps = steps };
+
+    public ProxyTaskSpec WithLearningRate(double rate) => this with { LearningRate = rate };
 }
 
 /// <summary>The measurements of one training run of one candidate on one proxy task.</summary>
