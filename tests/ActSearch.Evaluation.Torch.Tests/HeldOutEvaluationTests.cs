@@ -30,6 +30,9 @@ public class HeldOutEvaluationTests
     {
         Assert.Equal(["relu", "gelu", "silu", "mish", "elu", "selu", "tanh", "glu", "bilinear"], HeldOutEvaluation.StandardBaselines(false).Select(b => b.Name));
         Assert.Equal(["bn_relu", "evonorm_s0", "evonorm_b0"], HeldOutEvaluation.StandardBaselines(true).Select(b => b.Name));
+        Assert.Equal(HeldOutEvaluation.StandardBaselines(false), HeldOutEvaluation.BaselinesFor(HeldOutProtocol.Standard, false));
+        Assert.Equal(Baselines.Activations, HeldOutEvaluation.BaselinesFor(HeldOutProtocol.Evidence, false));
+        Assert.Contains(HeldOutEvaluation.BaselinesFor(HeldOutProtocol.Evidence, false), b => b.Name == "polyrelu");
     }
 
     [Fact]

@@ -28,9 +28,10 @@ public sealed class ReportCommand : ICommand
                           the search did not use, without regression for activations)
           --no-heldout    skip the held-out evaluation (no training)
           --steps         training steps per run instead of each task's budget (for quick runs)
-          --protocol      standard (default): every function at each task's own learning rate; evidence: each function
-                          first picks its rate per task (the task's x 1/3, 1, 3; 2 seeds each on a 10% validation split of
-                          the training data), so none wins by the rate alone; needs --seeds 5 or more; about 2.2x the runs
+          --protocol      standard (default): the standard baselines, every function at each task's own learning rate;
+                          evidence: every baseline of the kind, and each function first picks its rate per task (the task's
+                          x 1/3, 1, 3; 2 seeds each on a 10% validation split of the training data), so none wins by the
+                          rate alone; needs --seeds 5 or more; about 3x the training of standard
         The job is read from ACTSEARCH_DB, or the private PostgreSQL under ACTSEARCH_HOME. Training on ACTSEARCH_DEVICE with ACTSEARCH_SLOTS slots.
         """;
 
@@ -200,7 +201,7 @@ public sealed class ReportCommand : ICommand
         if (seeds < 2) notes.Add("With one seed there is no spread, so no significance test: use --seeds 2 or more.");
         if (steps is { } s) notes.Add(string.Create(CultureInfo.InvariantCulture, $"Every run trained for {s} steps (--steps), not the tasks' own budgets."));
 
-        var baselines = HeldOutEvaluation.StandardBaselines(layer);
+        var baselines = HeldOutEvaluation.BaselinesFor(protocol, layer);
         var candidates = report.Top.Select(c => new HeldOutCandidate(c.Name, c.Genome)).ToList();
         using var slots = CliSettings.Slots();
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,

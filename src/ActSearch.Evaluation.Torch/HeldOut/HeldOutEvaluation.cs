@@ -46,9 +46,10 @@ public enum HeldOutProtocol
     Standard,
 
     /// <summary>
-    /// The evidence protocol: each function picks its rate per task from the task's rate times 1/3, 1 and 3 on a validation
-    /// split of the training data (<see cref="HeldOutEvaluation.ChooseLearningRatesAsync"/>), so no function wins or
-    /// loses by the rate alone; then it trains its held-out seeds at that rate.
+    /// The evidence protocol: every baseline of the kind, not only the standard ones; each function picks its rate per
+    /// task from the task's rate times 1/3, 1 and 3 on a validation split of the training data
+    /// (<see cref="HeldOutEvaluation.ChooseLearningRatesAsync"/>), so no function wins or loses by the rate alone; then it
+    /// trains its held-out seeds at that rate.
     /// </summary>
     Evidence,
 }
@@ -120,6 +121,13 @@ public static class HeldOutEvaluation
     public static IReadOnlyList<Baseline> StandardBaselines(bool layer) => layer
         ? Baselines.Layers
         : [.. ActivationBaselines.Select(n => Baselines.Activations.Single(b => b.Name == n))];
+
+    /// <summary>
+    /// The baselines a protocol compares with: the standard ones, or under <see cref="HeldOutProtocol.Evidence"/> every
+    /// baseline of the kind (GoLU, PolyReLU, Swish-beta, CRReLU, leaky ReLU too), so the best baseline is the best known.
+    /// </summary>
+    public static IReadOnlyList<Baseline> BaselinesFor(HeldOutProtocol protocol, bool layer) =>
+        protocol == HeldOutProtocol.Evidence ? layer ? Baselines.Layers : Baselines.Activations : StandardBaselines(layer);
 
     /// <summary>
     /// The held-out tasks by default: every proxy task taking this kind of function, minus the search's tasks, minus
