@@ -63,6 +63,7 @@ public sealed class ActSearchStorage : IAsyncDisposable
         Fronts = new FrontRepository(_db);
         Checkpoints = new CheckpointRepository(_db);
         Catalog = new CatalogRepository(_db);
+        HeldOut = new HeldOutRepository(_db);
     }
 
     public JobRepository Jobs { get; }
@@ -74,6 +75,9 @@ public sealed class ActSearchStorage : IAsyncDisposable
     public CheckpointRepository Checkpoints { get; }
 
     public CatalogRepository Catalog { get; }
+
+    /// <summary>Each job's latest held-out evaluation (saved by <c>actsearch report</c>, shown by the web UI).</summary>
+    public HeldOutRepository HeldOut { get; }
 
     /// <summary>The shared data source, for hosts that need SQL of their own (health checks, reports).</summary>
     public NpgsqlDataSource DataSource => _db.Source;

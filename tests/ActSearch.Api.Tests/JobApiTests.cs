@@ -228,9 +228,37 @@ public sealed partial class JobApiTests(JobsServer fixture) : IClassFixture<Jobs
     }
 
     [Fact]
+    public async Task A_jobs_held_out_evaluation_is_served_as_saved_and_its_absence_is_no_content()
+    {
+        var job = await Server.SubmitAsync(TestSpaces.Regression(budget: 4), "?name=heldout");
+        string id = job.GetProperty("id").GetString()!;
+        await Server.UntilFinalAsync(id);
+        using (var none = await Client.GetAsync($"/api/jobs/{id}/heldout"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, none.StatusCode); // none saved yet: not an error
+            Assert.Empty(await none.Content.ReadAsStringAsync());
+        }
+
+        var view = new HeldOutView(Guid.Parse(id), DateTimeOffset.UnixEpoch, "evidence", 5, null, "cpu", 0.05,
+            [new TransferView("#3", 2, 1, 0, true, "#3 transfers")],
+            [new HeldOutTaskView("charlm-transformer", "loss", "polyrelu", "#3 is significantly better",
+                [new HeldOutRowView("#3", "x + erf(x)", false, 5, 1.95, 0.01, 0.0124, 0.001, 0.025, 3.9, 7.8, 0.005, "significantly better"),
+                 new HeldOutRowView("polyrelu", "a1 * relu(x)", true, 5, 1.975, 0.013, 0.0161, 0.003, null, null, null, null, null)])]);
+        await Server.Storage.HeldOut.SaveAsync(Guid.Parse(id), "evidence", System.Text.Json.JsonSerializer.Serialize(view, HeldOutView.Json));
+
+        var served = await Server.GetJsonAsync($"/api/jobs/{id}/heldout");
+        Assert.Equal(("evidence", 5, id), (served.GetProperty("protocol").GetString(), served.GetProperty("seeds").GetInt32(), served.GetProperty("jobId").GetString()));
+        Assert.NotEqual(DateTimeOffset.UnixEpoch, served.GetProperty("evaluatedAt").GetDateTimeOffset()); // when it was saved
+        Assert.True(served.GetProperty("transfer")[0].GetProperty("transfers").GetBoolean());
+        var rows = served.GetProperty("tasks")[0].GetProperty("rows");
+        Assert.Equal(0.001, rows[0].GetProperty("learningRate").GetDouble());
+        Assert.Equal(JsonValueKind.Null, rows[1].GetProperty("p").ValueKind);
+    }
+
+    [Fact]
     public async Task Unknown_jobs_and_routes_are_404_problems()
     {
-        foreach (var path in new[] { $"/api/jobs/{Guid.NewGuid()}", $"/api/jobs/{Guid.NewGuid()}/front", $"/api/jobs/{Guid.NewGuid()}/funnel", "/api/jobs/not-a-guid", "/api/nothing-here" })
+        foreach (var path in new[] { $"/api/jobs/{Guid.NewGuid()}", $"/api/jobs/{Guid.NewGuid()}/front", $"/api/jobs/{Guid.NewGuid()}/funnel", $"/api/jobs/{Guid.NewGuid()}/heldout", "/api/jobs/not-a-guid", "/api/nothing-here" })
         {
             using var response = await Client.GetAsync(path);
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
@@ -301,7 +329,7 @@ public sealed partial class JobApiTests(JobsServer fixture) : IClassFixture<Jobs
         (string Path, string Method)[] routes =
         [
             ("/api/jobs", "post"), ("/api/jobs", "get"), ("/api/jobs/{id}", "get"), ("/api/jobs/{id}/cancel", "post"),
-            ("/api/jobs/{id}/front", "get"), ("/api/jobs/{id}/funnel", "get"), ("/api/jobs/{id}/events", "get"),
+            ("/api/jobs/{id}/front", "get"), ("/api/jobs/{id}/funnel", "get"), ("/api/jobs/{id}/heldout", "get"), ("/api/jobs/{id}/events", "get"),
             ("/api/activations", "get"), ("/api/activations/{id}", "get"), ("/api/activations/{id}/export", "get"),
             ("/api/activations/{id}/plot.svg", "get"), ("/api/catalog/tasks", "get"), ("/api/catalog/objectives", "get"),
         ];

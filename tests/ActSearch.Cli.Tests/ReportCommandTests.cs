@@ -137,7 +137,7 @@ public class ReportCommandTests(FinishedJob job) : IClassFixture<FinishedJob>
     }
 
     [Fact]
-    public void Markdown_report_has_the_same_sections_as_tables()
+    public async Task Markdown_report_has_the_same_sections_as_tables_and_the_evaluation_is_kept_with_the_job()
     {
         string file = Path.Combine(job.Home, "report.md");
         var result = job.Run("report", job.JobId.ToString(), "--format", "md", "--top", "1", "--seeds", "2", "--heldout-task", "tabular-mlp", "--steps", "20", "--out", file);
@@ -152,6 +152,17 @@ public class ReportCommandTests(FinishedJob job) : IClassFixture<FinishedJob>
         foreach (string b in Baselines) Assert.Contains($"| {b} | baseline", md);
         Assert.Matches(@"\| #\d+ \| found \| \d+\.\d\d ± \d+\.\d\d% \| ± \d+\.\d\d% \| 2 \| default \|", md);
         Assert.Contains("### Transfer across held-out tasks", md);
+
+        // The evaluation is kept with the job (schema 8), in the API's shape, for the web UI's job page.
+        await using var storage = await ActSearch.Storage.ActSearchStorage.OpenAsync(new ActSearch.Storage.StorageOptions { ConnectionString = job.Database });
+        var stored = await storage.HeldOut.GetAsync(job.JobId);
+        Assert.NotNull(stored);
+        Assert.Equal("standard", stored.Protocol);
+        var view = System.Text.Json.JsonSerializer.Deserialize<ActSearch.Api.HeldOutView>(stored.DocumentJson, ActSearch.Api.HeldOutView.Json)!;
+        var task = Assert.Single(view.Tasks);
+        Assert.Equal(("tabular-mlp", "accuracy", 2), (task.Task, task.Metric, view.Seeds));
+        Assert.Contains(task.Rows, r => !r.Baseline && r.Verdict is not null && r.P is not null);
+        Assert.Equal(Baselines.Length + 1, task.Rows.Count); // the seven standard baselines fit tabular-mlp; glu and bilinear only gated tasks
         Assert.Matches(@"\| #\d+ \| [01] \| [01] \| [01] \| (transfers|does not transfer|below the bar \(2 wins, no loss\)) \|", md);
     }
 

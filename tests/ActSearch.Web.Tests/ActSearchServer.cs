@@ -19,9 +19,10 @@ public sealed class ActSearchServer : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _log = new();
 
-    private ActSearchServer(Process process, Uri baseAddress, string token, string home)
+    private ActSearchServer(Process process, Uri baseAddress, string token, string home, string connectionString)
     {
         _process = process;
+        ConnectionString = connectionString;
         BaseAddress = baseAddress;
         Token = token;
         Home = home;
@@ -36,6 +37,9 @@ public sealed class ActSearchServer : IAsyncDisposable
     public string Token { get; }
 
     public string Home { get; }
+
+    /// <summary>The server's database, for CLI commands that work on its store (<c>actsearch report</c>).</summary>
+    public string ConnectionString { get; }
 
     /// <summary>Anonymous client (reads are open); <see cref="SubmitJobAsync"/> adds the token.</summary>
     public HttpClient Http { get; }
@@ -77,7 +81,7 @@ public sealed class ActSearchServer : IAsyncDisposable
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var server = new ActSearchServer(process, baseAddress, token, home);
+        var server = new ActSearchServer(process, baseAddress, token, home, connectionString);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -135,6 +139,32 @@ public sealed class ActSearchServer : IAsyncDisposable
     public Task<JsonElement> WaitFinalAsync(string jobId, TimeSpan timeout) =>
         Poll.UntilAsync(() => GetJsonAsync($"/api/jobs/{jobId}"), job => job.GetProperty("state").GetString() is "finished" or "failed" or "cancelled",
             timeout, $"job {jobId} to be final", job => $"{job}\n{LogTail()}", TimeSpan.FromMilliseconds(250));
+
+    /// <summary>Runs the CLI on the server's database (CPU, 2 slots) and returns its exit code and output.</summary>
+    public async Task<(int Code, string Output)> RunCliAsync(TimeSpan timeout, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Home };
+        start.ArgumentList.Add(Path.GetFullPath(CliPath));
+        foreach (string a in args) start.ArgumentList.Add(a);
+        start.Environment["ACTSEARCH_DB"] = ConnectionString;
+        start.Environment["ACTSEARCH_HOME"] = Home;
+        start.Environment["ACTSEARCH_DEVICE"] = "cpu";
+        start.Environment["ACTSEARCH_SLOTS"] = "2";
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await p.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"actsearch {string.Join(' ', args)} did not finish in {timeout}:\n{await stdout}");
+        }
+        return (p.ExitCode, await stdout + await stderr);
+    }
 
     /// <summary>The last lines the server printed, for failure messages.</summary>
     public string LogTail(int lines = 60) =>

@@ -78,6 +78,35 @@ public sealed class JobPageTests(WebUiFixture fixture)
     }
 
     [Fact]
+    public async Task The_held_out_evaluation_that_report_saved_is_shown_on_the_job_page()
+    {
+        await fixture.TinyJobFinishedAsync();
+        string id = fixture.TinyJobId;
+        await using (var before = await fixture.OpenAsync($"#/jobs/{id}"))
+        {
+            await Expect(before.Page.Locator("#heldout-none")).ToContainTextAsync($"actsearch report {id} --protocol evidence");
+            before.AssertNoDialogsOrScriptErrors();
+        }
+
+        var (code, output) = await fixture.Server.RunCliAsync(TimeSpan.FromMinutes(3), "report", id, "--format", "md", "--top", "1", "--seeds", "2",
+            "--heldout-task", "tabular-mlp", "--steps", "10", "--out", Path.Combine(fixture.Server.Home, "heldout.md"));
+        Assert.True(code == 0, output);
+        var saved = await fixture.Server.GetJsonAsync($"/api/jobs/{id}/heldout");
+        var rows = saved.GetProperty("tasks")[0].GetProperty("rows");
+
+        await using var ui = await fixture.OpenAsync($"#/jobs/{id}");
+        var page = ui.Page;
+        await Expect(page.Locator("#heldout-facts")).ToContainTextAsync("standard protocol · seeds 1..2 · 10 steps per run");
+        await Expect(page.Locator("#heldout-transfer tbody tr")).ToHaveCountAsync(1);
+        var table = page.Locator(".heldout-task[data-task='tabular-mlp'] tbody tr");
+        await Expect(table).ToHaveCountAsync(rows.GetArrayLength());
+        string found = rows.EnumerateArray().First(r => !r.GetProperty("baseline").GetBoolean()).GetProperty("function").GetString()!;
+        await Expect(page.Locator($".heldout-task[data-task='tabular-mlp'] tr[data-function='{found}'] td").Nth(0)).ToHaveTextAsync("found");
+        await Expect(page.Locator(".heldout-task[data-task='tabular-mlp'] tr[data-function='relu'] td").Nth(0)).ToContainTextAsync("baseline");
+        ui.AssertNoDialogsOrScriptErrors();
+    }
+
+    [Fact]
     public async Task Cancelling_a_job_from_its_page_needs_the_api_token_set_in_the_token_dialog()
     {
         var submitted = await fixture.Server.SubmitJobAsync(fixture.TinySpace, "web-ui cancel me", budget: 100_000, wallTimeSeconds: 600);

@@ -41,6 +41,8 @@ internal static class JobEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized);
         jobs.MapGet("/{id:guid}/front", FrontAsync).WithName("GetJobFront").WithSummary("The Pareto front after a generation");
         jobs.MapGet("/{id:guid}/funnel", FunnelAsync).WithName("GetJobFunnel").WithSummary("The rejection funnel");
+        jobs.MapGet("/{id:guid}/heldout", HeldOutAsync).WithName("GetJobHeldOut")
+            .WithSummary("The job's latest held-out evaluation (saved by actsearch report); 204 when it has none yet").ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapGet("/{id:guid}/events", JobEvents.StreamAsync).WithName("JobEvents")
             .WithSummary("Progress as server-sent events: 'job' on every change, 'end' when final")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream").ProducesProblem(StatusCodes.Status404NotFound);
@@ -253,6 +255,15 @@ internal static class JobEndpoints
 
     private static async Task<Results<Ok<FunnelView>, ProblemHttpResult>> FunnelAsync(Guid id, JobService jobs, CancellationToken cancellation) =>
         await jobs.FunnelAsync(id, cancellation) is { } funnel ? TypedResults.Ok(funnel) : Problems.NotFound($"No job {id}.");
+
+    /// <summary>200 with the evaluation; 204 when the job has none yet (not an error: most jobs have none); 404 for no such job.</summary>
+    private static async Task<Results<Ok<HeldOutView>, NoContent, ProblemHttpResult>> HeldOutAsync(Guid id, ActSearchStorage storage, CancellationToken cancellation)
+    {
+        if (await storage.HeldOut.GetAsync(id, cancellation) is { } stored
+            && JsonSerializer.Deserialize<HeldOutView>(stored.DocumentJson, HeldOutView.Json) is { } view)
+            return TypedResults.Ok(view with { JobId = id, EvaluatedAt = stored.EvaluatedAt, Protocol = stored.Protocol });
+        return await storage.Jobs.GetAsync(id, cancellation) is null ? Problems.NotFound($"No job {id}.") : TypedResults.NoContent();
+    }
 }
 
 /// <summary>Limits on what a request may ask for.</summary>

@@ -80,6 +80,19 @@ public sealed class ReportCommand : ICommand
         }
 
         if (!noHeldOut) report = await HeldOutAsync(report, heldOutTasks, seeds, steps, protocol, stdout, cancellation);
+        if (report.HeldOut is { } heldOut)
+        {
+            // Kept with the job, so the web UI's job page shows the same tables; a failure here loses only that copy.
+            try
+            {
+                await storage.HeldOut.SaveAsync(report.Job.Id, HeldOutDocument.Protocol(heldOut.Protocol),
+                    HeldOutDocument.Json(HeldOutDocument.From(report.Job.Id, heldOut)), cancellation);
+            }
+            catch (StorageException e)
+            {
+                stderr.WriteLine($"actsearch report: the held-out evaluation was not saved with the job (the report is written): {e.Message}");
+            }
+        }
 
         string text = format == "md" ? ReportRenderer.Markdown(report) : ReportRenderer.Html(report);
         string path = Path.GetFullPath(outPath ?? $"actsearch-report-{report.Job.Id.ToString("N")[..8]}.{format}");

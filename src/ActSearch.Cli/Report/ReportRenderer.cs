@@ -278,7 +278,7 @@ public static class ReportRenderer
         }
     }
 
-    private static string VerdictText(HeldOutVerdict v) => v switch
+    internal static string VerdictText(HeldOutVerdict v) => v switch
     {
         HeldOutVerdict.SignificantlyBetter => "significantly better",
         HeldOutVerdict.BetterNotSignificant => "not significantly better",

@@ -1,4 +1,5 @@
-// #/jobs/{id} — one job: live progress (server-sent events), the rejection funnel and the Pareto front by generation.
+// #/jobs/{id} — one job: live progress (server-sent events), the rejection funnel, the Pareto front by generation, and
+// the held-out evaluation `actsearch report` saved with the job.
 import {h, replace, select, labelled, errorBox, activationHref} from '../dom.js';
 import {api, ApiError} from '../api.js';
 import {num, time, duration, progress, budgetText, objectiveValue, isMaximized, FINAL_STATES} from '../format.js';
@@ -41,6 +42,7 @@ export async function jobPage(ctx, id) {
   const frontControls = h('div', {class: 'toolbar front-controls'});
   const frontPlot = h('div', {id: 'front-plot', class: 'plot'});
   const frontTable = h('div', {id: 'front-members', class: 'table-wrap'});
+  const heldOutBody = h('div', {id: 'job-heldout'}, h('p', {class: 'muted'}, 'Loading…'));
 
   ctx.main.append(
     h('p', {class: 'crumbs'}, h('a', {href: '#/jobs'}, '← All jobs')),
@@ -54,7 +56,11 @@ export async function jobPage(ctx, id) {
         funnelBody)),
     h('section', {class: 'card', 'aria-labelledby': 'front-h'},
       h('h2', {id: 'front-h'}, 'Pareto front'), frontControls,
-      h('div', {class: 'grid front-grid'}, frontPlot, frontTable)));
+      h('div', {class: 'grid front-grid'}, frontPlot, frontTable)),
+    h('section', {class: 'card', 'aria-labelledby': 'heldout-h'},
+      h('h2', {id: 'heldout-h'}, 'Held-out evaluation'),
+      h('p', {class: 'muted small'}, 'The best functions and the baselines re-trained on tasks the search did not use, each found function tested against the best baseline per task (Welch\'s t-test).'),
+      heldOutBody));
 
   // ---- summary -------------------------------------------------------------------------------------------
   function renderJob() {
@@ -183,6 +189,51 @@ export async function jobPage(ctx, id) {
         h('td', {class: 'num'}, r.seconds == null ? '' : duration(r.seconds))))));
   }
 
+  // ---- held-out evaluation -------------------------------------------------------------------------------
+  async function loadHeldOut() {
+    let ho;
+    try {
+      ho = await api.heldOut(id, {signal: ctx.signal});  // null (204): no evaluation saved yet
+    } catch (e) {
+      if (e?.name !== 'AbortError') replace(heldOutBody, errorBox(e));
+      return;
+    }
+    if (ho) renderHeldOut(ho);
+    else replace(heldOutBody, h('p', {class: 'empty', id: 'heldout-none'}, 'No held-out evaluation yet. Run ',
+      h('code', {}, `actsearch report ${id} --protocol evidence`), ' against this database to add one.'));
+  }
+
+  function renderHeldOut(ho) {
+    const rate = r => (r.learningRate == null ? 'task\'s' : num(r.learningRate));
+    const mean = (t, r) => (t.metric === 'accuracy' ? `${(r.mean * 100).toFixed(2)} ± ${(r.std * 100).toFixed(2)}%` : `${num(r.mean)} ± ${num(r.std)}`);
+    const interval = (t, r) => (r.halfWidth95 == null ? '' : t.metric === 'accuracy' ? `± ${(r.halfWidth95 * 100).toFixed(2)}%` : `± ${num(r.halfWidth95)}`);
+    const p = v => (v == null ? '' : v < 1e-4 ? '< 0.0001' : String(Number(v.toPrecision(3))));
+    replace(heldOutBody,
+      h('p', {class: 'small', id: 'heldout-facts'},
+        `${ho.protocol} protocol · seeds 1..${ho.seeds}${ho.steps ? ` · ${ho.steps} steps per run` : ''} · ${ho.device} · significant when p < ${ho.alpha} · saved ${time(ho.evaluatedAt)}`),
+      ho.transfer.length === 0 ? null : h('table', {class: 'data', id: 'heldout-transfer'},
+        h('caption', {}, 'Transfer across held-out tasks: a function transfers when it is significantly better on two tasks or more and worse on none'),
+        h('thead', {}, h('tr', {}, ['Function', 'Wins', 'Ties', 'Losses', 'Verdict'].map(t => h('th', {scope: 'col'}, t)))),
+        h('tbody', {}, ho.transfer.map(t => h('tr', {'data-function': t.function, class: t.transfers ? 'good' : t.losses > 0 ? 'bad' : ''},
+          h('th', {scope: 'row'}, t.function), h('td', {class: 'num'}, num(t.wins)), h('td', {class: 'num'}, num(t.ties)),
+          h('td', {class: 'num'}, num(t.losses)), h('td', {}, t.verdict))))),
+      ho.tasks.map(t => h('div', {class: 'table-wrap heldout-task', 'data-task': t.task},
+        h('h3', {}, t.task),
+        t.verdict ? h('p', {class: 'small'}, t.verdict) : null,
+        h('table', {class: 'data'},
+          h('caption', {class: 'visually-hidden'}, `Held-out results on ${t.task}`),
+          h('thead', {}, h('tr', {}, ['Function', 'Kind', t.metric === 'accuracy' ? 'Accuracy (mean ± std)' : 'Loss (mean ± std)', '95% CI',
+            'Seeds', 'Rate', 'vs best baseline', 'p', 'Verdict', 'Formula'].map(c => h('th', {scope: 'col'}, c)))),
+          h('tbody', {}, t.rows.map(r => h('tr', {'data-function': r.function},
+            h('th', {scope: 'row'}, r.function),
+            h('td', {}, r.baseline ? (r.function === t.bestBaseline ? 'baseline (best)' : 'baseline') : 'found'),
+            h('td', {class: 'num'}, mean(t, r)), h('td', {class: 'num'}, interval(t, r)), h('td', {class: 'num'}, num(r.seeds)),
+            h('td', {class: 'num'}, rate(r)),
+            h('td', {class: 'num'}, r.difference == null ? '' : t.metric === 'accuracy' ? `${(r.difference * 100).toFixed(2)} points` : num(-r.difference)),
+            h('td', {class: 'num'}, p(r.p)), h('td', {}, r.verdict ?? ''),
+            h('td', {}, h('code', {class: 'formula'}, r.formula)))))))));
+  }
+
   // ---- front ---------------------------------------------------------------------------------------------
   const front = {choice: 'latest', x: null, y: null, data: null, busy: false, again: false};
   const xSelect = select({id: 'front-x', onchange: () => { front.x = xSelect.value; renderFront(); }}, []);
@@ -301,6 +352,7 @@ export async function jobPage(ctx, id) {
   renderJob();
   refreshFunnel();
   loadFront();
+  loadHeldOut();
   if (FINAL_STATES.has(job.state)) {
     finished = true;
     setLive('final');
