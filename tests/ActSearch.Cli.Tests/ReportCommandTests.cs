@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using ActSearch.Storage.Tests;
+using ActSearch.Evaluation.Torch.HeldOut;
 
 namespace ActSearch.Cli.Tests;
 
@@ -221,5 +222,24 @@ public class ReportCommandTests(FinishedJob job) : IClassFixture<FinishedJob>
         var result = job.RunWith("Host=127.0.0.1;Port=1;Username=x;Password=y;Database=z;Timeout=2", "report", job.JobId.ToString(), "--no-heldout");
         Assert.Equal(1, result.Code);
         Assert.Contains("actsearch report: ", result.Output);
+    }
+}
+
+/// <summary>What the report says about the learning rates the evidence protocol chose.</summary>
+public class RateEdgeNoteTests
+{
+    private static HeldOutRow Row(string name, double rate) =>
+        new(name, name, true, new ActSearch.Evaluation.Tasks.TaskSummary("t", ActSearch.Evaluation.Tasks.TaskMetric.Accuracy, 5, 0.9, 0.01, double.NaN, 100, TimeSpan.FromSeconds(1)), rate);
+
+    [Fact]
+    public void A_task_where_most_functions_chose_the_top_of_the_grid_gets_a_note_and_a_mixed_one_none()
+    {
+        double tab = ActSearch.Evaluation.Tasks.TaskCatalog.Get("tabular-mlp").LearningRate;
+        double dig = ActSearch.Evaluation.Tasks.TaskCatalog.Get("digits-mlp").LearningRate;
+        var edge = HeldOutEvaluation.Compare("tabular-mlp", [Row("relu", tab * 3), Row("gelu", tab * 3), Row("tanh", tab)]);
+        var mixed = HeldOutEvaluation.Compare("digits-mlp", [Row("relu", dig * 3), Row("gelu", dig / 3), Row("tanh", dig)]);
+        var notes = ReportCommand.RateEdgeNotes(new HeldOutResult([edge, mixed], 5, null, "cpu", 0.05) { Protocol = HeldOutProtocol.Evidence }).ToList();
+        var note = Assert.Single(notes);
+        Assert.StartsWith("On tabular-mlp, 2 of 3 functions chose the highest learning rate tried (0.009)", note);
     }
 }

@@ -220,7 +220,29 @@ public sealed class ReportCommand : ICommand
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"held-out evaluation ({protocol.ToString().ToLowerInvariant()} protocol): {candidates.Count} found + {baselines.Count} baselines x {tasks.Count} task(s) ({string.Join(", ", tasks)}) x {seeds} seed(s) on {slots.Device} ..."));
         var result = await HeldOutEvaluation.RunAsync(candidates, baselines, tasks, seeds, steps, slots, HeldOutEvaluation.DefaultAlpha, cancellation, protocol);
+        notes.AddRange(RateEdgeNotes(result));
         return report with { HeldOut = result, HeldOutNotes = notes };
+    }
+
+    /// <summary>
+    /// Under the evidence protocol, a task where most functions chose the highest (or lowest) rate tried: their best rate may
+    /// lie beyond the grid, so the comparison is between functions that are all held back by it.
+    /// </summary>
+    public static IEnumerable<string> RateEdgeNotes(HeldOutResult result)
+    {
+        foreach (var t in result.Tasks)
+        {
+            var rates = HeldOutEvaluation.LearningRatesFor(ProxyTasks.Get(t.Task).Spec);
+            var chosen = t.Rows.Where(r => r.LearningRate is not null).Select(r => r.LearningRate!.Value).ToList();
+            if (chosen.Count == 0) continue;
+            foreach (var (edge, word) in new[] { (rates[^1], "highest"), (rates[0], "lowest") })
+            {
+                int at = chosen.Count(r => r == edge);
+                if (2 * at > chosen.Count)
+                    yield return string.Create(CultureInfo.InvariantCulture,
+                        $"On {t.Task}, {at} of {chosen.Count} functions chose the {word} learning rate tried ({edge:G3}): their best rate may lie beyond the grid, so this task compares functions held back by it.");
+            }
+        }
     }
 
     /// <summary>Writes next to the target and renames over it, so a reader never sees half a report.</summary>

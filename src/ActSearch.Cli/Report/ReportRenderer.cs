@@ -245,10 +245,10 @@ public static class ReportRenderer
     private static string HeldOutIntro(JobReport r, HeldOutResult h)
     {
         string runs = string.Create(Inv,
-            $"The {r.Top.Count} best distinct function(s) by {r.PrimaryName} and the standard baselines, re-trained with seeds 1..{h.Seeds} " +
+            $"The {r.Top.Count} best distinct function(s) by {r.PrimaryName} and {(h.Protocol == HeldOutProtocol.Evidence ? "every baseline of the kind" : "the standard baselines")}, re-trained with seeds 1..{h.Seeds} " +
             $"on {h.Device}{(h.Steps is { } s ? $" for {s} steps each" : "")}. ");
         string rates = h.Protocol == HeldOutProtocol.Evidence
-            ? string.Create(Inv, $"Evidence protocol: every baseline of the kind; each function first chose its learning rate per task among the task's rate x 1/3, 1 and 3, by its mean score over ") +
+            ? string.Create(Inv, $"Evidence protocol: each function first chose its learning rate per task among the task's rate x 1/3, 1 and 3, by its mean score over ") +
               string.Create(Inv, $"seeds 1..{HeldOutEvaluation.ValidationSeeds} on a validation split (10% of the training data; the held-out data unseen), and trained its held-out seeds at that rate (the 'rate' column). ")
             : "Every function trained at each task's own learning rate (standard protocol; --protocol evidence tunes it per function). ";
         return runs + rates + string.Create(Inv,
