@@ -168,6 +168,15 @@ public class ReportCommandTests(FinishedJob job) : IClassFixture<FinishedJob>
     }
 
     [Fact]
+    public void A_search_task_named_as_held_out_is_flagged_as_not_a_held_out_result()
+    {
+        string file = Path.Combine(job.Home, "search-task.md");
+        var result = job.Run("report", job.JobId.ToString(), "--format", "md", "--top", "1", "--seeds", "2", "--heldout-task", "fmnist-mlp", "--steps", "10", "--out", file);
+        Assert.True(result.Code == 0, result.Output);
+        Assert.Contains("fmnist-mlp was a task of the search: the functions were selected there, so its rows are NOT a held-out result", File.ReadAllText(file));
+    }
+
+    [Fact]
     public void A_seed_of_the_space_is_labelled_as_one_and_nothing_else_is()
     {
         string file = Path.Combine(job.Home, "seeds.md");

@@ -211,6 +211,8 @@ public sealed class ReportCommand : ICommand
                 $"Re-trained on the search task{(tasks.Count == 1 ? "" : "s")} ({string.Join(", ", tasks)}) with seeds 1..{seeds} instead; this is NOT a held-out result.");
             if (tasks.Count == 0) return report with { HeldOutNotes = notes };
         }
+        if (chosen.Count > 0 && chosen.Where(report.SearchTasks.Contains).ToList() is { Count: > 0 } searched)
+            notes.Add($"{string.Join(", ", searched)} {(searched.Count == 1 ? "was a task" : "were tasks")} of the search: the functions were selected there, so {(searched.Count == 1 ? "its" : "their")} rows are NOT a held-out result (fresh seeds only).");
         if (seeds < 2) notes.Add("With one seed there is no spread, so no significance test: use --seeds 2 or more.");
         if (steps is { } s) notes.Add(string.Create(CultureInfo.InvariantCulture, $"Every run trained for {s} steps (--steps), not the tasks' own budgets."));
 
