@@ -66,7 +66,7 @@ public class EvaluateCommandTests
 
     [Theory]
     [InlineData(new[] { "evaluate", "x +" }, "actsearch evaluate: formula ")]
-    [InlineData(new[] { "evaluate", "x", "--task", "cifar" }, "actsearch evaluate: unknown task 'cifar'; known: deep-mlp, ")]
+    [InlineData(new[] { "evaluate", "x", "--task", "cifar" }, "actsearch evaluate: unknown task 'cifar'; known: charlm-glu, charlm-transformer, deep-mlp, ")]
     [InlineData(new[] { "evaluate", "x", "--seeds", "0" }, "actsearch evaluate: option --seeds must be a whole number from 1 to 100, got '0'.")]
     [InlineData(new[] { "evaluate" }, "actsearch evaluate: missing the formula")]
     [InlineData(new[] { "baselines", "--only", "swish2" }, "actsearch baselines: unknown baseline 'swish2'; known: relu, ")]
