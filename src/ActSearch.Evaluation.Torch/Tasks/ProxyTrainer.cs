@@ -240,7 +240,7 @@ public sealed class ProxyTrainer(Device device)
         private readonly List<RecordingSlot> _slots = [];
         private readonly ProxyTaskSpec _spec;
         private readonly nn.Module<Tensor, Tensor> _model;
-        private readonly optim.Optimizer _optimizer;
+        private readonly AdamOptimizer _optimizer;
         private readonly Tensor _trainX, _trainY, _heldX, _heldY;
         private readonly SeededRandom _batches;
         private readonly int _trainCount;
@@ -262,7 +262,7 @@ public sealed class ProxyTrainer(Device device)
             }
             _model.to(device);
             _model.train();
-            _optimizer = optim.Adam(_model.parameters(), _spec.LearningRate);
+            _optimizer = new AdamOptimizer(_model.parameters(), _spec.LearningRate);
             ParameterCount = _model.parameters().Sum(p => p.numel());
             (_trainX, _trainY) = ToTensors(data.Train, device);
             (_heldX, _heldY) = ToTensors(data.HeldOut, device);
@@ -310,9 +310,9 @@ public sealed class ProxyTrainer(Device device)
             using var scope = NewDisposeScope();
             var index = tensor(NextBatch(), device: _trainX.device);
             var loss = LossOf(_model.forward(_trainX.index_select(0, index)), _trainY.index_select(0, index));
-            _optimizer.zero_grad();
+            _optimizer.ZeroGrad();
             loss.backward();
-            _optimizer.step();
+            _optimizer.Step();
             return loss.item<float>();
         }
 
