@@ -398,7 +398,8 @@ internal sealed class RecordingSlot : nn.Module<Tensor, Tensor>
         var y = inner.forward(x);
         if (_recording)
         {
-            var threshold = y.square().mean().sqrt() * ProxyTrainer.SparsityThreshold;
+            using Scalar share = ProxyTrainer.SparsityThreshold; // held until the call returns (see AdamOptimizer)
+            var threshold = y.square().mean().sqrt() * share;
             NearZero += y.abs().le(threshold).sum().item<long>();
             Total += y.numel();
         }
