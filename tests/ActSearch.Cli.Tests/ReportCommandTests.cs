@@ -163,7 +163,8 @@ public class ReportCommandTests(FinishedJob job) : IClassFixture<FinishedJob>
         var task = Assert.Single(view.Tasks);
         Assert.Equal(("tabular-mlp", "accuracy", 2), (task.Task, task.Metric, view.Seeds));
         Assert.Contains(task.Rows, r => !r.Baseline && r.Verdict is not null && r.P is not null);
-        Assert.Equal(Baselines.Length + 1, task.Rows.Count); // the seven standard baselines fit tabular-mlp; glu and bilinear only gated tasks
+        Assert.Equal(Baselines.Length + 1, task.Rows.Count);
+        Assert.Contains(view.Notes!, n => n.StartsWith("Every run trained for 20 steps (--steps)", StringComparison.Ordinal)); // the report's caveats too // the seven standard baselines fit tabular-mlp; glu and bilinear only gated tasks
         Assert.Matches(@"\| #\d+ \| [01] \| [01] \| [01] \| (transfers|does not transfer|below the bar \(2 wins, no loss\)) \|", md);
     }
 

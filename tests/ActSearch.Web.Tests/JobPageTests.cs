@@ -98,6 +98,7 @@ public sealed class JobPageTests(WebUiFixture fixture)
         var page = ui.Page;
         await Expect(page.Locator("#heldout-facts")).ToContainTextAsync("standard protocol · seeds 1..2 · 10 steps per run");
         await Expect(page.Locator("#heldout-transfer tbody tr")).ToHaveCountAsync(1);
+        await Expect(page.Locator(".heldout-note")).ToContainTextAsync(["Every run trained for 10 steps (--steps)"]);
         var table = page.Locator(".heldout-task[data-task='tabular-mlp'] tbody tr");
         await Expect(table).ToHaveCountAsync(rows.GetArrayLength());
         string found = rows.EnumerateArray().First(r => !r.GetProperty("baseline").GetBoolean()).GetProperty("function").GetString()!;

@@ -6,11 +6,12 @@ namespace ActSearch.Api;
 /// A job's latest held-out evaluation, as <c>GET /api/jobs/{id}/heldout</c> returns it and storage keeps it (one JSON
 /// document, schema 8): the found functions and the baselines re-trained on tasks the search did not use, each found
 /// function's transfer record, and per task every row with its test against the best baseline. Written by
-/// <c>actsearch report</c>; <see cref="EvaluatedAt"/> is when it was saved.
+/// <c>actsearch report</c>; <see cref="EvaluatedAt"/> is when it was saved. <see cref="Notes"/> are the report's caveats
+/// (a search task re-trained rather than held out, fewer steps than the tasks' own, a learning rate at the grid's edge).
 /// </summary>
 public sealed record HeldOutView(
     Guid JobId, DateTimeOffset EvaluatedAt, string Protocol, int Seeds, int? Steps, string Device, double Alpha,
-    IReadOnlyList<TransferView> Transfer, IReadOnlyList<HeldOutTaskView> Tasks)
+    IReadOnlyList<TransferView> Transfer, IReadOnlyList<HeldOutTaskView> Tasks, IReadOnlyList<string>? Notes = null)
 {
     /// <summary>How the document is written and read: the API's JSON (camelCase, non-finite numbers as null).</summary>
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web) { Converters = { new FiniteDoubleConverter() } };

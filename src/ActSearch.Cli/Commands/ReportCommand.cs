@@ -86,7 +86,7 @@ public sealed class ReportCommand : ICommand
             try
             {
                 await storage.HeldOut.SaveAsync(report.Job.Id, HeldOutDocument.Protocol(heldOut.Protocol),
-                    HeldOutDocument.Json(HeldOutDocument.From(report.Job.Id, heldOut)), cancellation);
+                    HeldOutDocument.Json(HeldOutDocument.From(report.Job.Id, heldOut, report.HeldOutNotes)), cancellation);
             }
             catch (StorageException e)
             {

@@ -11,13 +11,14 @@ namespace ActSearch.Cli.Report;
 /// </summary>
 public static class HeldOutDocument
 {
-    public static HeldOutView From(Guid jobId, HeldOutResult h) => new(
+    public static HeldOutView From(Guid jobId, HeldOutResult h, IReadOnlyList<string> notes) => new(
         jobId, DateTimeOffset.UtcNow, Protocol(h.Protocol), h.Seeds, h.Steps, h.Device, h.Alpha,
         [.. h.Transfer.Select(t => new TransferView(t.Candidate, t.Wins, t.Ties, t.Losses, t.ClearsTheBar, t.Verdict))],
         [.. h.Tasks.Select(t => new HeldOutTaskView(
             t.Task, t.Metric == TaskMetric.Accuracy ? "accuracy" : "loss", t.BestBaseline,
             t.Best is { } best ? HeldOutEvaluation.Describe(best, h.Alpha) : null,
-            [.. t.Rows.Select(r => Row(t, r))]))]);
+            [.. t.Rows.Select(r => Row(t, r))]))],
+        notes);
 
     /// <summary>The document as storage keeps it.</summary>
     public static string Json(HeldOutView view) => JsonSerializer.Serialize(view, HeldOutView.Json);

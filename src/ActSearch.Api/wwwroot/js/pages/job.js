@@ -211,6 +211,7 @@ export async function jobPage(ctx, id) {
     replace(heldOutBody,
       h('p', {class: 'small', id: 'heldout-facts'},
         `${ho.protocol} protocol · seeds 1..${ho.seeds}${ho.steps ? ` · ${ho.steps} steps per run` : ''} · ${ho.device} · significant when p < ${ho.alpha} · saved ${time(ho.evaluatedAt)}`),
+      (ho.notes ?? []).map(n => h('p', {class: 'small heldout-note'}, n)),
       ho.transfer.length === 0 ? null : h('table', {class: 'data', id: 'heldout-transfer'},
         h('caption', {}, 'Transfer across held-out tasks: a function transfers when it is significantly better on two tasks or more and worse on none'),
         h('thead', {}, h('tr', {}, ['Function', 'Wins', 'Ties', 'Losses', 'Verdict'].map(t => h('th', {scope: 'col'}, t)))),
