@@ -254,6 +254,75 @@ public sealed record FidelityOptions
     public FidelityRung Rung(int rung) => Rungs.IsDefaultOrEmpty ? new FidelityRung() : Rungs[rung];
 }
 
+/// <summary>How a surrogate ranks the children it screens (all on the objective's cost, lower is better).</summary>
+public enum Acquisition
+{
+    /// <summary>Expected improvement over the best observed value, less a margin of <see cref="SurrogateOptions.Exploration"/> standard deviations.</summary>
+    ExpectedImprovement,
+
+    /// <summary>The optimistic bound: predicted mean improved by <see cref="SurrogateOptions.Exploration"/> predicted standard deviations (GP-UCB).</summary>
+    UpperConfidenceBound,
+
+    /// <summary>The predicted mean alone: pure exploitation.</summary>
+    Mean,
+}
+
+/// <summary>What the surrogate's model sees of a function.</summary>
+public enum SurrogateFeatureKind
+{
+    /// <summary>f(x) and f'(x) at fixed points (<see cref="ProbeFeatures"/>): computed by the engine itself, microseconds.</summary>
+    Probe,
+
+    /// <summary>The top eigenvalues of the objective's task network's Fisher information at initialization: needs a host that can train (about 0.1 s per function on one core for fmnist-cnn).</summary>
+    Fisher,
+
+    /// <summary>Both side by side.</summary>
+    Both,
+}
+
+/// <summary>
+/// Surrogate pre-screening (steady state only; AQuaSurF, Bingham and Miikkulainen 2023): when a slot asks for a new
+/// candidate, the engine breeds <see cref="Candidates"/> children, a Gaussian process on their probe features
+/// (<see cref="ProbeFeatures"/>) predicts one objective, and the child the acquisition rule ranks first is trained; the
+/// others end rejected at the stage <see cref="Stage"/> with their prediction, without counting against the evaluations
+/// budget or joining the population. The process is fitted on the rung-0 values this search measured, after any a host
+/// gave it before the search began (<see cref="EvolutionEngine.WarmStart"/>: the activation catalog), and refitted as
+/// outcomes arrive. Off by default.
+/// </summary>
+public sealed record SurrogateOptions
+{
+    /// <summary>The rejection stage of a screened-out child.</summary>
+    public const string Stage = "surrogate";
+
+    public bool Enabled { get; init; }
+
+    /// <summary>Children bred per free slot; the best-ranked is trained (1: no screening).</summary>
+    public int Candidates { get; init; } = 8;
+
+    public Acquisition Acquisition { get; init; } = Acquisition.ExpectedImprovement;
+
+    /// <summary>Expected improvement: the margin xi in standard deviations of the observed values (default 0.01); upper confidence bound: kappa (default 2); ignored by the mean.</summary>
+    public double? Exploration { get; init; }
+
+    /// <summary>The objective predicted (an index into <see cref="EvolutionOptions.Objectives"/>); a space's loader takes the first trained one.</summary>
+    public int Objective { get; init; }
+
+    /// <summary>Observed values needed before the surrogate screens (until then every child is trained).</summary>
+    public int MinObservations { get; init; } = 10;
+
+    /// <summary>The most observations a fit uses: the latest (warm-start values first, so this search's own displace them).</summary>
+    public int MaxObservations { get; init; } = 400;
+
+    /// <summary>The features the model sees; anything but <see cref="SurrogateFeatureKind.Probe"/> needs a host that provides them (<see cref="EvolutionEngine.UseSurrogateFeatures"/>).</summary>
+    public SurrogateFeatureKind Features { get; init; } = SurrogateFeatureKind.Probe;
+
+    /// <summary>Whether a host should start the surrogate from earlier jobs' values (the activation catalog).</summary>
+    public bool WarmStart { get; init; } = true;
+
+    /// <summary>The exploration in force: <see cref="Exploration"/> or the rule's default.</summary>
+    public double ExplorationOrDefault => Exploration ?? (Acquisition == Acquisition.UpperConfidenceBound ? 2 : 0.01);
+}
+
 /// <summary>Everything the engine needs from a search space.</summary>
 public sealed record EvolutionOptions
 {
@@ -275,6 +344,9 @@ public sealed record EvolutionOptions
 
     /// <summary>Fidelity rungs (steady state only); none by default.</summary>
     public FidelityOptions Fidelity { get; init; } = new();
+
+    /// <summary>Surrogate pre-screening (steady state only); off by default.</summary>
+    public SurrogateOptions Surrogate { get; init; } = new();
 
     /// <summary>
     /// Genomes that open the first generation before random ones (a search space's <c>seeds:</c>, such as Swish or

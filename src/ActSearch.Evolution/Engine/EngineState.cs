@@ -58,6 +58,9 @@ public sealed record EngineState
     /// <summary>Fidelity rungs, lowest first; empty for a search without rungs.</summary>
     public ImmutableArray<RungState> Rungs { get; init; } = [];
 
+    /// <summary>The surrogate's observations in order (warm-start values first); empty for a search without one.</summary>
+    public ImmutableArray<SurrogatePoint> Surrogate { get; init; } = [];
+
     public string ToJson() => EngineStateJson.Write(this).ToJsonString();
 
     public static EngineState FromJson(string json) =>
@@ -105,6 +108,13 @@ public static class EngineStateJson
                 ["promoted"] = new JsonArray([.. r.Promoted.Select(id => (JsonNode)id)]),
                 ["scored"] = r.Scored,
             })]);
+        if (s.Surrogate.Length > 0)
+            o["surrogate"] = new JsonArray([.. s.Surrogate.Select(p => (JsonNode)new JsonObject
+            {
+                ["genome"] = GraphJson.ToJson(p.Genome),
+                ["cost"] = Number(p.Cost),
+                ["warm"] = p.Warm,
+            })]);
         if (s.ChildSeed is { } seed)
         {
             o["childSeed"] = seed.ToString(CultureInfo.InvariantCulture);
@@ -144,6 +154,11 @@ public static class EngineStateJson
                         [.. Array(r!, "evaluated").Select(n => ReadScored(n!))],
                         [.. Array(r!, "promoted").Select(n => (long)n!)],
                         Long(r!, "scored")))]
+                    : [],
+                Surrogate = json["surrogate"] is JsonArray points
+                    ? [.. points.Select(p => new SurrogatePoint(
+                        GraphJson.FromJson(p!["genome"] ?? throw new FormatException("A surrogate point has no genome.")),
+                        ReadNumber(p["cost"]), (bool?)p["warm"] ?? false))]
                     : [],
             };
         }

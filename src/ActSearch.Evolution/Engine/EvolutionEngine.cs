@@ -56,6 +56,10 @@ public sealed class EvolutionEngine
     private readonly RungBook[] _books;
     private int _topRung;
     private long _inFlightNew;
+    // Surrogate pre-screening (steady state): null when the space does not ask for it.
+    private readonly SurrogateModel? _surrogate;
+    private bool _surrogateFeaturesSet;
+    private readonly List<CandidatePrediction> _predictions = [];
 
     public EvolutionEngine(EvolutionOptions options, ulong seed) : this(options, new Rng(seed)) { }
 
@@ -76,6 +80,14 @@ public sealed class EvolutionEngine
         if (options.Fidelity.Eta <= 1 || !double.IsFinite(options.Fidelity.Eta))
             throw new ArgumentException($"The reduction factor eta must be a number above 1, not {options.Fidelity.Eta}.", nameof(options));
         _books = [.. Enumerable.Range(0, options.Fidelity.Count).Select(_ => new RungBook())];
+        if (options.Surrogate is { Enabled: true } sur)
+        {
+            if (!_steady) throw new ArgumentException("Surrogate screening needs the steady-state mode: it breeds children per free slot.", nameof(options));
+            if (sur.Candidates < 1) throw new ArgumentException($"The surrogate must breed at least 1 child per slot, not {sur.Candidates}.", nameof(options));
+            if (sur.Objective < 0 || sur.Objective >= options.Objectives.Length)
+                throw new ArgumentException($"The surrogate's objective {sur.Objective} is not one of the search's {options.Objectives.Length}.", nameof(options));
+            _surrogate = new SurrogateModel(sur);
+        }
     }
 
     /// <summary>Whether this engine breeds per generation or whenever a slot asks.</summary>
@@ -108,6 +120,36 @@ public sealed class EvolutionEngine
         .. _books.Select((b, r) => new RungStatistics(r, Options.Fidelity.Rung(r), r == 0 ? _scored : b.Scored, b.Members.Count, b.Promoted.Count)),
     ];
 
+    /// <summary>The surrogate, when the search screens with one (<see cref="SurrogateOptions"/>); null otherwise.</summary>
+    public SurrogateModel? Surrogate => _surrogate;
+
+    /// <summary>
+    /// The feature set the surrogate's model sees (what <see cref="SurrogateOptions.Features"/> asks for; a host that can
+    /// compute it passes it before the search screens). Without a call, probe features, and a space that asks for others
+    /// fails at its first screening.
+    /// </summary>
+    public void UseSurrogateFeatures(ISurrogateFeatures features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        if (_surrogate is null) return;
+        _surrogate.Features = features;
+        _surrogateFeaturesSet = true;
+    }
+
+    /// <summary>
+    /// Starts the surrogate from values measured before this search (a host passes the activation catalog's values of the
+    /// surrogate's objective, in the objective's own direction). Only before the first <see cref="Ask"/>; the checkpoint keeps
+    /// them, so a resumed search is not warm-started again. Does nothing without a surrogate.
+    /// </summary>
+    public void WarmStart(IEnumerable<(Expr Genome, double Value)> measured)
+    {
+        ArgumentNullException.ThrowIfNull(measured);
+        if (_surrogate is null) return;
+        if (_nextId != 0 || _surrogate.Count != 0) throw new InvalidOperationException("A surrogate is warm-started once, before the search hands out its first candidate.");
+        var direction = _directions[_surrogate.Options.Objective];
+        foreach (var (genome, value) in measured) _surrogate.Observe(new SurrogatePoint(genome, Pareto.Cost(value, direction), Warm: true));
+    }
+
     /// <summary>The highest rung any candidate was evaluated at: the rung of the front.</summary>
     public int TopRung => _topRung;
 
@@ -119,6 +161,18 @@ public sealed class EvolutionEngine
     /// Off by default: a long in-process search would only accumulate them.
     /// </summary>
     public bool KeepSettled { get; set; }
+
+    /// <summary>
+    /// The surrogate's predictions since the last call, for every child it ranked (the trained one and those screened out),
+    /// kept only with <see cref="KeepSettled"/> (a host that records everything records these too). A replay makes none.
+    /// </summary>
+    public IReadOnlyList<CandidatePrediction> TakePredictions()
+    {
+        if (_predictions.Count == 0) return [];
+        var taken = _predictions.ToArray();
+        _predictions.Clear();
+        return taken;
+    }
 
     /// <summary>The candidates settled without being asked since the last call (see <see cref="KeepSettled"/>), in the order they ended.</summary>
     public IReadOnlyList<(Candidate Candidate, CandidateOutcome Outcome)> TakeSettled()
@@ -205,6 +259,9 @@ public sealed class EvolutionEngine
         {
             if (e.Candidate.Rung == 0) _scored++;
             else _books[e.Candidate.Rung].Scored++;
+            if (_surrogate is not null && e.Candidate.Rung == 0 && outcome is CandidateOutcome.Evaluated ev2)
+                _surrogate.Observe(new SurrogatePoint(e.Candidate.Genome,
+                    Pareto.Cost(ev2.Objectives[_surrogate.Options.Objective], _directions[_surrogate.Options.Objective]), Warm: false));
             e.Scored = true;
             _cache.Put(e.Key, outcome);
             foreach (var w in _current!)
@@ -349,7 +406,7 @@ public sealed class EvolutionEngine
             {
                 // Every candidate made so far is out: breed one more, once there is a population to breed from.
                 if (NewCandidatesDone || !BudgetAllowsAnother() || (_strategy.Breeds && _population.Count == 0)) break;
-                Add(new Entry(NewCandidate(ChildRng(_nextId), _nextId++, initial: false, index: -1)));
+                BreedChild();
                 AbsorbEnded();
                 continue;
             }
@@ -357,6 +414,73 @@ public sealed class EvolutionEngine
             result.Add(next.Candidate);
         }
         return result;
+    }
+
+    /// <summary>
+    /// One new child for a free slot. With a ready surrogate: <see cref="SurrogateOptions.Candidates"/> children (consecutive
+    /// ids, each from its own generator); those whose function is known or bred twice among them go the usual way (the cache,
+    /// or waiting on the first), the surrogate ranks the rest, the best is queued and the others end rejected at the stage
+    /// <see cref="SurrogateOptions.Stage"/> with their prediction (they neither count against the budget nor join the population).
+    /// </summary>
+    private void BreedChild()
+    {
+        if (_surrogate is { Ready: true, Options.Features: not SurrogateFeatureKind.Probe } && !_surrogateFeaturesSet)
+            throw new InvalidOperationException($"The surrogate's '{_surrogate.Options.Features.ToString().ToLowerInvariant()}' features need a host that computes them (one that can train); none was given.");
+        if (_surrogate is not { Ready: true } s || s.Options.Candidates <= 1)
+        {
+            Add(new Entry(NewCandidate(ChildRng(_nextId), _nextId++, initial: false, index: -1)));
+            return;
+        }
+        var fresh = new List<Entry>();
+        var later = new List<Entry>(); // known functions, and second copies of a fresh one
+        for (int i = 0; i < s.Options.Candidates; i++)
+        {
+            var e = new Entry(NewCandidate(ChildRng(_nextId), _nextId++, initial: false, index: -1));
+            bool known = _cache.TryGet(e.Key, out _) || _leaders.ContainsKey(e.Key) || fresh.Exists(f => f.Key == e.Key);
+            (known ? later : fresh).Add(e);
+        }
+        if (fresh.Count > 0)
+        {
+            var predictions = s.Predict([.. fresh.Select(e => e.Candidate.Genome)]);
+            int best = 0;
+            for (int i = 1; i < fresh.Count; i++)
+                if (predictions[i].Acquisition > predictions[best].Acquisition) best = i; // ties: the lowest id
+            Add(fresh[best]);
+            var objective = Options.Objectives[s.Options.Objective];
+            if (KeepSettled)
+                for (int i = 0; i < fresh.Count; i++)
+                    _predictions.Add(new CandidatePrediction(fresh[i].Candidate.Id, objective,
+                        objective.Direction == ObjectiveDirection.Maximize ? -predictions[i].Mean : predictions[i].Mean, predictions[i].StdDev, i == best));
+            for (int i = 0; i < fresh.Count; i++)
+            {
+                if (i == best) continue;
+                var e = fresh[i];
+                _current!.Add(e);
+                _byId[e.Candidate.Id] = e;
+                e.Screened = true;
+                Finish(e, new CandidateOutcome.Rejected(SurrogateOptions.Stage, ScreenedReason(objective, predictions[i], fresh[best].Candidate.Id, fresh.Count)));
+            }
+        }
+        foreach (var e in later)
+        {
+            if (fresh.Exists(f => f.Screened && f.Key == e.Key))
+            {
+                // A second copy of a screened-out child goes with it.
+                _current!.Add(e);
+                _byId[e.Candidate.Id] = e;
+                e.Screened = true;
+                Finish(e, fresh.First(f => f.Key == e.Key).Outcome!);
+            }
+            else Add(e);
+        }
+    }
+
+    /// <summary>"predicted accuracy@fmnist-cnn 0.812 ± 0.009; candidate 57 of the 8 bred for the slot ranked first".</summary>
+    private static string ScreenedReason(Objective objective, SurrogatePrediction p, long winner, int bred)
+    {
+        double mean = objective.Direction == ObjectiveDirection.Maximize ? -p.Mean : p.Mean; // back to the objective's own direction
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"predicted {objective.Key} {mean:0.####} ± {p.StdDev:0.####}; candidate {winner} of the {bred} bred for the slot ranked first");
     }
 
     private void Hand(Entry e)
@@ -395,6 +519,7 @@ public sealed class EvolutionEngine
             var e = _ended[k];
             _current!.Remove(e);
             _byId.Remove(e.Candidate.Id);
+            if (e.Screened) continue; // screened out by the surrogate: never trained, so it neither joins nor ends a generation
             int rung = e.Candidate.Rung;
             if (rung > 0)
             {
@@ -500,6 +625,15 @@ public sealed class EvolutionEngine
     private void End(Entry e, CandidateOutcome outcome, bool cached)
     {
         if (e.Status == Status.Done) return; // ended with the candidate it duplicated, recorded after it
+        if (outcome is CandidateOutcome.Rejected { Stage: SurrogateOptions.Stage } && e.Candidate.Rung == 0)
+        {
+            // Screened out when it was bred: it ends so again, without a worker, a hit or a place in the population.
+            if (_leaders.TryGetValue(e.Key, out var lead) && lead == e) _leaders.Remove(e.Key);
+            e.Screened = true;
+            Finish(e, outcome);
+            AbsorbEnded();
+            return;
+        }
         if (cached || outcome is CandidateOutcome.Cancelled)
         {
             if (cached) _hits++;
@@ -677,6 +811,7 @@ public sealed class EvolutionEngine
         ChildrenEnded = _childrenEnded,
         Rungs = _books.Length == 1 ? [] : [.. _books.Select(b => new RungState(
             [.. b.Members.Select(m => new ScoredCandidate(m.Candidate, m.Outcome))], [.. b.Promoted.Order()], b.Scored))],
+        Surrogate = _surrogate is null ? [] : [.. _surrogate.Points],
     };
 
     /// <summary>
@@ -712,6 +847,8 @@ public sealed class EvolutionEngine
             _books[r].Scored = s.Rungs[r].Scored;
         }
         _topRung = _front.Count == 0 ? 0 : _front.Max(m => m.Rung);
+        if (_surrogate is not null)
+            foreach (var p in s.Surrogate) _surrogate.Observe(p);
         if (_steady)
         {
             _childSeed = s.ChildSeed ?? throw new FormatException("The checkpoint is of a generational search; this one is steady state.");
@@ -809,5 +946,8 @@ public sealed class EvolutionEngine
 
         /// <summary>Told by the scorer (not a cache hit, a duplicate or a cancellation).</summary>
         public bool Scored { get; set; }
+
+        /// <summary>Screened out by the surrogate (its outcome a rejection at <see cref="SurrogateOptions.Stage"/>).</summary>
+        public bool Screened { get; set; }
     }
 }
