@@ -20,7 +20,7 @@ namespace ActSearch.SearchSpaces;
 internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSpaceLoadOptions options)
 {
     private static readonly string[] RootFields =
-        ["name", "description", "kind", "seed", "tasks", "genome", "evolution", "objectives", "budget", "fidelity", "rejection", "seeds"];
+        ["name", "description", "kind", "seed", "tasks", "genome", "evolution", "objectives", "budget", "fidelity", "surrogate", "rejection", "seeds"];
 
     private static readonly string[] GenomeFields =
     [
@@ -42,6 +42,15 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
     private static readonly string[] FidelityFields = ["eta", "rungs"];
 
     private static readonly string[] RungFields = ["steps", "seeds", "min_accuracy", "data"];
+
+    private static readonly string[] SurrogateFields =
+        ["enabled", "candidates", "acquisition", "exploration", "objective", "features", "min_observations", "max_observations", "warm_start"];
+
+    private static readonly (string, SurrogateFeatureKind)[] FeatureKinds =
+        [("probe", SurrogateFeatureKind.Probe), ("fisher", SurrogateFeatureKind.Fisher), ("both", SurrogateFeatureKind.Both)];
+
+    private static readonly (string, Acquisition)[] Acquisitions =
+        [("ei", Acquisition.ExpectedImprovement), ("ucb", Acquisition.UpperConfidenceBound), ("mean", Acquisition.Mean)];
 
     /// <summary>The most training runs one rung may ask for per task (steps x seeds bounds a candidate's cost).</summary>
     private const int MaxRungSteps = 1_000_000, MaxRungSeeds = 100;
@@ -105,6 +114,7 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
                 d.Add(fidelitySection.Node!, $"'fidelity' needs an objective that training measures (accuracy, loss, ...): {string.Join(", ", objectives.Select(o => o.Key))} are the same at every rung.");
             fidelity = fidelity with { PromoteBy = promoteBy };
         }
+        var surrogate = ReadSurrogate(top.Child("surrogate", SurrogateFields), selection, evolution, objectives);
         var rejection = ReadRejection(top.Child("rejection", RejectionFields), genome, tasks, qualityIsRung: fidelity.Rung(0).MinAccuracy is not null);
         var seeds = ReadSeeds(top, genome, kind);
 
@@ -128,6 +138,7 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
                 Objectives = objectives,
                 Budget = budget,
                 Fidelity = fidelity,
+                Surrogate = surrogate,
                 FingerprintCacheSize = rejection.Duplicate.CacheSize,
                 InitialGenomes = [.. seeds.Select(s => s.Expr)],
             },
@@ -463,6 +474,59 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
             if (upper.Seeds < lower.Seeds || (stepsKnown && upper.Steps < lower.Steps) || (lower.FullData && !upper.FullData)) return false;
             return upper.Seeds > lower.Seeds || (upper.FullData && !lower.FullData) || (stepsKnown ? upper.Steps > lower.Steps : upper.Steps != lower.Steps);
         }
+    }
+
+    /// <summary>
+    /// <c>surrogate:</c> pre-screening by a Gaussian process on probe features (steady state only): children bred per slot,
+    /// the acquisition rule and its exploration, the objective it predicts (by key; default the first that training
+    /// measures), how many values it needs before it screens, the most it fits on, and whether it starts from the catalog.
+    /// </summary>
+    private SurrogateOptions ReadSurrogate(Section s, SelectionOptions selection, Section evolution, ImmutableArray<Objective> objectives)
+    {
+        var none = new SurrogateOptions();
+        if (s.Node is null) return none;
+        bool enabled = s.Bool("enabled", true);
+        int candidates = s.Int("candidates", none.Candidates, 1, 256);
+        var acquisition = s.Enum("acquisition", none.Acquisition, Acquisitions);
+        double? exploration = s.Has("exploration") ? s.Double("exploration", 0, 0, 100) : null;
+        int minObservations = s.Int("min_observations", none.MinObservations, 2, 100_000);
+        int maxObservations = s.Int("max_observations", none.MaxObservations, 2, 5_000);
+        if (maxObservations < minObservations && s.Value("max_observations") is { } maxNode)
+            d.Add(maxNode, $"{s.Label("max_observations")} ({maxObservations}) must be at least 'min_observations' ({minObservations}).");
+        bool warm = s.Bool("warm_start", none.WarmStart);
+        var features = s.Enum("features", none.Features, FeatureKinds);
+        bool Trained(Objective o) => options.Objectives.FirstOrDefault(x => x.Name == o.Name)?.Source != ObjectiveSource.Graph;
+        int objective = -1;
+        if (s.String("objective") is { } key)
+        {
+            objective = objectives.IndexOf(objectives.FirstOrDefault(o => o.Key == key)!);
+            if (objective < 0)
+                d.Add(s.Value("objective")!, $"{s.Label("objective")}: {Scalars.Quote(key)} is not one of the search's objectives ({string.Join(", ", objectives.Select(o => o.Key))}).");
+            else if (!Trained(objectives[objective]))
+                d.Add(s.Value("objective")!, $"{s.Label("objective")}: {key} is computed from the formula itself; a surrogate predicts what training measures.");
+        }
+        else
+        {
+            objective = objectives.Select((o, i) => (o, i)).Where(t => Trained(t.o)).Select(t => t.i).DefaultIfEmpty(-1).First();
+            if (objective < 0 && !objectives.IsEmpty)
+                d.Add(s.Node, $"'surrogate' needs an objective that training measures (accuracy, loss, ...): {string.Join(", ", objectives.Select(o => o.Key))} are computed from the formula itself.");
+        }
+        if (features != SurrogateFeatureKind.Probe && objective >= 0 && objectives[objective].Task is null && s.Value("features") is { } featuresNode)
+            d.Add(featuresNode, $"{s.Label("features")}: the Fisher spectrum is measured on a task's network, and {objectives[objective].Key} names no task.");
+        if (enabled && selection.Mode != EvolutionMode.SteadyState)
+            d.Add(evolution.Value("mode") ?? s.Node, "'surrogate' needs 'evolution.mode: steady_state': it screens the children bred for each free slot.");
+        return new SurrogateOptions
+        {
+            Enabled = enabled,
+            Candidates = candidates,
+            Acquisition = acquisition,
+            Exploration = exploration,
+            Objective = Math.Max(0, objective),
+            Features = features,
+            MinObservations = minObservations,
+            MaxObservations = maxObservations,
+            WarmStart = warm,
+        };
     }
 
     /// <summary>Durations as people write them: <c>2h</c>, <c>30m</c>, <c>1h30m</c>, <c>1d</c>, <c>45s</c>.</summary>
