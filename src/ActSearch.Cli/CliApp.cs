@@ -24,6 +24,7 @@ public static class CliApp
         new ActivationsCommand(),
         new ExportCommand(),
         new ReportCommand(),
+        new SurrogateCommand(),
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
@@ -136,6 +137,15 @@ public sealed class ArgReader(string[] args)
         if (text is null) return null;
         if (!int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int v) || v < min || v > max)
             throw new UsageException($"option {name} must be a whole number from {min} to {max}, got '{text}'.");
+        return v;
+    }
+
+    public double? Double(string name)
+    {
+        string? text = Option(name);
+        if (text is null) return null;
+        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
+            throw new UsageException($"option {name} must be a number, got '{text}'.");
         return v;
     }
 

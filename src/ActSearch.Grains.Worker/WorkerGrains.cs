@@ -37,7 +37,10 @@ public static class WorkerGrains
     public static ISiloBuilder AddTorchScorer(this ISiloBuilder silo, string device)
     {
         ArgumentNullException.ThrowIfNull(silo);
-        silo.Services.AddSingleton<ICandidateScorer>(new TorchCandidateScorer(DeviceSelector.Select(device)));
+        var selected = DeviceSelector.Select(device);
+        silo.Services.AddSingleton<ICandidateScorer>(new TorchCandidateScorer(selected));
+        // A coordinator in the same process (actsearch run and serve) computes the surrogate's Fisher features with it.
+        silo.Services.AddSingleton<ActSearch.Evolution.ISurrogateFeatureSource>(new ActSearch.Evaluation.Torch.Tasks.FisherFeatures(selected));
         return silo;
     }
 }

@@ -232,6 +232,21 @@ public sealed class ProxyTrainer(Device device)
         return clock.Elapsed / steps;
     }
 
+    /// <summary>
+    /// The eigenvalue spectrum of the network's Fisher information at initialization (AQuaSurF's second feature), largest
+    /// first: <paramref name="examples"/> training examples (the task's first batch), each with a target drawn from the
+    /// network's own predictive distribution (a class from the softmax; for a regression output, the output plus N(0, 1)
+    /// noise), one backward pass each in eval mode (a batch of one has no batch statistics); the per-example gradients over
+    /// every parameter, J ([examples, parameters]), give the nonzero eigenvalues of F = J^T J / n as those of J J^T / n.
+    /// Seeded by the task's seed: the same function gives the same spectrum.
+    /// </summary>
+    public double[] FisherSpectrum(ProxyTaskDefinition task, SlotFactory slot, int examples = 32)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(examples, 2);
+        using var run = new TrainingRun(task, slot, task.Data(), Device);
+        return run.FisherSpectrum(examples);
+    }
+
     /// <summary>One training run's state: the network, the optimizer, the data on the device and the batch order.</summary>
     private sealed class TrainingRun : IDisposable
     {
@@ -314,6 +329,55 @@ public sealed class ProxyTrainer(Device device)
             loss.backward();
             _optimizer.Step();
             return loss.item<float>();
+        }
+
+        public double[] FisherSpectrum(int examples)
+        {
+            _model.eval();
+            using var scope = NewDisposeScope();
+            var parameters = _model.parameters().ToList();
+            var draw = new SeededRandom(_spec.Seed ^ 0xF15E4UL);
+            var rows = new List<Tensor>(examples);
+            var batch = NextBatch();
+            for (int i = 0; i < Math.Min(examples, batch.Length); i++)
+            {
+                var x = _trainX.index_select(0, tensor(new[] { batch[i] }, device: _trainX.device));
+                var output = _model.forward(x);
+                Tensor target;
+                using (no_grad())
+                {
+                    if (_spec.Loss == TaskLoss.CrossEntropy)
+                    {
+                        var logits = output.dim() == 3 ? output.flatten(0, 1) : output;
+                        var probs = nn.functional.softmax(logits.to(float64), 1).cpu();
+                        var sampled = new long[probs.shape[0]];
+                        for (int r = 0; r < sampled.Length; r++) sampled[r] = Sample(probs[r].data<double>().ToArray(), draw);
+                        target = tensor(sampled, device: output.device);
+                        if (output.dim() == 3) target = target.reshape(output.shape[0], output.shape[1]);
+                    }
+                    else target = output.detach() + tensor(Enumerable.Range(0, (int)output.numel()).Select(_ => (float)draw.NextGaussian()).ToArray(), output.shape, device: output.device);
+                }
+                foreach (var p in parameters) p.grad?.zero_();
+                LossOf(output, target).backward();
+                rows.Add(cat([.. parameters.Select(p => p.grad is { } g ? g.flatten() : zeros(p.numel(), device: p.device))]).to(float64));
+            }
+            var j = stack(rows);
+            var gram = j.matmul(j.t()) / rows.Count;
+            var eigen = linalg.eigvalsh(gram).cpu().data<double>().ToArray();
+            foreach (var p in parameters) p.grad?.zero_();
+            _model.train();
+            return [.. eigen.Select(v => Math.Max(v, 0)).OrderDescending()];
+        }
+
+        private static long Sample(double[] probabilities, SeededRandom draw)
+        {
+            double u = draw.NextDouble(), sum = 0;
+            for (int k = 0; k < probabilities.Length; k++)
+            {
+                sum += probabilities[k];
+                if (u < sum) return k;
+            }
+            return probabilities.Length - 1;
         }
 
         /// <summary>Held-out loss and accuracy in eval mode (running statistics, no gradients).</summary>

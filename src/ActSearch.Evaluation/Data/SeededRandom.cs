@@ -26,6 +26,12 @@ public sealed class SeededRandom(ulong seed)
         return (int)(r % b);
     }
 
+    /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
+    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+
+    /// <summary>Standard normal (Box-Muller, one draw of the pair).</summary>
+    public double NextGaussian() => Math.Sqrt(-2 * Math.Log(1 - NextDouble())) * Math.Cos(2 * Math.PI * NextDouble());
+
     /// <summary>Fisher-Yates shuffle in place (from the last element down, each swapped with a uniform earlier one).</summary>
     public void Shuffle<T>(Span<T> items)
     {
