@@ -64,6 +64,7 @@ public sealed class ActSearchStorage : IAsyncDisposable
         Checkpoints = new CheckpointRepository(_db);
         Catalog = new CatalogRepository(_db);
         HeldOut = new HeldOutRepository(_db);
+        Predictions = new PredictionRepository(_db);
     }
 
     public JobRepository Jobs { get; }
@@ -78,6 +79,9 @@ public sealed class ActSearchStorage : IAsyncDisposable
 
     /// <summary>Each job's latest held-out evaluation (saved by <c>actsearch report</c>, shown by the web UI).</summary>
     public HeldOutRepository HeldOut { get; }
+
+    /// <summary>Surrogate predictions per candidate (a job whose space has <c>surrogate:</c>).</summary>
+    public PredictionRepository Predictions { get; }
 
     /// <summary>The shared data source, for hosts that need SQL of their own (health checks, reports).</summary>
     public NpgsqlDataSource DataSource => _db.Source;

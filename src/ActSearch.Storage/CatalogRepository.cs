@@ -45,6 +45,23 @@ public sealed class CatalogRepository
         }, cancellation);
 
     /// <summary>
+    /// Every function with a value of one objective on one task (null: not task-specific), most recently seen first, up to
+    /// <paramref name="count"/>: what a search's surrogate starts from (functions good and bad alike, unlike <see cref="TopAsync"/>).
+    /// </summary>
+    public Task<List<CatalogMeasurement>> MeasuredAsync(string objective, string? task, int count, CancellationToken cancellation = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 0);
+        return _db.QueryAsync(
+            """
+            SELECT c.fingerprint, c.formula, s.best, c.first_seen, c.last_seen FROM catalog c
+            JOIN catalog_scores s ON s.fingerprint = c.fingerprint AND s.objective = $1 AND s.task = $2
+            ORDER BY c.last_seen DESC, c.fingerprint LIMIT $3
+            """,
+            r => new CatalogMeasurement(new Fingerprint(unchecked((ulong)r.GetInt64(0))), r.GetString(1), r.GetDouble(2), r.GetFieldValue<DateTimeOffset>(3), r.GetFieldValue<DateTimeOffset>(4)),
+            cancellation, objective, task ?? "", count);
+    }
+
+    /// <summary>
     /// One page (1-based) of the catalog, optionally only functions whose formula contains <paramref name="text"/>
     /// (case-insensitive), with the number of matches in all.
     /// </summary>

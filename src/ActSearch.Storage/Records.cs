@@ -220,6 +220,9 @@ public sealed record CatalogObservation(Fingerprint Fingerprint, string Formula,
 /// <summary>The best value of one objective on one task seen for a function, and the candidate that scored it.</summary>
 public sealed record CatalogScore(string Objective, string? Task, double Best, ScoreGoal Goal, Guid JobId, long CandidateId);
 
+/// <summary>A function's best value of one objective on one task in the catalog, with when it was first and last seen.</summary>
+public sealed record CatalogMeasurement(Fingerprint Fingerprint, string Formula, double Value, DateTimeOffset FirstSeen, DateTimeOffset LastSeen);
+
 /// <summary>One discovered function, across all jobs.</summary>
 public sealed record CatalogEntry(
     Fingerprint Fingerprint,

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using ActSearch.Storage;
 
 namespace ActSearch.Api.Tests;
 
@@ -256,9 +257,39 @@ public sealed partial class JobApiTests(JobsServer fixture) : IClassFixture<Jobs
     }
 
     [Fact]
+    public async Task A_jobs_surrogate_predictions_are_served_beside_what_was_measured_and_their_absence_is_no_content()
+    {
+        var job = await Server.SubmitAsync(TestSpaces.Regression(budget: 6), "?name=surrogate");
+        string id = job.GetProperty("id").GetString()!;
+        await Server.UntilFinalAsync(id);
+        using (var none = await Client.GetAsync($"/api/jobs/{id}/surrogate"))
+            Assert.Equal(HttpStatusCode.NoContent, none.StatusCode); // no surrogate in this space
+
+        // Three trained children (the job's first candidates, measured by the curve fit) and one screened out.
+        var measured = (await Server.Storage.Candidates.ScoresAsync(Guid.Parse(id))).Where(sc => sc.Objective == "loss").OrderBy(sc => sc.CandidateId).Take(3).ToList();
+        Assert.Equal(3, measured.Count);
+        await Server.Storage.Predictions.RecordAsync(Guid.Parse(id),
+        [
+            .. measured.Select((sc, i) => new PredictionRecord(sc.CandidateId, "loss", null, i, 0.1, Trained: true)),
+            new PredictionRecord(1000, "loss", null, 9, 0.3, Trained: false),
+        ]);
+
+        var served = await Server.GetJsonAsync($"/api/jobs/{id}/surrogate");
+        Assert.Equal(("loss", 4, 3, 3), (served.GetProperty("objective").GetString(), served.GetProperty("ranked").GetInt32(),
+            served.GetProperty("trained").GetInt32(), served.GetProperty("measured").GetInt32()));
+        var points = served.GetProperty("points");
+        Assert.Equal(JsonValueKind.Null, points[3].GetProperty("measured").ValueKind);
+        Assert.Equal(measured[0].Value, points[0].GetProperty("measured").GetDouble());
+        double[] values = [.. measured.Select(sc => sc.Value)];
+        double expected = ActSearch.Evolution.SurrogateValidation.Spearman([0.0, 1, 2], values);
+        if (double.IsFinite(expected)) Assert.Equal(expected, served.GetProperty("spearman").GetDouble(), 12);
+        else Assert.Equal(JsonValueKind.Null, served.GetProperty("spearman").ValueKind);
+    }
+
+    [Fact]
     public async Task Unknown_jobs_and_routes_are_404_problems()
     {
-        foreach (var path in new[] { $"/api/jobs/{Guid.NewGuid()}", $"/api/jobs/{Guid.NewGuid()}/front", $"/api/jobs/{Guid.NewGuid()}/funnel", $"/api/jobs/{Guid.NewGuid()}/heldout", "/api/jobs/not-a-guid", "/api/nothing-here" })
+        foreach (var path in new[] { $"/api/jobs/{Guid.NewGuid()}", $"/api/jobs/{Guid.NewGuid()}/front", $"/api/jobs/{Guid.NewGuid()}/funnel", $"/api/jobs/{Guid.NewGuid()}/heldout", $"/api/jobs/{Guid.NewGuid()}/surrogate", "/api/jobs/not-a-guid", "/api/nothing-here" })
         {
             using var response = await Client.GetAsync(path);
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);

@@ -246,6 +246,18 @@ public sealed class StorageOutageWindowTests : IAsyncLifetime
             await Check();
             return await Inner.LoadOutcomesInRecordedOrderAsync(jobId, cancellation);
         }
+
+        public async Task<IReadOnlyList<MeasuredFunction>> LoadMeasuredAsync(Objective objective, int count, CancellationToken cancellation = default)
+        {
+            await Check();
+            return await Inner.LoadMeasuredAsync(objective, count, cancellation);
+        }
+
+        public async Task RecordPredictionsAsync(Guid jobId, IReadOnlyList<CandidatePrediction> predictions, CancellationToken cancellation = default)
+        {
+            await Check();
+            await Inner.RecordPredictionsAsync(jobId, predictions, cancellation);
+        }
     }
 }
 

@@ -149,6 +149,29 @@ public abstract class JobStoreContract
     }
 
     [Fact]
+    public async Task Measured_values_for_a_surrogate_are_each_functions_best_latest_sighting_first()
+    {
+        var store = CreateStore();
+        var accuracy = new Objective("accuracy", ObjectiveDirection.Maximize, "fmnist-cnn");
+        var resolved = new ResolvedJob("t", 1, 100, null, [accuracy, new Objective("complexity", ObjectiveDirection.Minimize)]);
+        Guid first = Guid.NewGuid(), second = Guid.NewGuid();
+        await store.SaveJobAsync(Job(first, JobState.Running), resolved);
+        await store.SaveJobAsync(Job(second, JobState.Running), resolved);
+        Assert.True(await store.RecordOutcomeAsync(first, Candidate(0), new CandidateOutcome.Evaluated([0.80, 3])));
+        Assert.True(await store.RecordOutcomeAsync(first, Candidate(1), new CandidateOutcome.Evaluated([0.70, 3])));
+        Assert.True(await store.RecordOutcomeAsync(first, Candidate(2), new CandidateOutcome.Rejected("numeric", "NaN")));
+        Assert.True(await store.RecordOutcomeAsync(first, Candidate(1) with { Rung = 1 }, new CandidateOutcome.Evaluated([0.99, 3])));
+        await Task.Delay(5); // sightings a moment apart
+        Assert.True(await store.RecordOutcomeAsync(second, Candidate(0) with { Id = 9 }, new CandidateOutcome.Evaluated([0.85, 3])));
+
+        var measured = await store.LoadMeasuredAsync(accuracy, 10);
+        string Formula(long id) => TextPrinter.PrintCanonical(Candidate(id).Genome);
+        Assert.Equal([new MeasuredFunction(Formula(0), 0.85), new MeasuredFunction(Formula(1), 0.70)], measured);
+        Assert.Single(await store.LoadMeasuredAsync(accuracy, 1));
+        Assert.Empty(await store.LoadMeasuredAsync(accuracy with { Task = "fmnist-mlp" }, 10));
+    }
+
+    [Fact]
     public async Task Concurrent_reports_of_one_candidate_record_one_outcome()
     {
         var store = CreateStore();

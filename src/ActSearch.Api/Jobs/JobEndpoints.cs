@@ -43,6 +43,8 @@ internal static class JobEndpoints
         jobs.MapGet("/{id:guid}/funnel", FunnelAsync).WithName("GetJobFunnel").WithSummary("The rejection funnel");
         jobs.MapGet("/{id:guid}/heldout", HeldOutAsync).WithName("GetJobHeldOut")
             .WithSummary("The job's latest held-out evaluation (saved by actsearch report); 204 when it has none yet").ProducesProblem(StatusCodes.Status404NotFound);
+        jobs.MapGet("/{id:guid}/surrogate", SurrogateAsync).WithName("GetJobSurrogate")
+            .WithSummary("The surrogate's predictions and how well they ranked the trained children; 204 when the job has no surrogate").ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapGet("/{id:guid}/events", JobEvents.StreamAsync).WithName("JobEvents")
             .WithSummary("Progress as server-sent events: 'job' on every change, 'end' when final")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream").ProducesProblem(StatusCodes.Status404NotFound);
@@ -255,6 +257,13 @@ internal static class JobEndpoints
 
     private static async Task<Results<Ok<FunnelView>, ProblemHttpResult>> FunnelAsync(Guid id, JobService jobs, CancellationToken cancellation) =>
         await jobs.FunnelAsync(id, cancellation) is { } funnel ? TypedResults.Ok(funnel) : Problems.NotFound($"No job {id}.");
+
+    /// <summary>200 with the predictions; 204 when the job has none (no surrogate, or none ranked yet); 404 for no such job.</summary>
+    private static async Task<Results<Ok<SurrogateView>, NoContent, ProblemHttpResult>> SurrogateAsync(Guid id, ActSearchStorage storage, CancellationToken cancellation)
+    {
+        if (SurrogateView.From(id, await storage.Predictions.ForJobAsync(id, cancellation)) is { } view) return TypedResults.Ok(view);
+        return await storage.Jobs.GetAsync(id, cancellation) is null ? Problems.NotFound($"No job {id}.") : TypedResults.NoContent();
+    }
 
     /// <summary>200 with the evaluation; 204 when the job has none yet (not an error: most jobs have none); 404 for no such job.</summary>
     private static async Task<Results<Ok<HeldOutView>, NoContent, ProblemHttpResult>> HeldOutAsync(Guid id, ActSearchStorage storage, CancellationToken cancellation)

@@ -32,6 +32,7 @@ internal sealed partial class SearchJobGrain(
     WorkerLoadBoard board,
     IOptions<SearchJobOptions> options,
     TimeProvider time,
+    IServiceProvider services,
     ILogger<SearchJobGrain> log) : Grain, ISearchJobGrain
 {
     private readonly SearchJobOptions _options = options.Value;
@@ -39,6 +40,7 @@ internal sealed partial class SearchJobGrain(
     private readonly Dictionary<long, RecordedOutcome> _recovered = [];
     private readonly Dictionary<string, long> _rejectedByStage = new(StringComparer.Ordinal);
     private readonly LinkedList<Unwritten> _unwritten = new(); // outcomes not stored yet, in the order the engine hears them
+    private readonly List<CandidatePrediction> _predictions = []; // the surrogate's predictions not stored yet
     private ObserverManager<IJobObserver>? _observers;
     private JobRecord? _job;
     private SearchSpace? _space;
@@ -63,6 +65,7 @@ internal sealed partial class SearchJobGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _observers = new ObserverManager<IJobObserver>(_options.ObserverExpiry, log);
+        int replayed = 0;
         try
         {
             var job = await store.LoadJobAsync(JobId, cancellationToken);
@@ -72,7 +75,7 @@ internal sealed partial class SearchJobGrain(
             var checkpoint = await store.LoadLatestCheckpointAsync(JobId, cancellationToken);
             var state = checkpoint is null ? null : EngineState.FromJson(checkpoint.EngineStateJson);
             Start(space, state);
-            if (_engine!.Mode == EvolutionMode.SteadyState) await ReplayAsync(cancellationToken);
+            if (_engine!.Mode == EvolutionMode.SteadyState) replayed = await ReplayAsync(cancellationToken);
             else
                 foreach (var r in await store.LoadOutcomesAsync(JobId, 0, cancellationToken))
                 {
@@ -96,7 +99,7 @@ internal sealed partial class SearchJobGrain(
             return;
         }
         if (_job!.State.IsFinal()) return;
-        LogResuming(JobId, _engine!.Generation, _recovered.Count);
+        LogResuming(JobId, _engine!.Generation, _engine.Mode == EvolutionMode.SteadyState ? replayed : _recovered.Count);
         _ranBefore = _job.RunningTime;
         if (IsRunning) _runningSince = time.GetTimestamp();
         StartTimer();
@@ -108,18 +111,21 @@ internal sealed partial class SearchJobGrain(
     /// the order they were recorded (which is the order it heard them: each is recorded first). Candidates bred and never
     /// recorded (in flight at the stop) are bred again under their ids; what the replay settles without a record is recorded.
     /// </summary>
-    private async Task ReplayAsync(CancellationToken cancellation)
+    /// <returns>How many recorded outcomes came after the checkpoint (the rest it already counts).</returns>
+    private async Task<int> ReplayAsync(CancellationToken cancellation)
     {
+        int after = 0;
         var stored = new HashSet<(long, int)>();
         foreach (var r in await store.LoadOutcomesInRecordedOrderAsync(JobId, cancellation))
         {
             if (r.Outcome is CandidateOutcome.Rejected rej) CountRejection(rej);
             stored.Add((r.Candidate.Id, r.Candidate.Rung));
-            _engine!.Replay(r.Candidate, r.Outcome, r.Cached);
+            if (_engine!.Replay(r.Candidate, r.Outcome, r.Cached)) after++;
         }
         _engine!.EndReplay();
         foreach (var (c, outcome) in _engine.TakeSettled())
             if (!stored.Contains((c.Id, c.Rung))) _unwritten.AddLast(new Unwritten(c, outcome, default, Settled: true));
+        return after;
     }
 
     public async Task<JobStatus> Submit(JobSpec spec)
@@ -134,6 +140,7 @@ internal sealed partial class SearchJobGrain(
         var now = time.GetUtcNow();
         var job = new JobRecord(JobId, spec, JobState.Running, now, StartedAt: now);
         Start(space, null);
+        await StoreOrRefuseAsync(WarmStartAsync);
         await StoreOrRefuseAsync(() => store.SaveJobAsync(job, _resolved));
         _job = job;
         LogSubmitted(JobId, space.Name, _space!.Seed);
@@ -142,6 +149,37 @@ internal sealed partial class SearchJobGrain(
         await PumpAsync();
         await NotifyAsync();
         return Status();
+    }
+
+    /// <summary>
+    /// A new job whose space screens with a surrogate starts it from the activation catalog: the values earlier jobs measured
+    /// for the surrogate's objective, trained as the task trains (only when the lowest rung does too: a rung of other steps
+    /// measures something else). The checkpoint keeps them, so a resumed job does not ask again.
+    /// </summary>
+    private async Task WarmStartAsync()
+    {
+        if (_engine!.Surrogate?.Options is not { WarmStart: true } sur) return;
+        var objective = _engine.Options.Objectives[sur.Objective];
+        if (!_resolved!.TrainsAsTask(0, objective.Task))
+        {
+            LogNoWarmStart(JobId, objective.Key);
+            return;
+        }
+        var measured = await store.LoadMeasuredAsync(objective, sur.MaxObservations);
+        var points = new List<(Expr, double)>(measured.Count);
+        foreach (var m in measured.Reverse()) // oldest first: the latest are the last a full training window drops
+        {
+            try
+            {
+                points.Add((ExprParser.Parse(m.Formula), m.Value));
+            }
+            catch (ExprParseException)
+            {
+                // A formula an older version wrote that this one no longer reads: it simply does not count.
+            }
+        }
+        _engine.WarmStart(points);
+        LogWarmStart(JobId, points.Count, objective.Key);
     }
 
     public async Task<JobStatus> Pause()
@@ -209,6 +247,15 @@ internal sealed partial class SearchJobGrain(
         _engine = state is null ? new EvolutionEngine(evolution, space.Seed) : EvolutionEngine.Resume(evolution, state);
         _engine.KeepSettled = true; // every candidate's outcome is recorded, cache hits included
         _engine.GenerationCompleted += _ => _generationEnded = true;
+        if (_engine.Surrogate?.Options is { Features: not SurrogateFeatureKind.Probe } sur)
+        {
+            var objective = evolution.Objectives[sur.Objective];
+            var features = (services.GetService(typeof(ISurrogateFeatureSource)) as ISurrogateFeatureSource)?.For(sur.Features, objective.Task)
+                ?? throw new InvalidJobException(
+                    $"The space's surrogate asks for '{sur.Features.ToString().ToLowerInvariant()}' features of {objective.Key}, which only a coordinator that can train computes " +
+                    "(actsearch run or serve); this one cannot: use 'surrogate.features: probe'.");
+            _engine.UseSurrogateFeatures(features);
+        }
     }
 
     /// <summary>
@@ -240,6 +287,7 @@ internal sealed partial class SearchJobGrain(
                 if (room <= 0) break;
                 var batch = _engine.Ask(room);
                 EnqueueSettled();
+                _predictions.AddRange(_engine.TakePredictions());
                 if (batch.Count == 0) break;
                 var sends = new List<Dispatch>(batch.Count);
                 foreach (var c in batch)
@@ -252,6 +300,7 @@ internal sealed partial class SearchJobGrain(
                     sends.Add(_inFlight.Add(c));
                 }
                 await SendAsync(sends);
+                await WritePredictionsAsync();
             }
             if (!await FlushAsync()) return;
             await SaveDueAsync();
@@ -278,6 +327,17 @@ internal sealed partial class SearchJobGrain(
                 StoreDown(s);
             }
         }
+    }
+
+    /// <summary>
+    /// The surrogate's predictions, written after the candidates they rank went out (they inform readers, not the search:
+    /// a store that fails here keeps them queued for the next turn, and a coordinator that stops first loses only them).
+    /// </summary>
+    private async Task WritePredictionsAsync()
+    {
+        if (_predictions.Count == 0) return;
+        await store.RecordPredictionsAsync(JobId, [.. _predictions]);
+        _predictions.Clear();
     }
 
     private async Task SendAsync(IReadOnlyList<Dispatch> sends)
@@ -373,7 +433,12 @@ internal sealed partial class SearchJobGrain(
             }
             _unwritten.RemoveFirst();
             StoreAnswered();
-            if (w.Settled) continue;
+            if (w.Settled)
+            {
+                // A child the surrogate screened out is a rejection the engine decided itself: the stage counts it like the others.
+                if (written && outcome is CandidateOutcome.Rejected { Stage: SurrogateOptions.Stage } screened) CountRejection(screened);
+                continue;
+            }
             if (written && outcome is CandidateOutcome.Rejected r) CountRejection(r);
             Tell(w.Candidate, outcome);
             EnqueueSettled(next: true);
@@ -628,6 +693,12 @@ internal sealed partial class SearchJobGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} submitted: space {Space}, seed {Seed}.")]
     private partial void LogSubmitted(Guid jobId, string space, ulong seed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: the surrogate starts from {Count} catalog values of {Objective}.")]
+    private partial void LogWarmStart(Guid jobId, int count, string objective);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: no warm start for the surrogate: the lowest fidelity rung does not train {Objective} as its task does, and the catalog keeps only that.")]
+    private partial void LogNoWarmStart(Guid jobId, string objective);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} resumes at generation {Generation} with {Recovered} outcomes recorded after its checkpoint.")]
     private partial void LogResuming(Guid jobId, int generation, int recovered);

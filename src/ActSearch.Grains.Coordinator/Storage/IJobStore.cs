@@ -50,6 +50,9 @@ public sealed record ResolvedJob(
     }
 }
 
+/// <summary>A function (its formula) and its best measured value of one objective, from the activation catalog.</summary>
+public sealed record MeasuredFunction(string Formula, double Value);
+
 /// <summary>An engine checkpoint: <see cref="EngineState.ToJson"/> taken when generation <paramref name="Generation"/> began.</summary>
 public sealed record JobCheckpoint(Guid JobId, int Generation, string EngineStateJson, DateTimeOffset SavedAt);
 
@@ -125,4 +128,13 @@ public interface IJobStore
     /// that one caller makes one after another keep their order; a batch keeps its own.
     /// </summary>
     Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesInRecordedOrderAsync(Guid jobId, CancellationToken cancellation = default);
+
+    /// <summary>
+    /// Functions any job measured for <paramref name="objective"/> (its name and task) as the task itself trains (the activation
+    /// catalog's values: each function's best), most recently seen first, up to <paramref name="count"/>: a surrogate's warm start.
+    /// </summary>
+    Task<IReadOnlyList<MeasuredFunction>> LoadMeasuredAsync(Objective objective, int count, CancellationToken cancellation = default);
+
+    /// <summary>Records the surrogate's predictions for a job's candidates; a candidate that has one keeps it.</summary>
+    Task RecordPredictionsAsync(Guid jobId, IReadOnlyList<CandidatePrediction> predictions, CancellationToken cancellation = default);
 }

@@ -12,6 +12,8 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly Lock _gate = new();
     private readonly Dictionary<Guid, JobRecord> _jobs = [];
+    private readonly Dictionary<Guid, ResolvedJob> _resolved = [];
+    private readonly Dictionary<Guid, SortedDictionary<long, CandidatePrediction>> _predictions = [];
     private readonly Dictionary<Guid, SortedDictionary<int, JobCheckpoint>> _checkpoints = [];
     private readonly Dictionary<Guid, SortedDictionary<(long Id, int Rung), RecordedOutcome>> _outcomes = [];
     private readonly Dictionary<Guid, List<RecordedOutcome>> _recordedOrder = [];
@@ -28,6 +30,7 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
         {
             if (_jobs.TryGetValue(job.JobId, out var old) && old.State.IsFinal() && old.State != job.State) return Task.CompletedTask;
             _jobs[job.JobId] = job;
+            if (resolved is not null) _resolved[job.JobId] = resolved;
         }
         return Task.CompletedTask;
     }
@@ -113,6 +116,51 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
     {
         lock (_gate)
             return Task.FromResult<IReadOnlyList<RecordedOutcome>>(_recordedOrder.TryGetValue(jobId, out var list) ? [.. list] : []);
+    }
+
+    public Task RecordPredictionsAsync(Guid jobId, IReadOnlyList<CandidatePrediction> predictions, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(predictions);
+        lock (_gate)
+        {
+            if (!_predictions.TryGetValue(jobId, out var map)) _predictions[jobId] = map = [];
+            foreach (var p in predictions) map.TryAdd(p.CandidateId, p);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The predictions recorded for a job, in candidate order.</summary>
+    public IReadOnlyList<CandidatePrediction> Predictions(Guid jobId)
+    {
+        lock (_gate) return _predictions.TryGetValue(jobId, out var map) ? [.. map.Values] : [];
+    }
+
+    /// <summary>The catalog's rule over this store's jobs: each function's best rung-0 value measured as its task trains, latest sighting first.</summary>
+    public Task<IReadOnlyList<MeasuredFunction>> LoadMeasuredAsync(Objective objective, int count, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(objective);
+        lock (_gate)
+        {
+            var best = new Dictionary<ActSearch.Expressions.Fingerprint, (string Formula, double Value, int Order)>();
+            int order = 0;
+            foreach (var (jobId, list) in _recordedOrder)
+            {
+                if (!_resolved.TryGetValue(jobId, out var job)) continue;
+                int k = job.Objectives.IndexOf(job.Objectives.FirstOrDefault(o => o.Key == objective.Key)!);
+                if (k < 0 || !job.TrainsAsTask(0, objective.Task)) continue;
+                foreach (var r in list)
+                {
+                    order++;
+                    if (r.Candidate.Rung != 0 || r.Outcome is not CandidateOutcome.Evaluated e || !double.IsFinite(e.Objectives[k])) continue;
+                    double v = e.Objectives[k];
+                    bool better = !best.TryGetValue(r.Candidate.Fingerprint, out var known)
+                        || (objective.Direction == ObjectiveDirection.Maximize ? v > known.Value : v < known.Value);
+                    best[r.Candidate.Fingerprint] = (ActSearch.Expressions.TextPrinter.PrintCanonical(r.Candidate.Genome), better ? v : known.Value, order);
+                }
+            }
+            return Task.FromResult<IReadOnlyList<MeasuredFunction>>(
+                [.. best.Values.OrderByDescending(b => b.Order).Take(count).Select(b => new MeasuredFunction(b.Formula, b.Value))]);
+        }
     }
 
     private void Keep(Guid jobId, RecordedOutcome recorded)

@@ -165,6 +165,20 @@ public sealed class PostgresJobStore : IJobStore
     public async Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesInRecordedOrderAsync(Guid jobId, CancellationToken cancellation = default) =>
         [.. (await _storage.Candidates.ResultsInRecordedOrderAsync(jobId, cancellation).ConfigureAwait(false)).Select(ToOutcome)];
 
+    public async Task<IReadOnlyList<MeasuredFunction>> LoadMeasuredAsync(Objective objective, int count, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(objective);
+        return [.. (await _storage.Catalog.MeasuredAsync(objective.Name, objective.Task, count, cancellation).ConfigureAwait(false))
+            .Select(m => new MeasuredFunction(m.Formula, m.Value))];
+    }
+
+    public Task RecordPredictionsAsync(Guid jobId, IReadOnlyList<CandidatePrediction> predictions, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(predictions);
+        return _storage.Predictions.RecordAsync(jobId,
+            [.. predictions.Select(p => new PredictionRecord(p.CandidateId, p.Objective.Name, p.Objective.Task, p.Mean, p.StdDev, p.Trained))], cancellation);
+    }
+
     // ---- mapping ----
 
     private static RecordedOutcome ToOutcome(RecordedResult r)

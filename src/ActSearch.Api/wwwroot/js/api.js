@@ -66,6 +66,7 @@ export const api = {
   front: (id, generation, options) => getJson(`/api/jobs/${encodeURIComponent(id)}/front${query({generation})}`, options),
   funnel: (id, options) => getJson(`/api/jobs/${encodeURIComponent(id)}/funnel`, options),
   heldOut: (id, options) => getJson(`/api/jobs/${encodeURIComponent(id)}/heldout`, options),
+  surrogate: (id, options) => getJson(`/api/jobs/${encodeURIComponent(id)}/surrogate`, options),
   eventsUrl: id => `/api/jobs/${encodeURIComponent(id)}/events`,
   activations: (params, options) => getJson(`/api/activations${query(params)}`, options),
   activation: (id, options) => getJson(`/api/activations/${encodeURIComponent(id)}`, options),

@@ -110,9 +110,10 @@ export function nonDominated(points, xMax, yMax) {
 
 /**
  * A scatter plot of front members: points = [{x, y, href, label}]. The points no other point beats on the two
- * chosen axes are joined by a step line. Each point is a link (keyboard-focusable) with its label as tooltip.
+ * chosen axes are joined by a step line (frontLine: false leaves it out, for a scatter that is not a front). Each
+ * point is a link (keyboard-focusable) with its label as tooltip.
  */
-export function scatterPlot({points, width = 640, height = 380, xLabel, yLabel, xMax = false, yMax = false, title}) {
+export function scatterPlot({points, width = 640, height = 380, xLabel, yLabel, xMax = false, yMax = false, title, frontLine = true}) {
   const left = 64, right = width - 16, top = 16, bottom = height - 48;
   const shown = points.filter(p => Number.isFinite(p.x) && Number.isFinite(p.y));
   const xDomain = extent(shown.map(p => p.x)), yDomain = extent(shown.map(p => p.y));
@@ -121,7 +122,7 @@ export function scatterPlot({points, width = 640, height = 380, xLabel, yLabel, 
   if (title) svg.append(s('title', {}, title));
   axes(svg, {sx, sy, xDomain, yDomain, left, right, top, bottom, xLabel, yLabel, width, height});
 
-  const best = nonDominated(shown, xMax, yMax).sort((a, b) => a.x - b.x);
+  const best = frontLine ? nonDominated(shown, xMax, yMax).sort((a, b) => a.x - b.x) : [];
   if (best.length > 1) {
     // Step line through the best points: the boundary of what they dominate (the attainment surface).
     let d = `M${sx(best[0].x).toFixed(2)} ${sy(best[0].y).toFixed(2)}`;

@@ -43,6 +43,7 @@ export async function jobPage(ctx, id) {
   const frontPlot = h('div', {id: 'front-plot', class: 'plot'});
   const frontTable = h('div', {id: 'front-members', class: 'table-wrap'});
   const heldOutBody = h('div', {id: 'job-heldout'}, h('p', {class: 'muted'}, 'Loading…'));
+  const surrogateCard = h('section', {class: 'card', 'aria-labelledby': 'surrogate-h', id: 'job-surrogate', hidden: true});
 
   ctx.main.append(
     h('p', {class: 'crumbs'}, h('a', {href: '#/jobs'}, '← All jobs')),
@@ -60,7 +61,8 @@ export async function jobPage(ctx, id) {
     h('section', {class: 'card', 'aria-labelledby': 'heldout-h'},
       h('h2', {id: 'heldout-h'}, 'Held-out evaluation'),
       h('p', {class: 'muted small'}, 'The best functions and the baselines re-trained on tasks the search did not use, each found function tested against the best baseline per task (Welch\'s t-test).'),
-      heldOutBody));
+      heldOutBody),
+    surrogateCard);
 
   // ---- summary -------------------------------------------------------------------------------------------
   function renderJob() {
@@ -201,6 +203,31 @@ export async function jobPage(ctx, id) {
     if (ho) renderHeldOut(ho);
     else replace(heldOutBody, h('p', {class: 'empty', id: 'heldout-none'}, 'No held-out evaluation yet. Run ',
       h('code', {}, `actsearch report ${id} --protocol evidence`), ' against this database to add one.'));
+  }
+
+  // ---- surrogate ---------------------------------------------------------------------------------------------
+  async function loadSurrogate() {
+    let sur;
+    try {
+      sur = await api.surrogate(id, {signal: ctx.signal});  // null (204): no surrogate, or nothing ranked yet
+    } catch (e) {
+      if (e?.name !== 'AbortError') { surrogateCard.hidden = false; replace(surrogateCard, errorBox(e)); }
+      return;
+    }
+    if (!sur) return;
+    const pairs = sur.points.filter(p => p.trained && p.measured != null);
+    surrogateCard.hidden = false;
+    replace(surrogateCard,
+      h('h2', {id: 'surrogate-h'}, 'Surrogate: predicted against measured'),
+      h('p', {class: 'small', id: 'surrogate-facts'},
+        `${sur.objective} · ${sur.ranked} children ranked · ${sur.trained} trained, ${sur.ranked - sur.trained} screened out · `,
+        h('strong', {}, sur.spearman == null ? 'rank correlation: too few measured' : `Spearman's rho ${sur.spearman.toFixed(3)}`),
+        ` over ${sur.measured} trained children with a measured value`),
+      pairs.length === 0 ? h('p', {class: 'empty'}, 'No trained child has a measured value yet.')
+        : h('div', {class: 'plot', id: 'surrogate-plot'}, scatterPlot({
+          points: pairs.map(p => ({x: p.predicted, y: p.measured, label: `candidate ${p.candidateId}: predicted ${num(p.predicted)} ± ${num(p.stdDev)}, measured ${num(p.measured)}`})),
+          xLabel: `predicted ${sur.objective}`, yLabel: `measured ${sur.objective}`, frontLine: false,
+          title: `Predicted against measured ${sur.objective} for the trained children`})));
   }
 
   function renderHeldOut(ho) {
@@ -354,6 +381,7 @@ export async function jobPage(ctx, id) {
   refreshFunnel();
   loadFront();
   loadHeldOut();
+  loadSurrogate();
   if (FINAL_STATES.has(job.state)) {
     finished = true;
     setLive('final');
