@@ -59,6 +59,95 @@ public class RunCommandTests
     }
 
     [Fact]
+    public void A_surrogate_search_starts_from_the_catalog_and_screens_out_children_it_never_trains()
+    {
+        string home = Path.Combine(Path.GetTempPath(), $"actsearch-screening-{Guid.NewGuid():N}");
+        string plain = Path.Combine(home, "plain.yaml"), screened = Path.Combine(home, "screened.yaml");
+        Directory.CreateDirectory(home);
+        string smooth = Space.Replace("[neg, abs, square, exp, tanh, sigmoid, relu, sin]", "[neg, abs, tanh, sigmoid, relu, sin]", StringComparison.Ordinal)
+            .Replace("evaluations: 10", "evaluations: 14", StringComparison.Ordinal);
+        File.WriteAllText(plain, smooth);
+        File.WriteAllText(screened, smooth.Replace("seed: 7", "seed: 8", StringComparison.Ordinal)
+            + "\nsurrogate:\n  candidates: 4\n  min_observations: 4\n  features: both\n");
+        try
+        {
+            var first = RunCli(home, "run", plain, "--slots", "2");
+            Assert.True(first.Code == 0, first.Output);
+            Assert.DoesNotContain("screened out", first.Output);
+
+            // The second job's surrogate starts from the first job's values (Fisher features on the coordinator of this
+            // one-process run), breeds 4 children per free slot and trains the most promising.
+            var second = RunCli(home, "run", screened, "--slots", "2");
+            Assert.True(second.Code == 0, second.Output);
+            Assert.Contains("scored 14/14", second.Output);
+            Assert.Matches(@"rejected \d+ \([^)]*surrogate [1-9]\d*", second.Output);
+            Assert.Matches(@"; [1-9]\d* of the rejected were screened out by the surrogate \(never trained, not counted as scored\)", second.Output);
+
+            var check = RunCli(home, "surrogate", "--task", "fmnist-mlp", "--features", "both", "--folds", "3");
+            Assert.True(check.Code == 0, check.Output);
+            Assert.Matches(@"^\d+ functions with accuracy@fmnist-mlp in the catalog, in the order first measured; features: both", check.Output);
+            Assert.Matches(@"3-fold +\d+ +\d+ +-?\d\.\d{3} ", check.Output);
+        }
+        finally
+        {
+            try { Directory.Delete(home, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    [Fact]
+    public async Task Sigterm_cancels_a_run_as_ctrl_c_does_and_prints_the_front_found_so_far()
+    {
+        string home = Path.Combine(Path.GetTempPath(), $"actsearch-term-{Guid.NewGuid():N}");
+        string space = Path.Combine(home, "space.yaml");
+        Directory.CreateDirectory(home);
+        File.WriteAllText(space, Space.Replace("evaluations: 10", "evaluations: 100000", StringComparison.Ordinal));
+        try
+        {
+            var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "actsearch.dll"), "run", space, "--slots", "1"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            psi.Environment["ACTSEARCH_HOME"] = home;
+            psi.Environment.Remove("ACTSEARCH_DB");
+            psi.Environment["ACTSEARCH_DEVICE"] = "cpu";
+            using var p = Process.Start(psi)!;
+            var output = new System.Text.StringBuilder();
+            var scored = new TaskCompletionSource();
+            p.OutputDataReceived += (_, e) =>
+            {
+                lock (output) output.AppendLine(e.Data);
+                if (e.Data?.Contains("evaluated 1", StringComparison.Ordinal) == true) scored.TrySetResult();
+            };
+            p.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+            p.BeginOutputReadLine();
+            p.BeginErrorReadLine();
+            await scored.Task.WaitAsync(TimeSpan.FromMinutes(3));
+
+            using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+            try
+            {
+                await p.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+            }
+            catch (TimeoutException)
+            {
+                p.Kill(entireProcessTree: true);
+                Assert.Fail($"actsearch run kept running 2 minutes after SIGTERM:\n{output}");
+            }
+            string text;
+            lock (output) text = output.ToString();
+            Assert.True(p.ExitCode == 0, text);
+            Assert.Contains("cancelling ...", text);
+            Assert.Matches(@"cancelled after [\d.]+ s: \d+ scored", text);
+            Assert.Contains("front (non-dominated candidates):", text);
+        }
+        finally
+        {
+            try { Directory.Delete(home, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    [Fact]
     public void Run_with_an_invalid_space_exits_2_naming_file_line_and_column()
     {
         string home = Path.Combine(Path.GetTempPath(), $"actsearch-run-{Guid.NewGuid():N}");

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using ActSearch.Evaluation.Torch;
+using ActSearch.Evolution;
 using ActSearch.Grains;
 using ActSearch.Hosting;
 using ActSearch.SearchSpaces;
@@ -109,7 +110,9 @@ public sealed class RunCommand : ICommand
 
         stdout.WriteLine();
         stdout.WriteLine($"{status.State.ToString().ToLowerInvariant()} after {clock.Elapsed.TotalSeconds:F1} s: " +
-            $"{status.Scored} scored, {status.Evaluated} evaluated, {status.Rejected} rejected, {status.Failed} failed, {status.CacheHits} answered from the duplicate cache");
+            $"{status.Scored} scored, {status.Evaluated} evaluated, {status.Rejected} rejected, {status.Failed} failed, {status.CacheHits} answered from the duplicate cache"
+            + (status.RejectedByStage.GetValueOrDefault(SurrogateOptions.Stage) is > 0 and var screened
+                ? $"; {screened} of the rejected were screened out by the surrogate (never trained, not counted as scored)" : ""));
         if (status.Error is { } error) stdout.WriteLine($"error: {error}");
         if (status.Failed > 0) await PrintFailuresAsync(storage, jobId, stdout);
         PrintFront(status, stdout);
