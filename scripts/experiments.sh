@@ -102,12 +102,42 @@ funnel() {
   done | tee "$OUT/funnels.md"
 }
 
-all() { swish; gp; pangaea; evonorm; funnel; }
+# 5. Surrogate pre-screening (issue 16). A random search (seed 11, CATALOG_BUDGET candidates, default 500) fills a catalog;
+#    (a) `actsearch surrogate` measures on it how well the surrogate predicts accuracy@fmnist-cnn (probe, Fisher, both);
+#    (b) evolution + surrogate (warm-started from that catalog, copied afresh for each run so no run learns from another)
+#    against evolution and random search at the same budget, SURROGATE_SEEDS (default 1-5), each run in a home of its own.
+surrogate() {
+  local budget=${BUDGET:-100} dir="$OUT/surrogate" seed arm
+  local random=/tmp/actsearch-swish-random.yaml screened=/tmp/actsearch-swish-surrogate.yaml
+  mkdir -p "$dir"
+  sed 's/^\(  strategy: \)regularized/\1random/' search-spaces/swish-core-unit.yaml > "$random"
+  { cat search-spaces/swish-core-unit.yaml; printf '\nsurrogate:\n  candidates: 8\n  acquisition: ei\n  features: both\n'; } > "$screened"
+  if [ ! -d "$dir/catalog-home" ]; then
+    ACTSEARCH_HOME="$dir/catalog-home" run surrogate catalog "$random" --budget "${CATALOG_BUDGET:-500}" --seed 11
+  fi
+  for features in probe fisher both; do
+    ACTSEARCH_HOME="$dir/catalog-home" actsearch surrogate --task fmnist-cnn --features "$features" | tee "$dir/prediction-$features.txt"
+  done
+  for seed in ${SURROGATE_SEEDS:-1 2 3 4 5}; do
+    for arm in surrogate evolution random; do
+      rm -rf "$dir/home-$arm-$seed"
+      [ "$arm" = surrogate ] && cp -r "$dir/catalog-home" "$dir/home-$arm-$seed"
+      local space=search-spaces/swish-core-unit.yaml
+      [ "$arm" = surrogate ] && space=$screened
+      [ "$arm" = random ] && space=$random
+      ACTSEARCH_HOME="$dir/home-$arm-$seed" run surrogate "$arm-$seed" "$space" --budget "$budget" --seed "$seed"
+    done
+  done
+  grep -H '^finished after' "$dir"/*-[0-9].log | tee "$dir/summary.txt"
+  echo "surrogate: $dir (prediction-*.txt, *.log, summary.txt)"
+}
 
-list() { echo "experiments: swish gp pangaea evonorm (evonorm-references evonorm-s evonorm-b) funnel all"; }
+all() { swish; gp; pangaea; evonorm; funnel; surrogate; }
+
+list() { echo "experiments: swish gp pangaea evonorm (evonorm-references evonorm-s evonorm-b) funnel surrogate all"; }
 
 case "${1:-list}" in
-  swish|gp|pangaea|evonorm|funnel|all) build; "$1" ;;
+  swish|gp|pangaea|evonorm|funnel|surrogate|all) build; "$1" ;;
   evonorm-references|evonorm-s|evonorm-b) build; "${1//-/_}" ;;
   list) list ;;
   *) echo "unknown experiment '$1'"; list; exit 2 ;;
