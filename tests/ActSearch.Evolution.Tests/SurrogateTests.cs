@@ -91,10 +91,13 @@ public sealed class SurrogateTests
             ((CandidateOutcome.Rejected)r.Outcome).Reason));
         // The budget counts what a scorer saw; screened children were never handed out and never joined the population.
         Assert.Equal(120, engine.Statistics.Scored);
+        // Known functions are bred again rather than kept: hundreds of siblings, hardly any answered from the cache.
+        Assert.InRange(engine.Statistics.CacheHits, 0, 20);
         Assert.Equal(120, sim.Told);
         var screenedIds = screened.Select(r => r.Candidate.Id).ToHashSet();
         Assert.DoesNotContain(engine.Population, m => screenedIds.Contains(m.Candidate.Id));
-        Assert.Equal(sim.Told, engine.Surrogate!.Count);
+        // The surrogate learned from every value a scorer measured (rejections and failures are not values).
+        Assert.Equal(sim.Rows.Count(r => !r.Cached && r.Outcome is CandidateOutcome.Evaluated e && double.IsFinite(e.Objectives[0])), engine.Surrogate!.Count);
     }
 
     [Fact]

@@ -26,6 +26,9 @@ public sealed class EvolutionEngine
 {
     private const int MaxIdleGenerations = 1000;
 
+    /// <summary>How often a screened slot breeds a child again whose function is already known before it keeps it.</summary>
+    private const int MaxSiblingDraws = 8;
+
     private readonly ISelectionStrategy _strategy;
     private readonly Variation _variation;
     private readonly ImmutableArray<ObjectiveDirection> _directions;
@@ -418,8 +421,8 @@ public sealed class EvolutionEngine
 
     /// <summary>
     /// One new child for a free slot. With a ready surrogate: <see cref="SurrogateOptions.Candidates"/> children (consecutive
-    /// ids, each from its own generator); those whose function is known or bred twice among them go the usual way (the cache,
-    /// or waiting on the first), the surrogate ranks the rest, the best is queued and the others end rejected at the stage
+    /// ids, each from its own generator, which breeds again while its child is a known function, up to
+    /// <see cref="MaxSiblingDraws"/> times); those still known go the usual way (the cache, or waiting on the first), the surrogate ranks the rest, the best is queued and the others end rejected at the stage
     /// <see cref="SurrogateOptions.Stage"/> with their prediction (they neither count against the budget nor join the population).
     /// </summary>
     private void BreedChild()
@@ -435,8 +438,19 @@ public sealed class EvolutionEngine
         var later = new List<Entry>(); // known functions, and second copies of a fresh one
         for (int i = 0; i < s.Options.Candidates; i++)
         {
-            var e = new Entry(NewCandidate(ChildRng(_nextId), _nextId++, initial: false, index: -1));
-            bool known = _cache.TryGet(e.Key, out _) || _leaders.ContainsKey(e.Key) || fresh.Exists(f => f.Key == e.Key);
+            // A child whose function is known (scored, in flight, or a sibling's) is bred again from the same generator, up to
+            // a few times: k children per slot would otherwise fill the population with copies answered from the cache.
+            long id = _nextId++;
+            var rng = ChildRng(id);
+            Entry e;
+            bool known;
+            int draws = 0;
+            do
+            {
+                e = new Entry(NewCandidate(rng, id, initial: false, index: -1));
+                known = _cache.TryGet(e.Key, out _) || _leaders.ContainsKey(e.Key) || fresh.Exists(f => f.Key == e.Key);
+            }
+            while (known && ++draws < MaxSiblingDraws);
             (known ? later : fresh).Add(e);
         }
         if (fresh.Count > 0)
