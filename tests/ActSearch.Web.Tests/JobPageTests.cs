@@ -78,6 +78,33 @@ public sealed class JobPageTests(WebUiFixture fixture)
     }
 
     [Fact]
+    public async Task A_job_with_a_surrogate_sets_predicted_against_measured_on_its_page()
+    {
+        string space = fixture.TinySpace.Replace("evaluations: 6", "evaluations: 14", StringComparison.Ordinal)
+            + "\nsurrogate:\n  candidates: 4\n  min_observations: 3\n  warm_start: false\n";
+        var submitted = await fixture.Server.SubmitJobAsync(space, "web-ui surrogate");
+        string id = submitted.GetProperty("id").GetString()!;
+        var done = await fixture.Server.WaitFinalAsync(id, WebUiFixture.JobTimeout);
+        Assert.Equal("finished", done.GetProperty("state").GetString());
+        var surrogate = await fixture.Server.GetJsonAsync($"/api/jobs/{id}/surrogate");
+        int ranked = surrogate.GetProperty("ranked").GetInt32(), trained = surrogate.GetProperty("trained").GetInt32();
+        Assert.True(trained > 0 && ranked > trained, $"{surrogate}");
+
+        await using var ui = await fixture.OpenAsync($"#/jobs/{id}");
+        var page = ui.Page;
+        await Expect(page.Locator("#surrogate-facts")).ToContainTextAsync($"loss@regression · {ranked} children ranked · {trained} trained, {ranked - trained} screened out");
+        int measured = surrogate.GetProperty("measured").GetInt32();
+        if (measured > 0) await Expect(page.Locator("#surrogate-plot circle.point")).ToHaveCountAsync(measured);
+        ui.AssertNoDialogsOrScriptErrors();
+
+        // A job without a surrogate has no such section.
+        await fixture.TinyJobFinishedAsync();
+        await using var plain = await fixture.OpenAsync($"#/jobs/{fixture.TinyJobId}");
+        await Expect(plain.Page.Locator("#job-heldout")).ToBeVisibleAsync();
+        await Expect(plain.Page.Locator("#job-surrogate")).ToBeHiddenAsync();
+    }
+
+    [Fact]
     public async Task The_held_out_evaluation_that_report_saved_is_shown_on_the_job_page()
     {
         await fixture.TinyJobFinishedAsync();
