@@ -103,15 +103,7 @@ public class RunCommandTests
         File.WriteAllText(space, Space.Replace("evaluations: 10", "evaluations: 100000", StringComparison.Ordinal));
         try
         {
-            var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "actsearch.dll"), "run", space, "--slots", "1"])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            psi.Environment["ACTSEARCH_HOME"] = home;
-            psi.Environment.Remove("ACTSEARCH_DB");
-            psi.Environment["ACTSEARCH_DEVICE"] = "cpu";
-            using var p = Process.Start(psi)!;
+            using var p = Process.Start(Cli(home, "run", space, "--slots", "1"))!;
             var output = new System.Text.StringBuilder();
             var scored = new TaskCompletionSource();
             p.OutputDataReceived += (_, e) =>
@@ -168,10 +160,10 @@ public class RunCommandTests
         }
     }
 
-    private static (int Code, string Output) RunCli(string home, params string[] args)
+    /// <summary>The real executable in <paramref name="home"/>'s embedded store, on the CPU, its output redirected.</summary>
+    private static ProcessStartInfo Cli(string home, params string[] args)
     {
-        string cli = Path.Combine(AppContext.BaseDirectory, "actsearch.dll");
-        var psi = new ProcessStartInfo("dotnet", [cli, .. args])
+        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "actsearch.dll"), .. args])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -179,7 +171,12 @@ public class RunCommandTests
         psi.Environment["ACTSEARCH_HOME"] = home;
         psi.Environment.Remove("ACTSEARCH_DB");
         psi.Environment["ACTSEARCH_DEVICE"] = "cpu";
-        using var p = Process.Start(psi)!;
+        return psi;
+    }
+
+    private static (int Code, string Output) RunCli(string home, params string[] args)
+    {
+        using var p = Process.Start(Cli(home, args))!;
         var stderr = p.StandardError.ReadToEndAsync();
         string stdout = p.StandardOutput.ReadToEnd();
         if (!p.WaitForExit(TimeSpan.FromMinutes(5)))
