@@ -67,6 +67,23 @@ public sealed class SurrogateTests
     }
 
     [Fact]
+    public void A_rejected_function_counts_as_the_worst_value_measured_so_its_kind_is_not_ranked_first()
+    {
+        var model = new SurrogateModel(new SurrogateOptions { Enabled = true, MinObservations = 4, Acquisition = Acquisition.UpperConfidenceBound });
+        string[] good = ["tanh(x)", "x * sigmoid(x)", "relu(x)", "softplus(x)", "x", "sin(x)"];
+        for (int i = 0; i < good.Length; i++) model.Observe(new SurrogatePoint(ExprParser.Parse(good[i]), -0.80 - 0.01 * i, Warm: false));
+        Expr[] wild = [ExprParser.Parse("exp(exp(x))"), ExprParser.Parse("exp(exp(x)) + 1")];
+        var before = model.Predict(wild)[1];
+
+        model.Observe(new SurrogatePoint(wild[0], SurrogatePoint.Rejected, Warm: false));
+        var after = model.Predict(wild)[1];
+        Assert.True(after.Mean > before.Mean, $"{after.Mean} vs {before.Mean}");
+        Assert.InRange(after.Mean, -0.83, -0.70); // near the worst measured cost (-0.80), far above the best
+        Assert.True(after.Acquisition < before.Acquisition);
+        Assert.Equal(7, model.Count);
+    }
+
+    [Fact]
     public void Probe_features_describe_shape_and_slope_and_treat_parameters_at_their_initial_values()
     {
         var relu = ProbeFeatures.Of(ExprParser.Parse("relu(x)"));
@@ -96,8 +113,9 @@ public sealed class SurrogateTests
         Assert.Equal(120, sim.Told);
         var screenedIds = screened.Select(r => r.Candidate.Id).ToHashSet();
         Assert.DoesNotContain(engine.Population, m => screenedIds.Contains(m.Candidate.Id));
-        // The surrogate learned from every value a scorer measured (rejections and failures are not values).
-        Assert.Equal(sim.Rows.Count(r => !r.Cached && r.Outcome is CandidateOutcome.Evaluated e && double.IsFinite(e.Objectives[0])), engine.Surrogate!.Count);
+        // The surrogate learned from every value a scorer measured and every rejection (failures are neither).
+        Assert.Equal(sim.Rows.Count(r => !r.Cached && r.Outcome is CandidateOutcome.Evaluated e && double.IsFinite(e.Objectives[0])
+            || r.Outcome is CandidateOutcome.Rejected { Stage: not SurrogateOptions.Stage } && !r.Cached), engine.Surrogate!.Count);
     }
 
     [Fact]

@@ -262,9 +262,15 @@ public sealed class EvolutionEngine
         {
             if (e.Candidate.Rung == 0) _scored++;
             else _books[e.Candidate.Rung].Scored++;
-            if (_surrogate is not null && e.Candidate.Rung == 0 && outcome is CandidateOutcome.Evaluated ev2)
-                _surrogate.Observe(new SurrogatePoint(e.Candidate.Genome,
-                    Pareto.Cost(ev2.Objectives[_surrogate.Options.Objective], _directions[_surrogate.Options.Objective]), Warm: false));
+            if (_surrogate is not null && e.Candidate.Rung == 0)
+            {
+                // A value, or a rejection (numeric, stability, quality ...): the function is as good as the worst measured.
+                if (outcome is CandidateOutcome.Evaluated ev2)
+                    _surrogate.Observe(new SurrogatePoint(e.Candidate.Genome,
+                        Pareto.Cost(ev2.Objectives[_surrogate.Options.Objective], _directions[_surrogate.Options.Objective]), Warm: false));
+                else if (outcome is CandidateOutcome.Rejected)
+                    _surrogate.Observe(new SurrogatePoint(e.Candidate.Genome, SurrogatePoint.Rejected, Warm: false));
+            }
             e.Scored = true;
             _cache.Put(e.Key, outcome);
             foreach (var w in _current!)

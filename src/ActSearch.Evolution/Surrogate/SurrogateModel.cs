@@ -2,8 +2,15 @@ using ActSearch.Expressions;
 
 namespace ActSearch.Evolution;
 
-/// <summary>A genome and the cost it was measured at (the objective as a value to minimize). <paramref name="Warm"/>: from before the search (the catalog).</summary>
-public sealed record SurrogatePoint(Expr Genome, double Cost, bool Warm);
+/// <summary>
+/// A genome and the cost it was measured at (the objective as a value to minimize), or <see cref="Rejected"/> for a function a
+/// rejection stage threw out. <paramref name="Warm"/>: from before the search (the catalog).
+/// </summary>
+public sealed record SurrogatePoint(Expr Genome, double Cost, bool Warm)
+{
+    /// <summary>The cost of a rejected function: a fit takes it as the worst cost among the values it is fitted on.</summary>
+    public const double Rejected = double.PositiveInfinity;
+}
 
 /// <summary>
 /// What the surrogate predicted for a candidate when it was bred: <paramref name="Mean"/> and <paramref name="StdDev"/> in the
@@ -24,6 +31,7 @@ public sealed class SurrogateModel(SurrogateOptions options)
 {
     private readonly List<(SurrogatePoint Point, double[]? Features)> _points = [];
     private ISurrogateFeatures _features = ProbeFeatures.Set;
+    private int _measured;
     private GaussianProcess? _gp;
     private double _best;
     private bool _stale;
@@ -52,15 +60,20 @@ public sealed class SurrogateModel(SurrogateOptions options)
         }
     }
 
-    /// <summary>True once enough values are observed to screen (<see cref="SurrogateOptions.MinObservations"/>).</summary>
-    public bool Ready => _points.Count >= Math.Max(2, Options.MinObservations);
+    /// <summary>True once enough outcomes are observed to screen (<see cref="SurrogateOptions.MinObservations"/>, two of them values).</summary>
+    public bool Ready => _points.Count >= Math.Max(2, Options.MinObservations) && _measured >= 2;
 
-    /// <summary>Adds a measured value; a non-finite cost (a NaN accuracy) is not a value to learn from and is left out.</summary>
+    /// <summary>
+    /// Adds a measured value or a rejection (<see cref="SurrogatePoint.Rejected"/>: without them, a model that sees only
+    /// trainable functions ranks the strangest children highest for their uncertainty, and they fail the numeric and
+    /// stability probes). Any other non-finite cost (a NaN accuracy) is not a value to learn from and is left out.
+    /// </summary>
     public void Observe(SurrogatePoint point)
     {
         ArgumentNullException.ThrowIfNull(point);
-        if (!double.IsFinite(point.Cost)) return;
+        if (!double.IsFinite(point.Cost) && point.Cost != SurrogatePoint.Rejected) return;
         _points.Add((point, null));
+        if (double.IsFinite(point.Cost)) _measured++;
         _stale = true;
     }
 
@@ -102,17 +115,27 @@ public sealed class SurrogateModel(SurrogateOptions options)
         return Math.Sqrt(y.Sum(v => (v - mean) * (v - mean)) / y.Length);
     }
 
-    private IEnumerable<(SurrogatePoint Point, double[] Features)> Training(int count)
+    /// <summary>
+    /// The latest <see cref="SurrogateOptions.MaxObservations"/> of the first <paramref name="count"/> observations with their
+    /// features, a rejection's cost set to the worst measured cost among them (and none when no value is measured yet).
+    /// </summary>
+    private List<(SurrogatePoint Point, double[] Features)> Training(int count)
     {
+        var window = new List<(SurrogatePoint Point, double[] Features)>();
         for (int i = Math.Max(0, count - Math.Max(2, Options.MaxObservations)); i < count; i++)
         {
             var (point, features) = _points[i];
             if (features is null) _points[i] = (point, features = _features.Of(point.Genome));
-            yield return (point, features);
+            window.Add((point, features));
         }
+        var measured = window.Where(p => double.IsFinite(p.Point.Cost)).ToList();
+        if (measured.Count == 0) return measured;
+        double worst = measured.Max(p => p.Point.Cost);
+        return [.. window.Select(p => double.IsFinite(p.Point.Cost) ? p : (p.Point with { Cost = worst }, p.Features))];
     }
 
-    private IEnumerable<(SurrogatePoint Point, double[] Features)> Training() => Training(_points.Count);
+    private List<(SurrogatePoint Point, double[] Features)> Training() => Training(_points.Count);
+
 
     /// <summary>
     /// The counts of observations at which the kernel's hyperparameters are searched: 2, 3, 4, 6, 9, 13, 19, 28, 42, then every
@@ -136,12 +159,13 @@ public sealed class SurrogateModel(SurrogateOptions options)
         int at = SearchPoint(_points.Count);
         if (_hyper is not { } h || _searchedAt != at)
         {
-            var searched = Training(at).ToList();
+            var searched = Training(at);
+            if (searched.Count < 2) searched = Training(); // the schedule's point came before two values were measured
             var gp = GaussianProcess.Fit([.. searched.Select(p => p.Features)], [.. searched.Select(p => p.Point.Cost)]);
             _hyper = h = (gp.LengthScale, gp.Noise);
             _searchedAt = at;
         }
-        var train = Training().ToList();
+        var train = Training();
         _gp = GaussianProcess.Fit([.. train.Select(p => p.Features)], [.. train.Select(p => p.Point.Cost)], h);
         _best = train.Min(p => p.Point.Cost);
         _stale = false;
