@@ -33,7 +33,7 @@ public sealed class SurrogateModel(SurrogateOptions options)
     private ISurrogateFeatures _features = ProbeFeatures.Set;
     private int _measured;
     private GaussianProcess? _gp;
-    private double _best;
+    private double _best, _spread; // the lowest cost and the costs' standard deviation in the current fit
     private bool _stale;
     private int _searchedAt;
     private (double, double)? _hyper;
@@ -95,7 +95,7 @@ public sealed class SurrogateModel(SurrogateOptions options)
     {
         Acquisition.Mean => -mu,
         Acquisition.UpperConfidenceBound => -(mu - exploration * sd),
-        _ => ExpectedImprovement(_best - mu - exploration * TargetSpread(), sd),
+        _ => ExpectedImprovement(_best - mu - exploration * _spread, sd),
     };
 
     /// <summary>E[max(best - f, 0)] for f ~ N(mu, sd^2), with <paramref name="gap"/> = best - mu (- the margin).</summary>
@@ -106,13 +106,6 @@ public sealed class SurrogateModel(SurrogateOptions options)
         double cdf = 0.5 * (1 + Kernels.Erf(z / Math.Sqrt(2)));
         double pdf = Math.Exp(-0.5 * z * z) / Math.Sqrt(2 * Math.PI);
         return gap * cdf + sd * pdf;
-    }
-
-    private double TargetSpread()
-    {
-        var y = Training().Select(p => p.Point.Cost).ToArray();
-        double mean = y.Average();
-        return Math.Sqrt(y.Sum(v => (v - mean) * (v - mean)) / y.Length);
     }
 
     /// <summary>
@@ -168,6 +161,8 @@ public sealed class SurrogateModel(SurrogateOptions options)
         var train = Training();
         _gp = GaussianProcess.Fit([.. train.Select(p => p.Features)], [.. train.Select(p => p.Point.Cost)], h);
         _best = train.Min(p => p.Point.Cost);
+        double mean = train.Average(p => p.Point.Cost);
+        _spread = Math.Sqrt(train.Sum(p => (p.Point.Cost - mean) * (p.Point.Cost - mean)) / train.Count);
         _stale = false;
     }
 }
