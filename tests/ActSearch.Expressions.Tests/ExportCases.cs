@@ -26,6 +26,8 @@ internal static class ExportCases
         // EvoNorm-S0 with its per-channel affine transform (gamma, beta), as the paper writes the layer.
         new("evonorm-s0", ExprParser.Parse("x * sigmoid(v1 * x) / sqrt(group_var(x, 32) + 1e-5) * gamma + beta{0}", LayerOptions), true),
         new("every-aggregate", EveryAggregate(), true),
+        // KAT's group-rational unit: 8 coefficient sets over the 64 channels, every set starting at the same fit.
+        new("group-rational", ExprParser.Parse("gamma * rational{5,4,groups=8}(x / sqrt(instance_var(x) + 1e-5)) + beta{0}", LayerOptions), true),
     ];
 
     public static IReadOnlyList<Case> All { get; } = [.. Scalar, .. Layers];
@@ -47,6 +49,11 @@ internal static class ExportCases
             new("constants", ExprParser.Parse("x * 2 / 3 + pdiv(1, 0) - 2^0.5 + -(-x)"), false),
             new("python-keywords", ExprParser.Parse("lambda * x + training{0.5} * relu(x) + forward{-1} * tanh(x)"), false),
             new("every-unary", EveryUnary(), false),
+            // Learned units at their initial coefficients: a PAU fitted to leaky ReLU, a KAN spline fitted to ReLU (its
+            // SiLU residual and every piece of the grid, the probe's large inputs outside it), and both inside a formula.
+            new("rational", ExprParser.Parse("rational{5,4}(x)"), false),
+            new("spline", ExprParser.Parse("spline{3,8,init=relu}(x)"), false),
+            new("learned-units", ExprParser.Parse("x * sigmoid(rational{3,2,init=gelu}(x)) + spline{2,5,range=2,init=tanh}(beta{0.5} * x) + rational{2,0,coef=[0,1,0.5]}(2)"), false),
         };
         foreach (var op in PrimitiveRegistry.Default.Unary)
             cases.Add(new($"unary-{op.Name}", Expr.Call(op, Expr.X), false));

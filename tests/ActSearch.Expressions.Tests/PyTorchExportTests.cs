@@ -54,8 +54,10 @@ public sealed class PyTorchExportFixture
         var values = new JsonObject();
         var names = PythonNames.Assign(c.Expr.Parameters(), PythonNames.ModuleMembers);
         var parameters = CompiledExpr.Compile(c.Expr).Parameters;
+        // The graph's parameters get test values; learned units' coefficients keep their initial ones (one tensor per unit).
         for (int i = 0; i < parameters.Count; i++)
-            values[names[parameters[i].Name]] = new JsonArray([.. ExportCases.ChannelValues(parameters[i], i, channels).Select(v => JsonValue.Create(v))]);
+            if (names.ContainsKey(parameters[i].Name))
+                values[names[parameters[i].Name]] = new JsonArray([.. ExportCases.ChannelValues(parameters[i], i, channels).Select(v => JsonValue.Create(v))]);
         return new JsonObject
         {
             ["name"] = c.Name, ["path"] = path, ["className"] = className, ["layer"] = c.Layer, ["channels"] = channels,
@@ -90,6 +92,8 @@ public class PyTorchExportTests(PyTorchExportFixture python) : IClassFixture<PyT
         var result = python.Result(c);
         var names = PythonNames.Assign(c.Expr.Parameters(), PythonNames.ModuleMembers);
         var expected = c.Expr.Parameters().ToDictionary(p => names[p.Name], p => p.Shape == ParameterShape.PerChannel ? $"[{Fingerprint.LayerProbeShape.C}]" : "[]");
+        foreach (var u in c.Expr.Share().LearnedUnits())
+            expected[u.Name] = u.Unit.Groups == 1 ? $"[{u.Unit.Count}]" : $"[{u.Unit.Groups},{u.Unit.Count}]";
         var actual = result["parameters"]!.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value!.ToJsonString());
         Assert.Equal(expected.OrderBy(kv => kv.Key), actual.OrderBy(kv => kv.Key));
         Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), result["withGradient"]!.AsArray().Select(v => (string)v!));

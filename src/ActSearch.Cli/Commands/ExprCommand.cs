@@ -94,6 +94,21 @@ public sealed class ExprCommand : ICommand
             ["initial"] = p.Initial,
             ["shape"] = p.Shape == ParameterShape.PerChannel ? "channel" : "scalar",
         })]),
+        ["parameter_count"] = canonical.ParameterCount(),
+        ["learned_units"] = new JsonArray([.. canonical.LearnedUnits().Select(u => (JsonNode)new JsonObject
+        {
+            ["name"] = u.Name,
+            ["spec"] = u.Unit.Spec,
+            ["family"] = u.Unit.Family,
+            ["description"] = u.Unit.Description,
+            ["groups"] = u.Unit.Groups,
+            ["parameters"] = u.Unit.ParameterCount,
+            ["flops"] = u.Unit.Flops,
+            ["init"] = u.Unit.Init,
+            ["fit_interval"] = new JsonArray(u.Unit.FitInterval.Lo, u.Unit.FitInterval.Hi),
+            ["fit_rms_error"] = double.IsNaN(u.Unit.FitError) ? null : u.Unit.FitError,
+            ["coefficients"] = new JsonArray([.. u.Coefficients.Select(c => (JsonNode)new JsonObject { ["name"] = c.Name, ["initial"] = c.Initial })]),
+        })]),
         ["latex"] = LatexPrinter.Print(canonical),
         ["graph"] = GraphJson.ToJson(canonical),
     };

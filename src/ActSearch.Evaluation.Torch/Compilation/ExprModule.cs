@@ -59,7 +59,9 @@ public enum Fusion
 /// An expression graph compiled into a TorchSharp module that applies it element-wise (and, for aggregates,
 /// over the NCHW or NC axes) to its input. Learnable parameters are registered under their expression names:
 /// a scalar parameter is a 0-dimensional tensor, a per-channel one holds C values broadcast as (1, C, 1, 1)
-/// on NCHW inputs and (1, C) on NC inputs; both start at <see cref="Expressions.Parameter.Initial"/>.
+/// on NCHW inputs and (1, C) on NC inputs; both start at <see cref="Expressions.Parameter.Initial"/>. A learned unit
+/// (<c>rational{5,4}</c>, <c>spline{3,8}</c>) registers one coefficient tensor under its name in the graph
+/// (<see cref="ExprGraph.LearnedUnits"/>: <c>rational0</c>, ...), [count] or [groups, count], at its initial coefficients.
 /// <para>
 /// Semantics follow the CPU evaluator (<see cref="CompiledExpr"/>) primitive by primitive: out-of-domain inputs
 /// give NaN or ±Inf, never an exception; constant subgraphs are folded with the CPU kernels; variances are
@@ -96,6 +98,12 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
                 ? full([RequireChannels(p.Name)], p.Initial, ScalarType.Float32)
                 : tensor((float)p.Initial);
             register_parameter(p.Name, new Parameter(init, requires_grad: true));
+        }
+        foreach (var unit in expr.LearnedUnits())
+        {
+            if (unit.Unit.Groups > 1 && RequireChannels(unit.Node.Op.Name) % unit.Unit.Groups != 0)
+                throw new ArgumentException($"'{unit.Node.Op.Name}' has {unit.Unit.Groups} groups; this layer's {Channels} channels do not divide into them.");
+            register_parameter(unit.Name, new Parameter(LearnedUnitOps.Initial(unit.Unit), requires_grad: true));
         }
         for (int i = 0; i < _code.Length; i++)
         {
@@ -148,6 +156,7 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
                 Kind.Constant => null, // read as a number by its users
                 Kind.Parameter => Broadcastable(ParameterOf(ins.Name!), x),
                 Kind.Unary => TorchPrimitives.Unary(ins.Op!.Name, Operand(values, ins.A, x)),
+                Kind.Learned => Learned(ins, Operand(values, ins.A, x), x),
                 Kind.Binary => Binary(ins, values, x),
                 Kind.Aggregate => Aggregate(i, ins, Operand(values, ins.A, x)),
                 Kind.Silu => nn.functional.silu(Operand(values, ins.A, x)),
@@ -169,6 +178,14 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
         if (b.Kind == Kind.Constant && TorchPrimitives.TryScalarRight(ins.Op!.Name, values[ins.A]!, b.Value, out var r1)) return r1;
         if (a.Kind == Kind.Constant && TorchPrimitives.TryScalarLeft(ins.Op!.Name, a.Value, values[ins.B]!, out var r2)) return r2;
         return TorchPrimitives.Binary(ins.Op!.Name, Operand(values, ins.A, x), Operand(values, ins.B, x));
+    }
+
+    private Tensor Learned(Instruction ins, Tensor operand, Tensor x)
+    {
+        var unit = ins.Op!.Unit!;
+        // Grouped coefficients spread over the channels, so a unit of a constant or a scalar is first broadcast to x.
+        if (unit.Groups > 1 && !operand.shape.SequenceEqual(x.shape)) operand = operand.expand_as(x);
+        return LearnedUnitOps.Apply(unit, operand, ParameterOf(ins.Name!));
     }
 
     private Tensor Operand(Tensor?[] values, int id, Tensor x) =>
@@ -208,7 +225,7 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
 
     // ---- Lowering: graph -> flat instruction list (shared nodes computed once, constants folded) ----
 
-    private enum Kind : byte { Input, Constant, Parameter, Unary, Binary, Aggregate, Silu }
+    private enum Kind : byte { Input, Constant, Parameter, Unary, Binary, Aggregate, Silu, Learned }
 
     private sealed record Instruction(Kind Kind, Primitive? Op = null, int A = -1, int B = -1, double Value = 0, string? Name = null, int Groups = 0);
 
@@ -216,6 +233,8 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
     {
         var code = new List<Instruction>();
         var index = new Dictionary<Expr, int>(ReferenceEqualityComparer.Instance);
+        // Structurally equal uses of a unit are one unit (one coefficient tensor), as in ExprGraph.LearnedUnits.
+        var units = root.LearnedUnits().ToDictionary(u => (Expr)u.Node, u => u.Name);
         int Emit(Instruction i)
         {
             code.Add(i);
@@ -228,6 +247,7 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
                 Variable => Emit(new Instruction(Kind.Input)),
                 Constant c => Emit(new Instruction(Kind.Constant, Value: c.Value)),
                 Expressions.Parameter p => Emit(new Instruction(Kind.Parameter, Name: p.Name)),
+                Unary { Op.Unit: not null } u => Emit(new Instruction(Kind.Learned, u.Op, index[u.Arg], Name: units[u])),
                 Unary u when code[index[u.Arg]].Kind == Kind.Constant =>
                     Emit(new Instruction(Kind.Constant, Value: u.Op.Apply1!(code[index[u.Arg]].Value))),
                 Unary u => Emit(new Instruction(Kind.Unary, u.Op, index[u.Arg])),

@@ -87,6 +87,8 @@ public sealed class FusedProgram
                     ins = new Instruction(Kind.Parameter, null, -1, -1, 0, k, Varies: true, Scalar: p.Shape == ParameterShape.Scalar);
                     break;
                 }
+                case Unary { Op.Unit: not null }:
+                    return null; // learned units (rational, spline) have no fused kernels yet: their op chain runs
                 case Unary u:
                 {
                     var a = code[index[u.Arg]];

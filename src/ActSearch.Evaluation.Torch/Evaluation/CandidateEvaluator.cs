@@ -106,7 +106,7 @@ public sealed class ProxyScorer(ProxyTrainer trainer, EvaluationPlan plan) : IPr
             Complexity = canonical.Complexity(),
             NodeCount = canonical.NodeCount(),
             FlopsPerElement = canonical.Flops(),
-            FormulaParameters = canonical.Parameters().Count,
+            FormulaParameters = canonical.ParameterCount(),
             Latency = MeasureLatency(candidate.Expr, trainer.Device, plan.LatencyRepeats),
             Device = trainer.Device.ToString(),
             Results = results,

@@ -9,7 +9,7 @@ namespace ActSearch.Evolution;
 /// </summary>
 public readonly record struct CacheKey(Fingerprint Fingerprint, int Parameters, int Rung = 0)
 {
-    public static CacheKey Of(Candidate c) => new(c.Fingerprint, c.Genome.Parameters().Count, c.Rung);
+    public static CacheKey Of(Candidate c) => new(c.Fingerprint, c.Genome.ParameterCount(), c.Rung);
 }
 
 /// <summary>

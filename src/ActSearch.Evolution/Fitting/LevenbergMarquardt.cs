@@ -168,7 +168,8 @@ public sealed class CurveFitter
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
         for (int j = 0; j < parameters.Count; j++) values[parameters[j].Name] = p[j];
         var cache = new Dictionary<string, Parameter>(StringComparer.Ordinal);
-        return template.Rewrite(n => n is Parameter q
+        // Learned units' coefficients are fitted too (they are among the compiled parameters): they go back into the units.
+        return template.WithUnitCoefficients(values).Rewrite(n => n is Parameter q
             ? q.Name.StartsWith(ConstantPrefix, StringComparison.Ordinal)
                 ? new Constant(values[q.Name])
                 : cache.TryGetValue(q.Name, out var done) ? done : cache[q.Name] = q.WithInitial(values[q.Name])

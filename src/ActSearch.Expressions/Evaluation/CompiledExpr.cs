@@ -18,7 +18,7 @@ public sealed class CompiledExpr
     /// <summary>Deepest graph compiled (the compiler recurses once per level).</summary>
     public const int MaxDepth = 4096;
 
-    private enum Code : byte { Input, Const, Param, ScalarUnary, ScalarBinary, Unary, Binary, Aggregate }
+    private enum Code : byte { Input, Const, Param, ScalarUnary, ScalarBinary, Unary, Binary, Aggregate, Learned, ScalarLearned }
 
     private enum Fast : byte { None, Add, Sub, Mul, Div, Max, Min, Pow }
 
@@ -27,12 +27,12 @@ public sealed class CompiledExpr
         public readonly Code Code = code;
         public readonly Primitive? Op = op;
         public readonly int A = a, B = b; // instruction indices of the operands
-        public readonly double Value = value; // the constant (Const) or parameter index (Param)
+        public readonly double Value = value; // the constant (Const), parameter index (Param) or first coefficient's index (Learned)
         public readonly int Slot = slot; // row buffer of a vector result; -1 for scalar-valued instructions
         public readonly int Groups = groups;
         public readonly Fast Fast = fast;
 
-        public bool IsScalar => Code is Code.Const or Code.Param or Code.ScalarUnary or Code.ScalarBinary;
+        public bool IsScalar => Code is Code.Const or Code.Param or Code.ScalarUnary or Code.ScalarBinary or Code.ScalarLearned;
 
         public Instruction WithSlot(int slot) => new(Code, Op, A, B, Value, slot, Groups, Fast);
     }
@@ -53,7 +53,11 @@ public sealed class CompiledExpr
 
     public Expr Root { get; }
 
-    /// <summary>Learnable parameters in the order <see cref="Evaluate(ReadOnlySpan{double}, ReadOnlySpan{double})"/> takes their values.</summary>
+    /// <summary>
+    /// Learnable parameters in the order <see cref="Evaluate(ReadOnlySpan{double}, ReadOnlySpan{double})"/> takes their values:
+    /// the graph's parameters, then the learned units' coefficients (<see cref="ExprGraph.ParametersWithCoefficients"/>;
+    /// a grouped unit has one set here, the value of every group).
+    /// </summary>
     public IReadOnlyList<Parameter> Parameters { get; }
 
     /// <summary>Instructions executed per call (distinct nodes left after folding constants).</summary>
@@ -76,7 +80,7 @@ public sealed class CompiledExpr
         // One builder per thread, reused: compiling is on the hot path of every search (a fingerprint per
         // candidate, a fit per candidate), and allocating its tables each time cost more than evaluating.
         var builder = t_builder ??= new Builder();
-        builder.Reset(Math.Min(root.Size, 1 << 16));
+        builder.Reset(Math.Min(root.Size, 1 << 16), root.LearnedUnits());
         int rootId = builder.Visit(root);
         return builder.Finish(root, rootId);
     }
@@ -94,13 +98,18 @@ public sealed class CompiledExpr
         private int[] _ids = new int[128];
         private int _used;
         private readonly List<Parameter> _parameters = [];
+        private IReadOnlyList<LearnedNode> _units = [];
+        private readonly Dictionary<Expr, int> _unitIndex = [];
         private bool _hasAggregates;
         private int[] _remap = new int[64], _last = new int[64];
         private bool[] _live = new bool[64];
         private int[] _free = new int[64];
 
-        public void Reset(int expectedNodes)
+        public void Reset(int expectedNodes, IReadOnlyList<LearnedNode> units)
         {
+            _units = units;
+            _unitIndex.Clear();
+            for (int i = 0; i < units.Count; i++) _unitIndex[units[i].Node] = i;
             int capacity = 128;
             while (capacity < 2 * expectedNodes) capacity <<= 1;
             if (_keys.Length < capacity)
@@ -178,6 +187,14 @@ public sealed class CompiledExpr
                     id = Emit(new Instruction(Code.Param, null, -1, -1, k, -1, 0, Fast.None));
                     break;
                 }
+                case Unary { Op.Unit: not null } u:
+                {
+                    // The coefficients are parameters: never folded, even over a constant operand. Value holds the unit's
+                    // ordinal until Finish knows where the coefficients start.
+                    int a = Visit(u.Arg);
+                    id = Emit(new Instruction(_code[a].IsScalar ? Code.ScalarLearned : Code.Learned, u.Op, a, -1, _unitIndex[u], 0, 0, Fast.None));
+                    break;
+                }
                 case Unary u:
                 {
                     int a = Visit(u.Arg);
@@ -230,6 +247,13 @@ public sealed class CompiledExpr
                 if (c.A >= 0) live[c.A] = true;
                 if (c.B >= 0) live[c.B] = true;
             }
+            // The coefficients follow the graph's parameters, unit after unit.
+            var firstCoefficient = new int[_units.Count];
+            for (int u = 0, at = _parameters.Count; u < _units.Count; u++)
+            {
+                firstCoefficient[u] = at;
+                at += _units[u].Unit.Count;
+            }
             var remap = _remap;
             int kept = 0;
             for (int i = 0; i < count; i++) remap[i] = live[i] ? kept++ : -1;
@@ -240,7 +264,8 @@ public sealed class CompiledExpr
                 if (!live[i]) continue;
                 ref readonly var c = ref _code[i];
                 int a = c.A >= 0 ? remap[c.A] : -1, b = c.B >= 0 ? remap[c.B] : -1;
-                final[remap[i]] = new Instruction(c.Code, c.Op, a, b, c.Value, c.Slot, c.Groups, c.Fast);
+                double value = c.Code is Code.Learned or Code.ScalarLearned ? firstCoefficient[(int)c.Value] : c.Value;
+                final[remap[i]] = new Instruction(c.Code, c.Op, a, b, value, c.Slot, c.Groups, c.Fast);
                 if (a >= 0) last[a] = remap[i];
                 if (b >= 0) last[b] = remap[i];
             }
@@ -254,7 +279,7 @@ public sealed class CompiledExpr
                 if (c.A >= 0 && last[c.A] == i && final[c.A].Slot >= 0) free[top++] = final[c.A].Slot;
                 if (c.B >= 0 && c.B != c.A && last[c.B] == i && final[c.B].Slot >= 0) free[top++] = final[c.B].Slot;
             }
-            return new CompiledExpr(root, final, Math.Max(slots, 1), [.. _parameters], _hasAggregates);
+            return new CompiledExpr(root, final, Math.Max(slots, 1), [.. _parameters, .. _units.SelectMany(u => u.Coefficients)], _hasAggregates);
         }
     }
 
@@ -320,7 +345,7 @@ public sealed class CompiledExpr
         for (int start = 0; start < x.Length; start += chunk)
         {
             int n = Math.Min(chunk, x.Length - start);
-            RunChunk(x.Slice(start, n), y.Slice(start, n), scalars, buffers, n, shape);
+            RunChunk(x.Slice(start, n), y.Slice(start, n), scalars, parameters, buffers, n, shape);
         }
     }
 
@@ -336,11 +361,16 @@ public sealed class CompiledExpr
                 case Code.Param: s[i] = parameters[(int)ins.Value]; break;
                 case Code.ScalarUnary: s[i] = ins.Op!.Apply1!(s[ins.A]); break;
                 case Code.ScalarBinary: s[i] = ins.Op!.Apply2!(s[ins.A], s[ins.B]); break;
+                case Code.ScalarLearned: s[i] = ins.Op!.Unit!.Evaluate(Coefficients(in ins, parameters), s[ins.A]); break;
             }
         }
     }
 
-    private void RunChunk(ReadOnlySpan<double> x, Span<double> y, ReadOnlySpan<double> scalars, Rows buffers, int n, TensorShape? shape)
+    private static ReadOnlySpan<double> Coefficients(in Instruction ins, ReadOnlySpan<double> parameters) =>
+        parameters.Slice((int)ins.Value, ins.Op!.Unit!.Count);
+
+    private void RunChunk(ReadOnlySpan<double> x, Span<double> y, ReadOnlySpan<double> scalars, ReadOnlySpan<double> parameters,
+        Rows buffers, int n, TensorShape? shape)
     {
         var code = _code;
         for (int i = 0; i < code.Length; i++)
@@ -355,6 +385,9 @@ public sealed class CompiledExpr
                     break;
                 case Code.Unary:
                     ins.Op!.Apply(buffers[code[ins.A].Slot, n], dst);
+                    break;
+                case Code.Learned:
+                    ins.Op!.Unit!.Evaluate(Coefficients(in ins, parameters), buffers[code[ins.A].Slot, n], dst);
                     break;
                 case Code.Binary:
                     RunBinary(in ins, buffers, n, scalars, dst);
@@ -448,6 +481,14 @@ public sealed class CompiledExpr
                     case Code.Param: v[i] = parameters[(int)ins.Value]; d[i] = 0; break;
                     case Code.ScalarUnary: v[i] = ins.Op!.Apply1!(v[ins.A]); d[i] = 0; break;
                     case Code.ScalarBinary: v[i] = ins.Op!.Apply2!(v[ins.A], v[ins.B]); d[i] = 0; break;
+                    case Code.ScalarLearned: v[i] = ins.Op!.Unit!.Evaluate(Coefficients(in ins, parameters), v[ins.A]); d[i] = 0; break;
+                    case Code.Learned:
+                    {
+                        var c = Coefficients(in ins, parameters);
+                        v[i] = ins.Op!.Unit!.Evaluate(c, v[ins.A]);
+                        d[i] = d[ins.A] == 0 ? 0 : ins.Op.Unit.Derivative(c, v[ins.A]) * d[ins.A];
+                        break;
+                    }
                     case Code.Unary:
                         v[i] = ins.Op!.Apply1!(v[ins.A]);
                         d[i] = d[ins.A] == 0 ? 0 : ins.Op.Derivative1!(v[ins.A]) * d[ins.A];

@@ -30,6 +30,7 @@ public abstract class Expr : IEquatable<Expr>
         Input = 1,
         Parameter = 2,
         Aggregate = 4,
+        Learned = 8,
     }
 
     private protected Expr(ulong hash, int size, int depth, Contents contents)
@@ -45,8 +46,11 @@ public abstract class Expr : IEquatable<Expr>
     /// <summary>True when x occurs in this subgraph.</summary>
     public bool ContainsInput => (_contents & Contents.Input) != 0;
 
-    /// <summary>True when a learnable parameter occurs in this subgraph.</summary>
+    /// <summary>True when a learnable parameter, or a learned unit's coefficients, occur in this subgraph.</summary>
     public bool ContainsParameters => (_contents & Contents.Parameter) != 0;
+
+    /// <summary>True when a learned unit (<see cref="Primitive.Unit"/>) occurs in this subgraph.</summary>
+    public bool ContainsLearnedUnits => (_contents & Contents.Learned) != 0;
 
     /// <summary>True when a tensor statistic occurs in this subgraph (a normalization-activation layer).</summary>
     public bool ContainsAggregates => (_contents & Contents.Aggregate) != 0;
@@ -191,7 +195,8 @@ public sealed class Parameter : Expr
 public sealed class Unary : Expr
 {
     public Unary(Primitive op, Expr arg)
-        : base(Mix(Mix(4, op.NameHash), arg.StructuralHash), arg.Size + 1, arg.Depth + 1, Of(arg))
+        : base(Mix(Mix(4, op.NameHash), arg.StructuralHash), arg.Size + 1, arg.Depth + 1,
+               op.Unit is null ? Of(arg) : Of(arg) | Contents.Learned | Contents.Parameter)
     {
         if (op.Kind != PrimitiveKind.Unary) throw new ArgumentException($"'{op.Name}' is not a unary primitive.", nameof(op));
         Op = op;

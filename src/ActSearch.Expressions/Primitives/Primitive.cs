@@ -134,6 +134,12 @@ public sealed class Primitive
     /// <summary>The axes of an aggregate.</summary>
     public AggregateAxes Axes { get; init; }
 
+    /// <summary>
+    /// The learned unit this primitive is (<c>rational{5,4}</c>, <c>spline{3,8}</c>), whose coefficients every compiler makes
+    /// learnable; null for the fixed primitives. The kernels above compute the unit at its initial coefficients.
+    /// </summary>
+    public LearnedUnit? Unit { get; init; }
+
     internal ulong NameHash => _nameHash ??= Expr.HashString(Name);
 
     private ulong? _nameHash;

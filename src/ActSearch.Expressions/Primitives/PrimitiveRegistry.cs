@@ -27,10 +27,13 @@ public sealed class PrimitiveRegistry
 
     public IEnumerable<Primitive> Aggregates => All.Where(p => p.Kind == PrimitiveKind.Aggregate);
 
-    public bool TryGet(string name, out Primitive primitive) => _byName.TryGetValue(name, out primitive!);
+    /// <summary>A primitive by name; a learned unit's spec (<c>rational{5, 4}</c>) gives that unit's primitive.</summary>
+    public bool TryGet(string name, out Primitive primitive) =>
+        _byName.TryGetValue(name, out primitive!) || LearnedUnit.TryResolve(name, out primitive, out _);
 
-    public Primitive Get(string name) =>
-        _byName.TryGetValue(name, out var p) ? p : throw new KeyNotFoundException($"Unknown primitive '{name}'.");
+    public Primitive Get(string name) => TryGet(name, out var p) ? p
+        : LearnedUnit.IsSpec(name) ? LearnedUnit.Parse(name).Primitive // throws with the reason
+        : throw new KeyNotFoundException($"Unknown primitive '{name}'.");
 
     /// <summary>Finds an aggregate by statistic and axes.</summary>
     public Primitive Aggregate(Statistic statistic, AggregateAxes axes) =>

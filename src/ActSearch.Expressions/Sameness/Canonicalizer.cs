@@ -34,7 +34,8 @@ public static class Canonicalizer
 
     private static Expr SimplifyUnary(Unary u, PrimitiveRegistry r)
     {
-        if (u.Arg is Constant c) return new Constant(u.Op.Apply1!(c.Value));
+        // A learned unit of a constant is a learnable number, not a constant.
+        if (u.Arg is Constant c && u.Op.Unit is null) return new Constant(u.Op.Apply1!(c.Value));
         switch (u.Op.Name)
         {
             case "neg" when u.Arg is Unary { Op.Name: "neg" } inner:

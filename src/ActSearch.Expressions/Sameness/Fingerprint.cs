@@ -5,7 +5,9 @@ namespace ActSearch.Expressions;
 /// six significant digits (AQuaSurF's output distribution, AutoML-Zero's functional-equivalence cache).
 /// Formulas that compute the same function get the same fingerprint however they are written; parameters
 /// sit at their initial values. Element-wise formulas are probed at scalar points; layers (formulas with
-/// tensor statistics) on an NCHW tensor, so the two kinds never collide.
+/// tensor statistics) on an NCHW tensor, so the two kinds never collide. Learned units add their kind and shape
+/// (<see cref="LearnedUnit.ShapeKey"/>): their coefficients will train, so a unit equal to a fixed function at
+/// initialization is another function.
 /// </summary>
 public readonly record struct Fingerprint(ulong Value)
 {
@@ -25,6 +27,11 @@ public readonly record struct Fingerprint(ulong Value)
         double[] outputs = ProbeOutputs(compiled);
         ulong h = compiled.HasAggregates ? 0x1A7E2UL : 0x5CA1A2UL;
         foreach (double v in outputs) h = Expr.Mix(h, Quantize(v));
+        // A learned unit's coefficients are parameters: spline{3,8}(x) starts as silu but is not silu once it trains, so
+        // the kinds of units (not their names or initial values, which the outputs already say) are part of the function.
+        if (compiled.Root.ContainsLearnedUnits)
+            foreach (string shape in compiled.Root.LearnedUnits().Select(u => u.Unit.ShapeKey).Order(StringComparer.Ordinal))
+                h = Expr.Mix(h, Expr.HashString(shape));
         return new Fingerprint(h);
     }
 

@@ -34,8 +34,11 @@ public sealed class ExprParseException(string message, int position) : FormatExc
 /// (any other identifier; <c>beta{0.5}</c> sets the initial value, <c>v0{0, channel}</c> the shape too).
 /// Unary minus binds tighter than * and looser than ^, so <c>-x^2</c> is <c>-(x^2)</c>.
 /// </summary>
-public static class ExprParser
+public static partial class ExprParser
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(rational|spline)[0-9]+_")]
+    private static partial System.Text.RegularExpressions.Regex CoefficientName();
+
     public static Expr Parse(string text, ParseOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -60,7 +63,7 @@ public static class ExprParser
 
     public static bool TryParse(string text, out Expr? expr, ParseOptions? options = null) => TryParse(text, out expr, out _, options);
 
-    private enum TokenKind { Number, Identifier, Symbol, End }
+    private enum TokenKind { Number, Identifier, Symbol, Spec, End }
 
     private readonly record struct Token(TokenKind Kind, string Text, int Position, double Number = 0);
 
@@ -220,6 +223,7 @@ public static class ExprParser
                 if (call) throw Error(t.Position, "'x' is the input, not a function.");
                 return Variable.Instance;
             }
+            if (LearnedUnit.IsFamily(name)) return ParseLearnedUnit(t);
             if (PrimitiveRegistry.NamedConstants.TryGetValue(name, out double value))
             {
                 if (call) throw Error(t.Position, $"'{name}' is a constant, not a function.");
@@ -233,6 +237,28 @@ public static class ExprParser
             }
             if (call) throw Error(t.Position, $"unknown function '{name}'.{Suggest(name)}");
             return ParseParameter(t);
+        }
+
+        // rational{5, 4}(x): the spec token after the family name reads as one primitive, called like any unary.
+        private Expr ParseLearnedUnit(Token family)
+        {
+            if (Current.Kind != TokenKind.Spec)
+                throw Error(family.Position, family.Text == "rational"
+                    ? "'rational' is a learned unit; write it with its degrees, as rational{5, 4}(x)."
+                    : "'spline' is a learned unit; write it with its order and grid, as spline{3, 8}(x).");
+            var spec = Current;
+            _index++;
+            Primitive primitive;
+            try
+            {
+                primitive = LearnedUnit.Parse(family.Text + spec.Text).Primitive;
+            }
+            catch (LearnedUnitSpecException e)
+            {
+                throw Error(spec.Position + Math.Max(0, e.Position - family.Text.Length), e.Message);
+            }
+            if (!IsSymbol("(")) throw Error(family.Position, $"'{primitive.Name}' is a learned unit; call it as {primitive.Name}(x).");
+            return ParseCall(primitive, family);
         }
 
         private string Suggest(string name)
@@ -332,6 +358,8 @@ public static class ExprParser
 
         private Expr ParseParameter(Token name)
         {
+            if (CoefficientName().IsMatch(name.Text))
+                throw Error(name.Position, $"'{name.Text}' is how learned units' coefficients are named; give the parameter another name.");
             if (!IsSymbol("{"))
             {
                 if (!_parameters.TryGetValue(name.Text, out var existing))
@@ -419,7 +447,18 @@ public static class ExprParser
                 else if (char.IsAsciiLetter(c) || c == '_')
                 {
                     while (i < text.Length && (char.IsAsciiLetterOrDigit(text[i]) || text[i] == '_')) i++;
-                    tokens.Add(new Token(TokenKind.Identifier, text[start..i], start));
+                    string word = text[start..i];
+                    tokens.Add(new Token(TokenKind.Identifier, word, start));
+                    int brace = i;
+                    while (brace < text.Length && char.IsWhiteSpace(text[brace])) brace++;
+                    if (LearnedUnit.IsFamily(word) && brace < text.Length && text[brace] == '{')
+                    {
+                        // A learned unit's spec has its own grammar (init=gelu, coef=[...]): one token up to the closing brace.
+                        int close = text.IndexOf('}', brace);
+                        if (close < 0) throw Error(brace, $"'{{' of {word} is never closed.");
+                        tokens.Add(new Token(TokenKind.Spec, text[brace..(close + 1)], brace));
+                        i = close + 1;
+                    }
                 }
                 else if ("+-*/^(),{}".Contains(c))
                 {

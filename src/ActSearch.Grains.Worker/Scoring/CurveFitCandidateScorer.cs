@@ -73,7 +73,7 @@ public sealed class CurveFitCandidateScorer : ICandidateScorer
         var run = new ProxyTaskResult
         {
             Task = Task, Seed = space.Seed, Device = "cpu", Metric = TaskMetric.Loss, Loss = fit.Mse, Steps = fit.Evaluations,
-            ParameterCount = genome.Parameters().Count, WallTime = TimeSpan.Zero,
+            ParameterCount = genome.ParameterCount(), WallTime = TimeSpan.Zero,
         };
         if (!ObjectiveRegistry.TryMeasure(objectives, genome, [run], latency: null, "The CPU curve-fit scorer", out var values, out var error))
             return new CandidateOutcome.Failed(error!);
