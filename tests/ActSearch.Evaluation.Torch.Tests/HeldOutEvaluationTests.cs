@@ -145,7 +145,7 @@ public class HeldOutEvaluationTests
 
         var result = await HeldOutEvaluation.RunAsync([found], baselines, ["tabular-mlp"], seeds: 2, steps: 15, slots, protocol: HeldOutProtocol.Evidence);
         var again = await HeldOutEvaluation.ChooseLearningRatesAsync(
-            [new Baseline("#1", found.Formula, false, Slots.For(found.Genome), "found"), .. baselines], ["tabular-mlp"], 15, slots);
+            [Baseline.Of("#1", found.Formula, found.Genome, false, "found"), .. baselines], ["tabular-mlp"], 15, slots);
 
         Assert.Equal(HeldOutProtocol.Evidence, result.Protocol);
         var task = Assert.Single(result.Tasks);

@@ -88,8 +88,10 @@ public sealed class ActivationCatalog(BrowseQueries browse)
         var exports = Exports.Formats.ToDictionary(x => x.Name, x => Export(f.Expr, x.Format));
         return new Activation(
             entry.Fingerprint.ToString(), entry.Formula, f.Latex, entry.TimesSeen, entry.FirstSeen, entry.LastSeen, entry.FirstJob, entry.LatestJob,
-            Scores(entry), curve, derivative, f.Expr.NodeCount(), f.Expr.Complexity(), [.. compiled.Parameters.Select(p => p.Name)], f.IsLayer,
-            [.. sightings.Select(s => new ActivationJob(s.JobId, s.JobName, s.CandidateId))], exports);
+            Scores(entry), curve, derivative, f.Expr.NodeCount(), f.Expr.Complexity(), [.. f.Expr.Parameters().Select(p => p.Name)], f.IsLayer,
+            [.. sightings.Select(s => new ActivationJob(s.JobId, s.JobName, s.CandidateId))], exports,
+            [.. f.Expr.LearnedUnits().Select(u => new LearnedUnitView(u.Name, u.Unit.Spec, u.Unit.Description, u.Unit.ParameterCount, u.Unit.Flops,
+                u.Unit.Init, double.IsNaN(u.Unit.FitError) ? null : u.Unit.FitError, [u.Unit.FitInterval.Lo, u.Unit.FitInterval.Hi]))]);
     }
 
     /// <summary>The function's code in one format, or null when the catalog does not hold it.</summary>

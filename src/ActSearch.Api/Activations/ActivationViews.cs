@@ -37,4 +37,13 @@ public sealed record Activation(
     IReadOnlyList<string> Parameters,
     bool IsLayer,
     IReadOnlyList<ActivationJob> Jobs,
-    IReadOnlyDictionary<string, string> Exports);
+    IReadOnlyDictionary<string, string> Exports,
+    IReadOnlyList<LearnedUnitView>? LearnedUnits = null);
+
+/// <summary>
+/// A learned unit of the formula (<c>rational{5,4}</c>, <c>spline{3,8}</c>): its name in the graph (its coefficients are
+/// <c>{Name}_p0</c>, ...), what it computes, its learnable numbers (all groups) and FLOPs per element, the function its
+/// coefficients were fitted to and that fit's RMS error over the fit interval (null when the coefficients were given).
+/// </summary>
+public sealed record LearnedUnitView(string Name, string Spec, string Description, int Parameters, double Flops, string? Init, double? FitError,
+    double[] FitInterval);

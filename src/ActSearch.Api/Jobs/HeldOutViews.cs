@@ -29,8 +29,9 @@ public sealed record HeldOutTaskView(string Task, string Metric, string BestBase
 /// <summary>
 /// One function on one task: mean ± std over the seeds, half the 95% confidence interval, the learning rate it trained at
 /// when the protocol chose one (null: the task's own), and for a found function its test against the best baseline
-/// (difference of means, positive = better; Welch's t, degrees of freedom, two-sided p; the verdict in words).
+/// (difference of means, positive = better; Welch's t, degrees of freedom, two-sided p; the verdict in words), and its cost:
+/// learnable numbers per slot and nominal FLOPs per element (null in documents saved before they were recorded).
 /// </summary>
 public sealed record HeldOutRowView(
     string Function, string Formula, bool Baseline, int Seeds, double Mean, double Std, double HalfWidth95, double? LearningRate,
-    double? Difference, double? T, double? DegreesOfFreedom, double? P, string? Verdict);
+    double? Difference, double? T, double? DegreesOfFreedom, double? P, string? Verdict, int? Parameters = null, double? Flops = null);

@@ -54,6 +54,8 @@ public sealed class BaselinesCommand : ICommand
                     ["name"] = r.Baseline.Name,
                     ["formula"] = r.Baseline.Formula,
                     ["kind"] = r.Baseline.Layer ? "layer" : "activation",
+                    ["parameters"] = r.Baseline.Parameters,
+                    ["flops_per_element"] = r.Baseline.Flops,
                     ["results"] = new JsonArray([.. r.Summaries.Select(s => (JsonNode)EvaluateCommand.SummaryJson(s))]),
                 })]),
             };
@@ -62,11 +64,12 @@ public sealed class BaselinesCommand : ICommand
         }
 
         var shown = taskList.Where(t => rows.Any(r => r.Summaries.Any(s => s.Task == t))).ToList();
-        var table = new List<string[]> { new[] { "baseline" }.Concat(shown).Append("formula").ToArray() };
+        var table = new List<string[]> { new[] { "baseline" }.Concat(shown).Concat(["params", "flops", "formula"]).ToArray() };
         foreach (var r in rows)
-            table.Add([r.Baseline.Name, .. shown.Select(t => r.Summaries.FirstOrDefault(s => s.Task == t) is { } s ? EvaluateCommand.MeanStd(s) : "-"), r.Baseline.Formula]);
+            table.Add([r.Baseline.Name, .. shown.Select(t => r.Summaries.FirstOrDefault(s => s.Task == t) is { } s ? EvaluateCommand.MeanStd(s) : "-"),
+                r.Baseline.Parameters.ToString(CultureInfo.InvariantCulture), r.Baseline.Flops.ToString("0.#", CultureInfo.InvariantCulture), r.Baseline.Formula]);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"mean ± std over {seeds} seed(s) on {slots.Device}; accuracy in %, loss = held-out mean squared error (regression) or cross-entropy in nats per character (charlm-*)"));
+            $"mean ± std over {seeds} seed(s) on {slots.Device}; accuracy in %, loss = held-out mean squared error (regression) or cross-entropy in nats per character (charlm-*); params = learnable numbers per slot, flops = nominal operations per element"));
         stdout.Write(EvaluateCommand.Table(table));
         return CliApp.Ok;
     }

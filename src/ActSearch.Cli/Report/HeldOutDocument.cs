@@ -31,6 +31,7 @@ public static class HeldOutDocument
         var c = t.Comparisons.FirstOrDefault(x => x.Candidate == r.Name);
         return new HeldOutRowView(
             r.Name, r.Formula, r.IsBaseline, r.Summary.Seeds, r.Summary.Mean, r.Summary.Std, WelchTest.HalfWidth95(r.Summary.Std, r.Summary.Seeds),
-            r.LearningRate, c?.Difference, c?.Test.T, c?.Test.DegreesOfFreedom, c?.Test.PValue, c is null ? null : ReportRenderer.VerdictText(c.Verdict));
+            r.LearningRate, c?.Difference, c?.Test.T, c?.Test.DegreesOfFreedom, c?.Test.PValue, c is null ? null : ReportRenderer.VerdictText(c.Verdict),
+            r.Parameters, r.Flops);
     }
 }

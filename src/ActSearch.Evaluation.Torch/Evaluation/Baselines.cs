@@ -16,8 +16,18 @@ namespace ActSearch.Evaluation.Torch.Evaluation;
 /// </summary>
 public sealed record Baseline(string Name, string Formula, bool Layer, SlotFactory Slot, string Source, bool GatedOnly = false)
 {
+    /// <summary>Learnable numbers per slot (a per-channel parameter counts once; a learned unit all its coefficients), so comparisons are at stated cost.</summary>
+    public required int Parameters { get; init; }
+
+    /// <summary>Nominal floating-point operations per element (<see cref="ExprGraph.Flops"/> of the formula).</summary>
+    public required double Flops { get; init; }
+
     public static Baseline Of(string name, string formula, string source, bool layer = false, bool gatedOnly = false) =>
-        new(name, formula, layer, Slots.For(Parse(formula, layer)), source, gatedOnly);
+        Of(name, formula, Parse(formula, layer), layer, source, gatedOnly);
+
+    /// <summary>A function already parsed (a search's find), trained and compared like a baseline.</summary>
+    public static Baseline Of(string name, string formula, Expr expr, bool layer, string source, bool gatedOnly = false) =>
+        new(name, formula, layer, Slots.For(expr), source, gatedOnly) { Parameters = expr.ParameterCount(), Flops = expr.Flops() };
 
     /// <summary>Whether it fills the slots of <paramref name="task"/>: the same kind, and gated tasks for the gate-only forms.</summary>
     public bool Fits(ProxyTaskSpec task) => Layer == task.NormActivationSlots && (!GatedOnly || task.GatedSlots);
@@ -35,22 +45,23 @@ public static class Baselines
     /// <summary>Element-wise activations, for tasks whose slots are activations.</summary>
     public static IReadOnlyList<Baseline> Activations { get; } =
     [
-        Baseline.Of("relu", "relu(x)", "Nair & Hinton 2010"),
-        Baseline.Of("leaky_relu", "max(x, 0.01 * x)", "Maas et al. 2013, slope 0.01"),
-        // exp of min(x, 0) rather than min(exp(x) - 1, 0): no overflow, so no 0 * Inf in the backward pass.
-        Baseline.Of("elu", "max(x, 0) + exp(min(x, 0)) - 1", "Clevert et al. 2016, alpha 1"),
-        Baseline.Of("selu", "1.0507009873554805 * (max(x, 0) + 1.6732632423543772 * (exp(min(x, 0)) - 1))", "Klambauer et al. 2017"),
-        Baseline.Of("gelu", "0.5 * x * (1 + erf(0.7071067811865476 * x))", "Hendrycks & Gimpel 2016, exact"),
-        Baseline.Of("silu", "x * sigmoid(x)", "Swish-1 (Ramachandran et al. 2017), SiLU"),
+        Baseline.Of("relu", KnownFunctions.Formula("relu"), "Nair & Hinton 2010"),
+        Baseline.Of("leaky_relu", KnownFunctions.Formula("leaky_relu"), "Maas et al. 2013, slope 0.01"),
+        Baseline.Of("elu", KnownFunctions.Formula("elu"), "Clevert et al. 2016, alpha 1"),
+        Baseline.Of("selu", KnownFunctions.Formula("selu"), "Klambauer et al. 2017"),
+        Baseline.Of("gelu", KnownFunctions.Formula("gelu"), "Hendrycks & Gimpel 2016, exact"),
+        Baseline.Of("silu", KnownFunctions.Formula("silu"), "Swish-1 (Ramachandran et al. 2017), SiLU"),
         Baseline.Of("swish", "x * sigmoid(beta * x)", "Ramachandran et al. 2017, learnable beta"),
-        Baseline.Of("mish", "x * tanh(softplus(x))", "Misra 2019"),
-        Baseline.Of("tanh", "tanh(x)", "classic"),
+        Baseline.Of("mish", KnownFunctions.Formula("mish"), "Misra 2019"),
+        Baseline.Of("tanh", KnownFunctions.Formula("tanh"), "classic"),
         Baseline.Of("crrelu", "relu(x) + eps{0.01} * x * exp(-square(x) / 2)", "CRReLU, learnable eps starting at 0.01"),
-        // x * exp(-exp(-x)), with x held at -5 inside the Gompertz function: below it the factor is below exp(-148), 0 in
-        // float32 either way, and exp(-x) no longer overflows into a 0 * Inf in the backward pass.
-        Baseline.Of("golu", "x * exp(-exp(-max(x, -5)))", "GoLU, Gompertz Linear Unit (Das et al., NeurIPS 2025)"),
+        Baseline.Of("golu", KnownFunctions.Formula("golu"), "GoLU, Gompertz Linear Unit (Das et al., NeurIPS 2025)"),
         Baseline.Of("polyrelu", "a1{0.3333} * relu(x) + a2{0.3333} * square(relu(x)) + a3{0.3333} * cube(relu(x)) + a0{0}",
             "PolyReLU of order 3 (Zhuo et al., ICLR 2025, PolyCom), learnable coefficients starting at 1/3 and 0"),
+        // Learned functions: the coefficients train with the network, one set per layer (PAU) or per slot (KAN's spline).
+        Baseline.Of("pau", "rational{5,4}(x)", "Padé activation unit 5/4 (Molina et al., ICLR 2020), safe form, fitted to leaky ReLU"),
+        Baseline.Of("kan_spline", "spline{3,8}(x)",
+            "KAN's activation (Liu et al. 2024): SiLU residual + cubic B-spline, 8 intervals on [-3, 3], starting as SiLU"),
         Baseline.Of("glu", "sigmoid(x)", "GLU's gate (Dauphin et al. 2017): a * sigmoid(b)", gatedOnly: true),
         Baseline.Of("bilinear", "x", "the bilinear unit a * b (Shazeer 2020)", gatedOnly: true),
     ];
@@ -58,7 +69,8 @@ public static class Baselines
     /// <summary>Normalization-activation layers, for tasks whose slots replace BN+ReLU (<c>fmnist-resnet</c>).</summary>
     public static IReadOnlyList<Baseline> Layers { get; } =
     [
-        new Baseline("bn_relu", "BatchNorm2d + ReLU", true, Slots.BatchNormRelu, "the layer the EvoNorms replace"),
+        // gamma and beta per channel; normalize (subtract, multiply), scale, shift, clamp.
+        new Baseline("bn_relu", "BatchNorm2d + ReLU", true, Slots.BatchNormRelu, "the layer the EvoNorms replace") { Parameters = 2, Flops = 5 },
         Baseline.Of("evonorm_s0", EvoNormS0, "Liu et al. 2020 (x gamma + beta)", layer: true),
         Baseline.Of("evonorm_b0", EvoNormB0, "Liu et al. 2020 (x gamma + beta)", layer: true),
     ];

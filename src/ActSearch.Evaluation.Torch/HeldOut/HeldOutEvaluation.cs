@@ -37,7 +37,9 @@ public enum HeldOutVerdict
 }
 
 /// <summary>One function's results on one task: mean ± std over the seeds; the learning rate it trained at when the protocol chose one.</summary>
-public sealed record HeldOutRow(string Name, string Formula, bool IsBaseline, TaskSummary Summary, double? LearningRate = null);
+/// <summary>One function's runs on one task, with its cost: learnable numbers per slot and nominal FLOPs per element.</summary>
+public sealed record HeldOutRow(string Name, string Formula, bool IsBaseline, TaskSummary Summary, double? LearningRate = null,
+    int? Parameters = null, double? Flops = null);
 
 /// <summary>How the held-out runs choose their learning rate.</summary>
 public enum HeldOutProtocol
@@ -156,7 +158,7 @@ public static class HeldOutEvaluation
         HeldOutProtocol protocol = HeldOutProtocol.Standard)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(seeds, 1);
-        var found = candidates.Select(c => new Baseline(c.Name, c.Formula, c.IsLayer, Slots.For(c.Genome), "found by the search")).ToList();
+        var found = candidates.Select(c => Baseline.Of(c.Name, c.Formula, c.Genome, c.IsLayer, "found by the search")).ToList();
         List<Baseline> functions = [.. found, .. baselines];
         var rates = protocol == HeldOutProtocol.Evidence ? await ChooseLearningRatesAsync(functions, tasks, steps, slots, cancellation) : null;
         var rows = await Baselines.RunAsync(functions, tasks, Enumerable.Range(1, seeds).Select(s => (ulong)s), steps, slots, cancellation,
@@ -167,7 +169,7 @@ public static class HeldOutEvaluation
         {
             var taskRows = rows.SelectMany(r => r.Summaries.Where(s => s.Task == task)
                 .Select(s => new HeldOutRow(r.Baseline.Name, r.Baseline.Formula, !foundNames.Contains(r.Baseline.Name), s,
-                    rates?[(r.Baseline.Name, task)]))).ToList();
+                    rates?[(r.Baseline.Name, task)], r.Baseline.Parameters, r.Baseline.Flops))).ToList();
             if (taskRows.Count == 0) continue;
             results.Add(Compare(task, taskRows, alpha));
         }

@@ -25,6 +25,9 @@ export async function activationPage(ctx, id) {
     ['Fingerprint', a.id], ['Kind', a.isLayer ? 'layer (batch or group statistics)' : 'scalar activation'],
     ['Nodes', num(a.nodes)], ['Complexity', num(a.complexity)],
     ['Parameters', a.parameters?.length ? a.parameters.join(', ') : 'none'],
+    ...(a.learnedUnits ?? []).map(u => [`Learned unit ${u.name}`,
+      `${u.description}; ${num(u.parameters)} learnable numbers, ${num(u.flops)} FLOPs per element`
+      + (u.fitError == null ? '' : `; fit to ${u.init}: RMS error ${num(u.fitError)} on [${u.fitInterval.join(', ')}]`)]),
     ['Times seen', num(a.timesSeen)], ['First seen', time(a.firstSeen)], ['Last seen', time(a.lastSeen)],
   ];
 

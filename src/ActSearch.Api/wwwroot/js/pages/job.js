@@ -251,7 +251,8 @@ export async function jobPage(ctx, id) {
         h('table', {class: 'data'},
           h('caption', {class: 'visually-hidden'}, `Held-out results on ${t.task}`),
           h('thead', {}, h('tr', {}, ['Function', 'Kind', t.metric === 'accuracy' ? 'Accuracy (mean ± std)' : 'Loss (mean ± std)', '95% CI',
-            'Seeds', 'Rate', 'vs best baseline', 'p', 'Verdict', 'Formula'].map(c => h('th', {scope: 'col'}, c)))),
+            'Seeds', 'Rate', 'vs best baseline', 'p', 'Verdict', 'Params', 'FLOPs', 'Formula'].map(c => h('th', {scope: 'col', title: c === 'Params'
+              ? 'learnable numbers per slot' : c === 'FLOPs' ? 'nominal operations per element' : null}, c)))),
           h('tbody', {}, t.rows.map(r => h('tr', {'data-function': r.function},
             h('th', {scope: 'row'}, r.function),
             h('td', {}, r.baseline ? (r.function === t.bestBaseline ? 'baseline (best)' : 'baseline') : 'found'),
@@ -259,6 +260,7 @@ export async function jobPage(ctx, id) {
             h('td', {class: 'num'}, rate(r)),
             h('td', {class: 'num'}, r.difference == null ? '' : t.metric === 'accuracy' ? `${(r.difference * 100).toFixed(2)} points` : num(-r.difference)),
             h('td', {class: 'num'}, p(r.p)), h('td', {}, r.verdict ?? ''),
+            h('td', {class: 'num'}, r.parameters == null ? '' : num(r.parameters)), h('td', {class: 'num'}, r.flops == null ? '' : num(r.flops)),
             h('td', {}, h('code', {class: 'formula'}, r.formula)))))))));
   }
 

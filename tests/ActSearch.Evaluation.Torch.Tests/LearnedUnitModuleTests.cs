@@ -1,0 +1,147 @@
+using ActSearch.Evaluation.Torch.Compilation;
+using ActSearch.Expressions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ActSearch.Evaluation.Torch.Tests;
+
+/// <summary>Learned units in TorchSharp modules: the same function as the CPU kernels, gradients for x and every coefficient, KAT's channel groups.</summary>
+public class LearnedUnitModuleTests
+{
+    static LearnedUnitModuleTests() => TestTorch.Init();
+
+    public static TheoryData<string> Formulas =>
+    [
+        "rational{5,4}(x)",
+        "rational{3,0,init=gelu}(x)",
+        "rational{2,3,coef=[0.1,-0.5,0.3,0.2,-0.7,0.4]}(x)",
+        "spline{3,8}(x)",
+        "spline{3,8,init=relu}(x)",
+        "spline{1,4,range=2,init=tanh}(x)",
+        "spline{5,6,init=gelu}(x)",
+        "x * sigmoid(rational{3,2,init=tanh}(beta{0.7} * x)) + spline{2,5,init=elu}(x - 0.5) + rational{1,1,coef=[1,1,1]}(2)",
+    ];
+
+    // Off the knots and off x = 0 (where |q| and relu-like fits have kinks), with points far outside every fit interval.
+    private static readonly double[] Points = [-800, -30, -5.03, -2.71, -1.13, -0.61, -0.27, 0.013, 0.31, 0.77, 1.19, 2.23, 3.57, 4.91, 30, 800];
+
+    // Modules start their parameters in float32, as training runs them: the CPU side takes the same rounded values.
+    private static double[] AsModuleHasThem(CompiledExpr compiled) => [.. compiled.Parameters.Select(p => (double)(float)p.Initial)];
+
+    private static ExprModule Module(Expr expr, int channels = 1)
+    {
+        var module = ExprModule.Compile(expr, new ExprCompileOptions { Channels = channels, Fusion = Fusion.On });
+        module.to(ScalarType.Float64);
+        return module;
+    }
+
+    [Theory]
+    [MemberData(nameof(Formulas))]
+    public void The_module_computes_what_the_cpu_kernels_compute(string text)
+    {
+        var expr = ExprParser.Parse(text);
+        using var scope = NewDisposeScope();
+        using var module = Module(expr);
+        Assert.False(module.IsFused); // units have no fused kernels: the op chain runs, on request too
+        var y = module.forward(tensor(Points, ScalarType.Float64).reshape(Points.Length, 1));
+        var compiled = CompiledExpr.Compile(expr);
+        CompilerTests.AssertClose(compiled.Evaluate(Points, AsModuleHasThem(compiled)), y.data<double>().ToArray(), text, rel: 1e-9);
+    }
+
+    [Theory]
+    [MemberData(nameof(Formulas))]
+    public void Autograd_gives_the_cpu_derivative_for_x_and_central_differences_for_every_coefficient(string text)
+    {
+        var expr = ExprParser.Parse(text);
+        var compiled = CompiledExpr.Compile(expr);
+        double[] xs = [.. Points.Where(p => Math.Abs(p) < 100)];
+        using var scope = NewDisposeScope();
+        using var module = Module(expr);
+        var x = tensor(xs, ScalarType.Float64).reshape(xs.Length, 1).requires_grad_(true);
+        module.forward(x).sum().backward();
+
+        var y = new double[xs.Length];
+        var dy = new double[xs.Length];
+        double[] initial = AsModuleHasThem(compiled);
+        compiled.EvaluateWithDerivative(xs, y, dy, initial);
+        CompilerTests.AssertClose(dy, x.grad!.data<double>().ToArray(), $"d/dx {text}", rel: 1e-9);
+
+        // d(sum f) / d(coefficient) by central differences of the CPU evaluation, coefficient by coefficient.
+        double Sum(double[] values) => compiled.Evaluate(xs, values).Sum();
+        foreach (var unit in expr.LearnedUnits())
+        {
+            var grad = module.ParameterOf(unit.Name).grad!.data<double>().ToArray();
+            Assert.Equal(unit.Unit.Count, grad.Length);
+            for (int i = 0; i < unit.Unit.Count; i++)
+            {
+                int at = compiled.Parameters.Select(p => p.Name).ToList().IndexOf(unit.Coefficients[i].Name);
+                double h = 1e-6 * Math.Max(1, Math.Abs(initial[at]));
+                double[] up = [.. initial], down = [.. initial];
+                up[at] += h;
+                down[at] -= h;
+                double numeric = (Sum(up) - Sum(down)) / (2 * h);
+                Assert.True(Math.Abs(numeric - grad[i]) <= 1e-5 * (1 + Math.Abs(numeric)),
+                    $"{text}: d/d{unit.Coefficients[i].Name} autograd {grad[i]:R}, central differences {numeric:R}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Grouped_rational_units_give_each_channel_group_its_own_coefficients()
+    {
+        var expr = ExprParser.Parse("rational{2,1,groups=4,coef=[0,1,0,0]}(x)");
+        const int channels = 8;
+        using var scope = NewDisposeScope();
+        using var module = Module(expr, channels);
+        var coefficients = module.ParameterOf("rational0");
+        Assert.Equal([4L, 4L], coefficients.shape);
+        // Group g: p = [g, 1, 0.1 g], q1 = 0.2 g.
+        double[,] values = new double[4, 4];
+        for (int g = 0; g < 4; g++) (values[g, 0], values[g, 1], values[g, 2], values[g, 3]) = (g, 1, 0.1 * g, 0.2 * g);
+        using (no_grad()) coefficients.copy_(tensor(values, ScalarType.Float64));
+        double[] xs = [-2.5, -1, 0.3, 1.7, 3];
+        var input = tensor(xs, ScalarType.Float64).reshape(1, 1, 1, xs.Length).expand(2, channels, 3, xs.Length).contiguous();
+        var y = module.forward(input);
+        var unit = expr.LearnedUnits()[0].Unit;
+        for (int c = 0; c < channels; c++)
+        {
+            int g = c / 2;
+            double[] set = [values[g, 0], values[g, 1], values[g, 2], values[g, 3]];
+            var row = y[1, c, 2].data<double>().ToArray();
+            for (int i = 0; i < xs.Length; i++) Assert.Equal(unit.Evaluate(set, xs[i]), row[i], 12);
+        }
+    }
+
+    [Fact]
+    public void A_group_count_that_does_not_divide_the_channels_is_refused_when_compiling()
+    {
+        var expr = ExprParser.Parse("rational{5,4,groups=3}(x)");
+        var e = Assert.Throws<ArgumentException>(() => ExprModule.Compile(expr, new ExprCompileOptions { Channels = 16 }));
+        Assert.Contains("3 groups", e.Message);
+        Assert.Contains("16 channels", e.Message);
+        Assert.Throws<ArgumentException>(() => ExprModule.Compile(expr)); // channels unknown
+    }
+
+    [Fact]
+    public void Coefficients_train_by_gradient_descent()
+    {
+        // A rational unit started at the identity learns tanh on [-3, 3]: the loss falls by two orders of magnitude.
+        var expr = ExprParser.Parse("rational{3,2,init=identity}(x)");
+        using var scope = NewDisposeScope();
+        var module = ExprModule.Compile(expr, new ExprCompileOptions { Channels = 1 });
+        var x = linspace(-3, 3, 241).reshape(241, 1);
+        var target = x.tanh();
+        var optimizer = optim.Adam(module.parameters(), 0.05);
+        double first = 0, last = 0;
+        for (int step = 0; step < 300; step++)
+        {
+            optimizer.zero_grad();
+            var loss = nn.functional.mse_loss(module.forward(x), target);
+            loss.backward();
+            optimizer.step();
+            last = loss.item<float>();
+            if (step == 0) first = last;
+        }
+        Assert.True(last < first / 100, $"loss {first} -> {last}");
+    }
+}
