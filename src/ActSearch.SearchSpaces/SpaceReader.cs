@@ -248,7 +248,9 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
         {
             var text = Scalars.Text(d, item, $"{g.Label(field)} item");
             if (text is null) continue;
-            if (!Registry.TryGet(text, out var p))
+            if (LearnedUnit.IsSpec(text) && !LearnedUnit.TryResolve(text, out _, out string? why))
+                d.Add(item, $"learned unit '{Scalars.Shorten(text)}': {why}");
+            else if (!Registry.TryGet(text, out var p))
             {
                 var sameKind = Registry.All.Where(q => q.Kind == wanted).Select(q => q.Name);
                 string hint = Suggestions.DidYouMean(text, sameKind) is { Length: > 0 } h ? h : Suggestions.DidYouMean(text, Registry.All.Select(q => q.Name));
@@ -258,9 +260,10 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
                 d.Add(item, $"'{text}' is {KindName(p.Kind)}, not {KindName(wanted)}; list it under 'genome.{FieldOf(p.Kind)}'.");
             else if (wanted == PrimitiveKind.Aggregate && kind == SearchSpaceKind.Activation)
                 d.Add(item, $"aggregate '{text}' is not allowed in an activation space: aggregates reduce over tensor axes and need 'kind: layer'.");
-            else if (names.Contains(text))
+            // Learned units by their canonical spec ("rational{ 5, 4 }" is "rational{5,4}"), as formulas name them.
+            else if (names.Contains(p.Name))
                 d.Add(item, $"primitive '{text}' is listed twice.");
-            else names.Add(text);
+            else names.Add(p.Name);
         }
         return names.ToImmutable();
     }

@@ -10,7 +10,7 @@ public class LearnedUnitModuleTests
 {
     static LearnedUnitModuleTests() => TestTorch.Init();
 
-    public static TheoryData<string> Formulas =>
+    private static readonly string[] FormulaTexts =
     [
         "rational{5,4}(x)",
         "rational{3,0,init=gelu}(x)",
@@ -22,27 +22,36 @@ public class LearnedUnitModuleTests
         "x * sigmoid(rational{3,2,init=tanh}(beta{0.7} * x)) + spline{2,5,init=elu}(x - 0.5) + rational{1,1,coef=[1,1,1]}(2)",
     ];
 
+    // Every formula through the fused op (one pass, our kernels) and through the op chain (autograd over libtorch ops).
+    public static TheoryData<string, Fusion> Formulas()
+    {
+        var data = new TheoryData<string, Fusion>();
+        foreach (string f in FormulaTexts)
+            foreach (var fusion in new[] { Fusion.On, Fusion.Off }) data.Add(f, fusion);
+        return data;
+    }
+
     // Off the knots and off x = 0 (where |q| and relu-like fits have kinks), with points far outside every fit interval.
     private static readonly double[] Points = [-800, -30, -5.03, -2.71, -1.13, -0.61, -0.27, 0.013, 0.31, 0.77, 1.19, 2.23, 3.57, 4.91, 30, 800];
 
     // Modules start their parameters in float32, as training runs them: the CPU side takes the same rounded values.
     private static double[] AsModuleHasThem(CompiledExpr compiled) => [.. compiled.Parameters.Select(p => (double)(float)p.Initial)];
 
-    private static ExprModule Module(Expr expr, int channels = 1)
+    private static ExprModule Module(Expr expr, Fusion fusion, int channels = 1)
     {
-        var module = ExprModule.Compile(expr, new ExprCompileOptions { Channels = channels, Fusion = Fusion.On });
+        var module = ExprModule.Compile(expr, new ExprCompileOptions { Channels = channels, Fusion = fusion });
         module.to(ScalarType.Float64);
         return module;
     }
 
     [Theory]
     [MemberData(nameof(Formulas))]
-    public void The_module_computes_what_the_cpu_kernels_compute(string text)
+    public void The_module_computes_what_the_cpu_kernels_compute(string text, Fusion fusion)
     {
         var expr = ExprParser.Parse(text);
         using var scope = NewDisposeScope();
-        using var module = Module(expr);
-        Assert.False(module.IsFused); // units have no fused kernels: the op chain runs, on request too
+        using var module = Module(expr, fusion);
+        Assert.False(module.IsFused); // no whole-graph fused program: each unit is one op of its own
         var y = module.forward(tensor(Points, ScalarType.Float64).reshape(Points.Length, 1));
         var compiled = CompiledExpr.Compile(expr);
         CompilerTests.AssertClose(compiled.Evaluate(Points, AsModuleHasThem(compiled)), y.data<double>().ToArray(), text, rel: 1e-9);
@@ -50,13 +59,13 @@ public class LearnedUnitModuleTests
 
     [Theory]
     [MemberData(nameof(Formulas))]
-    public void Autograd_gives_the_cpu_derivative_for_x_and_central_differences_for_every_coefficient(string text)
+    public void Autograd_gives_the_cpu_derivative_for_x_and_central_differences_for_every_coefficient(string text, Fusion fusion)
     {
         var expr = ExprParser.Parse(text);
         var compiled = CompiledExpr.Compile(expr);
         double[] xs = [.. Points.Where(p => Math.Abs(p) < 100)];
         using var scope = NewDisposeScope();
-        using var module = Module(expr);
+        using var module = Module(expr, fusion);
         var x = tensor(xs, ScalarType.Float64).reshape(xs.Length, 1).requires_grad_(true);
         module.forward(x).sum().backward();
 
@@ -86,13 +95,15 @@ public class LearnedUnitModuleTests
         }
     }
 
-    [Fact]
-    public void Grouped_rational_units_give_each_channel_group_its_own_coefficients()
+    [Theory]
+    [InlineData(Fusion.On)]
+    [InlineData(Fusion.Off)]
+    public void Grouped_rational_units_give_each_channel_group_its_own_coefficients(Fusion fusion)
     {
         var expr = ExprParser.Parse("rational{2,1,groups=4,coef=[0,1,0,0]}(x)");
         const int channels = 8;
         using var scope = NewDisposeScope();
-        using var module = Module(expr, channels);
+        using var module = Module(expr, fusion, channels);
         var coefficients = module.ParameterOf("rational0");
         Assert.Equal([4L, 4L], coefficients.shape);
         // Group g: p = [g, 1, 0.1 g], q1 = 0.2 g.
@@ -110,6 +121,38 @@ public class LearnedUnitModuleTests
             var row = y[1, c, 2].data<double>().ToArray();
             for (int i = 0; i < xs.Length; i++) Assert.Equal(unit.Evaluate(set, xs[i]), row[i], 12);
         }
+        // Each set's gradient sums over its own channels only: with an upstream gradient on channel 0 alone, only group 0 moves.
+        var x = input.clone().requires_grad_(true);
+        module.forward(x)[TensorIndex.Colon, 0].sum().backward();
+        var grad = coefficients.grad!.data<double>().ToArray();
+        Assert.Contains(grad.Take(4), g => g != 0);
+        Assert.All(grad.Skip(4), g => Assert.Equal(0, g));
+    }
+
+    [Fact]
+    public void Fused_and_op_chain_units_train_to_the_same_values()
+    {
+        // Same seed, same data, float32 as training runs: the fused op and the op chain follow the same trajectory.
+        var expr = ExprParser.Parse("rational{3,2,groups=2}(x) + spline{3,4,init=relu}(0.5 * x)");
+        float[] Train(Fusion fusion)
+        {
+            using var scope = NewDisposeScope();
+            var module = ExprModule.Compile(expr, new ExprCompileOptions { Channels = 4, Fusion = fusion });
+            var x = linspace(-4, 4, 4 * 64).reshape(4, 4, 4, 4);
+            var target = x.sin();
+            var optimizer = optim.SGD(module.parameters(), 0.01);
+            for (int step = 0; step < 20; step++)
+            {
+                optimizer.zero_grad();
+                nn.functional.mse_loss(module.forward(x), target).backward();
+                optimizer.step();
+            }
+            return [.. module.parameters().SelectMany(p => p.data<float>().ToArray())];
+        }
+        var fused = Train(Fusion.On);
+        var chain = Train(Fusion.Off);
+        Assert.Equal(chain.Length, fused.Length);
+        for (int i = 0; i < fused.Length; i++) Assert.True(Math.Abs(fused[i] - chain[i]) <= 1e-4 * (1 + Math.Abs(chain[i])), $"{i}: {fused[i]} vs {chain[i]}");
     }
 
     [Fact]

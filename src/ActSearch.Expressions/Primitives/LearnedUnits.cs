@@ -97,6 +97,9 @@ public abstract class LearnedUnit
     /// <summary>f'(x) with coefficients <paramref name="c"/>.</summary>
     public abstract double Derivative(ReadOnlySpan<double> c, double x);
 
+    /// <summary>Adds <paramref name="upstream"/> times the gradient of f(x) with respect to each coefficient into <paramref name="dc"/>.</summary>
+    public abstract void AddCoefficientGradient(ReadOnlySpan<double> c, double x, double upstream, Span<double> dc);
+
     /// <summary>f(x) for every element of <paramref name="x"/>.</summary>
     public void Evaluate(ReadOnlySpan<double> c, ReadOnlySpan<double> x, Span<double> y)
     {
@@ -493,6 +496,16 @@ public sealed class RationalUnit : LearnedUnit
         return (dp * d - p * Kernels.Sign(q) * dq) / (d * d);
     }
 
+    // d/dp_i = x^i / D; d/dq_j = -P sign(Q) x^j / D^2, with D = 1 + |Q|.
+    public override void AddCoefficientGradient(ReadOnlySpan<double> c, double x, double upstream, Span<double> dc)
+    {
+        double p = Numerator(c, x), q = Denominator(c, x), d = 1 + Math.Abs(q);
+        double a = upstream / d, b = -upstream * p * Kernels.Sign(q) / (d * d), pw = 1;
+        for (int i = 0; i <= M; i++, pw *= x) dc[i] += a * pw;
+        pw = x;
+        for (int j = 1; j <= N; j++, pw *= x) dc[M + j] += b * pw;
+    }
+
     private double Numerator(ReadOnlySpan<double> c, double x)
     {
         double p = c[M];
@@ -773,6 +786,20 @@ public sealed class SplineUnit : LearnedUnit
             if (b >= 0 && b < Grid + K) sum += c[1 + b] * pieces[r];
         }
         return residual + sum;
+    }
+
+    // d/dw = silu(x); d/dc_b = the piece of basis b at x (k + 1 of them are nonzero).
+    public override void AddCoefficientGradient(ReadOnlySpan<double> c, double x, double upstream, Span<double> dc)
+    {
+        dc[0] += upstream * x * Kernels.Sigmoid(x);
+        if (!Locate(x, out int j, out double u)) return;
+        Span<double> pieces = stackalloc double[MaxOrder + 1];
+        Pieces(u, K, pieces);
+        for (int r = 0; r <= K; r++)
+        {
+            int b = j - K + r;
+            if (b >= 0 && b < Grid + K) dc[1 + b] += upstream * pieces[r];
+        }
     }
 
     public override double Derivative(ReadOnlySpan<double> c, double x)
