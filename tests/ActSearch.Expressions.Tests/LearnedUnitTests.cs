@@ -86,6 +86,26 @@ public class LearnedUnitTests
         Assert.Equal(u * u * u / 6, b[3], 14);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(5)]
+    public void The_piece_matrix_holds_the_pieces_as_polynomials(int degree)
+    {
+        var m = SplineUnit.PieceMatrix(degree);
+        Span<double> pieces = stackalloc double[SplineUnit.MaxOrder + 1];
+        foreach (double u in Grid(0, 0.99, 12))
+        {
+            SplineUnit.Pieces(u, degree, pieces);
+            for (int r = 0; r <= degree; r++)
+            {
+                double v = 0;
+                for (int p = degree; p >= 0; p--) v = v * u + m[r, p];
+                Assert.Equal(pieces[r], v, 13);
+            }
+        }
+    }
+
     [Fact]
     public void Outside_its_extended_grid_a_spline_is_its_silu_residual()
     {

@@ -11,7 +11,7 @@ namespace ActSearch.Evaluation.Torch.Compilation;
 /// and the gradient of every coefficient (summed per coefficient set) in one pass, where the op chain of
 /// <see cref="LearnedUnitOps"/> runs 20 to 60 element-wise ops and saves their outputs. Arithmetic is in double (float32
 /// inputs are converted on the way in and out); a rational unit runs <see cref="Vector{T}"/>-wide Horner loops, a spline
-/// the unit's own scalar kernels. Runs on the calling thread only, like <see cref="FusedProgram"/>, so a training slot stays
+/// one polynomial per grid interval (Horner in the interval's coordinate) beside a vectorized sigmoid for its residual. Runs on the calling thread only, like <see cref="FusedProgram"/>, so a training slot stays
 /// one thread. Coefficient sets of a grouped unit cover contiguous channels, so each set is a run of whole channels.
 /// </summary>
 internal sealed class FusedLearnedUnit : autograd.SingleTensorFunction<FusedLearnedUnit>
@@ -87,18 +87,112 @@ internal sealed class FusedLearnedUnit : autograd.SingleTensorFunction<FusedLear
 
     internal static void Forward(LearnedUnit unit, ReadOnlySpan<double> c, ReadOnlySpan<double> x, Span<double> y)
     {
+        if (unit is SplineUnit spline)
+        {
+            SplineForward(spline, c, x, y);
+            return;
+        }
         int i = unit is RationalUnit r && Vector.IsHardwareAccelerated ? RationalForward(r, c, x, y) : 0;
         for (; i < x.Length; i++) y[i] = unit.Evaluate(c, x[i]);
     }
 
     internal static void Backward(LearnedUnit unit, ReadOnlySpan<double> c, ReadOnlySpan<double> x, ReadOnlySpan<double> g, Span<double> dx, Span<double> dc)
     {
+        if (unit is SplineUnit spline)
+        {
+            SplineBackward(spline, c, x, g, dx, dc);
+            return;
+        }
         int i = unit is RationalUnit r && Vector.IsHardwareAccelerated ? RationalBackward(r, c, x, g, dx, dc) : 0;
         for (; i < x.Length; i++)
         {
             dx[i] = g[i] * unit.Derivative(c, x[i]);
             unit.AddCoefficientGradient(c, x[i], g[i], dc);
         }
+    }
+
+    // Elements per block of the spline kernels: the vectorized sigmoid of a block stays in L1.
+    private const int SplineBlock = 1024;
+
+    /// <summary>
+    /// The spline part as one polynomial in u per interval of the extended grid: entry [j * (k + 1) + p] is the coefficient of
+    /// u^p on interval j, the coefficients weighed by <see cref="SplineUnit.PieceMatrix"/>.
+    /// </summary>
+    private static double[] IntervalPolynomials(SplineUnit unit, ReadOnlySpan<double> c, double[,] pieces)
+    {
+        int k = unit.K, intervals = unit.Grid + 2 * k;
+        var a = new double[intervals * (k + 1)];
+        for (int j = 0; j < intervals; j++)
+            for (int r = 0; r <= k; r++)
+            {
+                int b = j - k + r;
+                if (b < 0 || b >= unit.Grid + k) continue;
+                for (int p = 0; p <= k; p++) a[j * (k + 1) + p] += c[1 + b] * pieces[r, p];
+            }
+        return a;
+    }
+
+    private static void SplineForward(SplineUnit unit, ReadOnlySpan<double> c, ReadOnlySpan<double> x, Span<double> y)
+    {
+        int k = unit.K;
+        var poly = IntervalPolynomials(unit, c, SplineUnit.PieceMatrix(k));
+        Span<double> sigmoid = stackalloc double[SplineBlock];
+        for (int start = 0; start < x.Length; start += SplineBlock)
+        {
+            var xs = x.Slice(start, Math.Min(SplineBlock, x.Length - start));
+            var sg = sigmoid[..xs.Length];
+            System.Numerics.Tensors.TensorPrimitives.Sigmoid(xs, sg);
+            for (int i = 0; i < xs.Length; i++)
+            {
+                double xi = xs[i], v = c[0] * xi * sg[i];
+                if (unit.Locate(xi, out int j, out double u))
+                {
+                    int at = j * (k + 1);
+                    double s = poly[at + k];
+                    for (int p = k - 1; p >= 0; p--) s = s * u + poly[at + p];
+                    v += s;
+                }
+                y[start + i] = v;
+            }
+        }
+    }
+
+    private static void SplineBackward(SplineUnit unit, ReadOnlySpan<double> c, ReadOnlySpan<double> x, ReadOnlySpan<double> g, Span<double> dx, Span<double> dc)
+    {
+        int k = unit.K;
+        var pieces = SplineUnit.PieceMatrix(k);
+        var poly = IntervalPolynomials(unit, c, pieces);
+        double inverseSpacing = 1 / unit.Spacing, dw = 0;
+        Span<double> sigmoid = stackalloc double[SplineBlock];
+        Span<double> weights = stackalloc double[k + 1];
+        for (int start = 0; start < x.Length; start += SplineBlock)
+        {
+            var xs = x.Slice(start, Math.Min(SplineBlock, x.Length - start));
+            var sg = sigmoid[..xs.Length];
+            System.Numerics.Tensors.TensorPrimitives.Sigmoid(xs, sg);
+            for (int i = 0; i < xs.Length; i++)
+            {
+                double xi = xs[i], si = sg[i], gi = g[start + i];
+                double derivative = c[0] * (si + xi * si * (1 - si));
+                dw += gi * xi * si;
+                if (unit.Locate(xi, out int j, out double u))
+                {
+                    int at = j * (k + 1);
+                    double ds = k * poly[at + k];
+                    for (int p = k - 1; p >= 1; p--) ds = ds * u + p * poly[at + p];
+                    derivative += ds * inverseSpacing;
+                    for (int r = 0; r <= k; r++)
+                    {
+                        double w = pieces[r, k];
+                        for (int p = k - 1; p >= 0; p--) w = w * u + pieces[r, p];
+                        int b = j - k + r;
+                        if (b >= 0 && b < unit.Grid + k) dc[1 + b] += gi * w;
+                    }
+                }
+                dx[start + i] = gi * derivative;
+            }
+        }
+        dc[0] += dw;
     }
 
     // The whole vectors of a rational unit, in the CPU kernel's Horner order; returns how many elements it did.

@@ -773,6 +773,30 @@ public sealed class SplineUnit : LearnedUnit
         }
     }
 
+    /// <summary>
+    /// The pieces as polynomials in u: entry [r, p] is the coefficient of u^p in piece r of degree <paramref name="degree"/>
+    /// (the same recursion as <see cref="Pieces"/>, on coefficient arrays). Piece r of interval j weighs coefficient j - k + r.
+    /// </summary>
+    public static double[,] PieceMatrix(int degree)
+    {
+        var m = new double[degree + 1, degree + 1];
+        m[0, 0] = 1;
+        for (int d = 1; d <= degree; d++)
+        {
+            var next = new double[degree + 1, degree + 1];
+            for (int r = 0; r <= d; r++)
+                for (int p = 0; p <= d; p++)
+                {
+                    double v = 0;
+                    if (r > 0) v += (d - r) * m[r - 1, p] + (p > 0 ? m[r - 1, p - 1] : 0); // (u + d - r) N_(r-1)
+                    if (r < d) v += (r + 1) * m[r, p] - (p > 0 ? m[r, p - 1] : 0);      // (r + 1 - u) N_r
+                    next[r, p] = v / d;
+                }
+            m = next;
+        }
+        return m;
+    }
+
     public override double Evaluate(ReadOnlySpan<double> c, double x)
     {
         double residual = c[0] * x * Kernels.Sigmoid(x);
