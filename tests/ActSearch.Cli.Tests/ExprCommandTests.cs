@@ -27,6 +27,32 @@ public class ExprCommandTests
     }
 
     [Fact]
+    public void Json_lists_learned_units_with_their_coefficients_cost_and_fit_error()
+    {
+        var (code, output, _) = CliRunner.Run("expr", "beta * rational{3, 2, init=gelu, groups=4}(x)", "--format", "json");
+        Assert.Equal(0, code);
+        var json = JsonNode.Parse(output)!;
+        Assert.Equal("beta * rational{3,2,groups=4,init=gelu}(x)", (string?)json["canonical"]);
+        Assert.Equal(1 + 4 * 6, (int)json["parameter_count"]!);
+        var unit = json["learned_units"]!.AsArray().Single()!;
+        Assert.Equal("rational0", (string?)unit["name"]);
+        Assert.Equal("gelu", (string?)unit["init"]);
+        Assert.Equal(24, (int)unit["parameters"]!);
+        Assert.Equal(2 * 3 + 2 * 2 + 3, (double)unit["flops"]!);
+        Assert.InRange((double)unit["fit_rms_error"]!, 1e-9, 0.02);
+        Assert.Equal(["rational0_p0", "rational0_p1", "rational0_p2", "rational0_p3", "rational0_q1", "rational0_q2"],
+            unit["coefficients"]!.AsArray().Select(c => (string)c!["name"]!));
+    }
+
+    [Fact]
+    public void A_malformed_learned_unit_is_a_usage_error_naming_the_column()
+    {
+        var (code, _, error) = CliRunner.Run("expr", "x + spline{3, 0}(x)");
+        Assert.Equal(2, code);
+        Assert.Contains("column 15: the grid of spline{k, grid} is its number of intervals", error);
+    }
+
+    [Fact]
     public void Eval_prints_one_value_per_point_with_nan_for_undefined_ones()
     {
         var (code, output, _) = CliRunner.Run("expr", "log(x)", "--eval", "1, 0, -1, 2.718281828459045");

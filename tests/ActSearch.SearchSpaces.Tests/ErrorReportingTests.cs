@@ -42,6 +42,42 @@ public sealed class ErrorReportingTests
     }
 
     [Fact]
+    public void A_malformed_learned_unit_is_reported_with_its_reason()
+    {
+        const string yaml = """
+            name: t
+            kind: activation
+            genome:
+              unary:
+                - tanh
+                - rational{5, 4, init=swish2}
+                - spline{3, 1.5}
+            """;
+        var errors = Errors(yaml);
+        Assert.Equal(2, errors.Count);
+        Assert.StartsWith("t.yaml:6:7: learned unit 'rational{5, 4, init=swish2}': unknown init function 'swish2'; known: elu, gelu", errors[0].ToString());
+        Assert.StartsWith("t.yaml:7:7: learned unit 'spline{3, 1.5}': the grid of spline{k, grid} is its number of intervals", errors[1].ToString());
+    }
+
+    [Fact]
+    public void Learned_units_are_listed_by_their_canonical_spec_so_seeds_that_use_them_are_accepted()
+    {
+        const string yaml = """
+            name: t
+            kind: activation
+            genome:
+              unary:
+                - rational{ 5, 4, init=leaky_relu }
+                - spline{3,8}
+            seeds:
+              - name: pau
+                formula: x * rational{5,4}(x)
+            """;
+        Assert.True(SearchSpaceLoader.TryLoadFromText(yaml, "t.yaml", out var space, out var errors), string.Join("; ", errors));
+        Assert.Equal(["rational{5,4}", "spline{3,8}"], space!.Evolution.Genome.Unary.ToArray());
+    }
+
+    [Fact]
     public void Unknown_field_is_reported_with_the_closest_known_field()
     {
         const string yaml = """
