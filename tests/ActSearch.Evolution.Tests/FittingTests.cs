@@ -28,6 +28,23 @@ public class FittingTests
     }
 
     [Fact]
+    public void Levenberg_Marquardt_fits_a_learned_units_coefficients_and_the_fitted_formula_carries_them()
+    {
+        // Data from a known rational function; the fit starts from another and recovers it (the form is identifiable
+        // where q(x) keeps one sign: q1 = 0.5 > 0 on x > 0).
+        var truth = ExprParser.Parse("rational{2,1,coef=[0.2,1.5,0.3,0.5]}(x)");
+        var (xs, ys) = SymbolicRegression.Sample(truth, 0.1, 3, 61);
+        var fit = new CurveFitter(xs, ys).Fit(ExprParser.Parse("rational{2,1,coef=[0,1,0,0.1]}(x)"), 100);
+        Assert.True(fit.Mse < 1e-16, $"mse {fit.Mse}");
+        var unit = Assert.Single(fit.Formula.LearnedUnits()).Unit;
+        Assert.Null(unit.Init);
+        double[] expected = [0.2, 1.5, 0.3, 0.5];
+        for (int i = 0; i < 4; i++) Assert.Equal(expected[i], unit.Initial[i], 6);
+        // The refined formula evaluates to the fitted values: its text carries the coefficients.
+        Assert.Equal(fit.Mse, new CurveFitter(xs, ys).Mse(ExprParser.Parse(fit.Formula.ToString())), 12);
+    }
+
+    [Fact]
     public void Formulas_that_give_NaN_or_Inf_get_an_infinite_loss()
     {
         var (xs, ys) = SymbolicRegression.Sample(Expr.X, -1, 1, 11);

@@ -6,7 +6,9 @@ namespace ActSearch.Expressions;
 /// <summary>
 /// Writes a formula as runnable module code: a PyTorch <c>nn.Module</c> or a TorchSharp
 /// <c>Module&lt;Tensor, Tensor&gt;</c>, with one learnable parameter per <see cref="Parameter"/> (PySR's
-/// exports do the same). The body is one assignment per distinct node, so shared subgraphs run once.
+/// exports do the same). The body is one assignment per distinct node, so shared subgraphs run once. A learned unit
+/// (<c>rational{5,4}</c>, <c>spline{3,8}</c>) is one parameter tensor named as in the graph (<c>rational0</c>: [count], or
+/// [groups, count]) at its initial coefficients, and a helper function (<c>_rational</c>, <c>_spline</c>) at the top of the file.
 /// </summary>
 public static class ModulePrinter
 {
@@ -94,6 +96,11 @@ public static class ModulePrinter
         var units = expr.Share().LearnedUnits();
         bool perChannel = parameters.Any(p => p.Shape == ParameterShape.PerChannel);
         var sb = new StringBuilder();
+        if (units.Count > 0)
+        {
+            sb.AppendLine("using System;");
+            sb.AppendLine("using System.Collections.Generic;");
+        }
         sb.AppendLine("using TorchSharp;");
         sb.AppendLine("using TorchSharp.Modules;");
         sb.AppendLine("using static TorchSharp.torch;");

@@ -10,7 +10,8 @@ namespace ActSearch.Expressions;
 /// <c>parameters = {symbol: initial value}</c>. Per-channel parameters become one scalar symbol (the value
 /// of one channel). Tensor statistics of layers (<c>batch_var</c>, <c>group_std</c>, ...) have no closed form
 /// in x alone, so they become undefined SymPy functions of the same name, declared at the top with their
-/// meaning; group statistics take the group count as a second argument.
+/// meaning; group statistics take the group count as a second argument. Learned units are written out at their initial
+/// coefficients (a rational function with <c>sympy.Abs</c>; a spline through <c>sympy.bspline_basis_set</c>).
 /// Evaluate a scalar export with <c>sympy.lambdify([x, *parameters], f)</c>, or <c>f.subs(parameters)</c>.
 /// </summary>
 public static partial class SymPyPrinter
