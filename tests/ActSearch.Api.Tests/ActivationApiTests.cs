@@ -9,11 +9,14 @@ namespace ActSearch.Api.Tests;
 /// <summary>
 /// A server over a seeded catalog (no jobs run): x*sigmoid(k*x) for k = 1..30, accuracy on fmnist-cnn for k = 1..20
 /// (value k/100), accuracy on cifar for k = 21..25, loss on regression for k = 26..30 (value k, minimized), each
-/// recorded in its own transaction (k = 30 last), plus one layer with group statistics.
+/// recorded in its own transaction (k = 30 last), plus one layer with group statistics, and before all of them one
+/// formula with a learned unit.
 /// </summary>
 public sealed class CatalogServer : IAsyncLifetime
 {
     public const string Layer = "x / sqrt(group_var(x, 4) + 0.00001)";
+
+    public const string Learned = "beta * rational{3,2,init=gelu}(x)";
     public static readonly Guid JobA = Guid.Parse("00000000-0000-0000-0000-00000000000a");
 
     public ApiServer Server { get; private set; } = null!;
@@ -29,6 +32,8 @@ public sealed class CatalogServer : IAsyncLifetime
         _postgres = new PostgresServer();
         await _postgres.InitializeAsync();
         Server = await ApiServer.StartAsync(_postgres);
+        var learned = ExprParser.Parse(Learned);
+        await Server.Storage.Catalog.RecordAsync([new CatalogObservation(Fingerprint.Of(learned), TextPrinter.Print(learned), JobA, 98, [])]);
         for (int k = 1; k <= 30; k++)
         {
             ObservedScore score = k switch
@@ -89,7 +94,7 @@ public sealed class ActivationApiTests(CatalogServer fixture) : IClassFixture<Ca
     public async Task Recent_lists_every_function_newest_first_and_filters_by_task_and_text()
     {
         var recent = await Server.GetJsonAsync("/api/activations?sort=recent&pageSize=200");
-        Assert.Equal(31, recent.GetProperty("total").GetInt64());
+        Assert.Equal(32, recent.GetProperty("total").GetInt64());
         var ids = Ids(recent);
         Assert.Equal(CatalogServer.Id(30).ToString(), ids[1]); // the layer was recorded last
         Assert.Equal(JsonValueKind.Null, recent.GetProperty("items")[0].GetProperty("curve").ValueKind);
@@ -161,6 +166,22 @@ public sealed class ActivationApiTests(CatalogServer fixture) : IClassFixture<Ca
         Assert.Equal(JsonValueKind.Null, a.GetProperty("curve").ValueKind);
         Assert.Equal(JsonValueKind.Null, a.GetProperty("derivative").ValueKind);
         await Server.GetJsonAsync($"/api/activations/{id}/plot.svg", HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task A_learned_unit_is_listed_with_its_cost_and_fit_and_its_coefficients_are_not_formula_parameters()
+    {
+        var a = await Server.GetJsonAsync($"/api/activations/{Fingerprint.Of(ExprParser.Parse(CatalogServer.Learned))}");
+        Assert.Equal(["beta"], a.GetProperty("parameters").EnumerateArray().Select(p => p.GetString()));
+        var unit = Assert.Single(a.GetProperty("learnedUnits").EnumerateArray());
+        Assert.Equal("rational0", unit.GetProperty("name").GetString());
+        Assert.Equal("rational{3,2,init=gelu}", unit.GetProperty("spec").GetString());
+        Assert.Equal(6, unit.GetProperty("parameters").GetInt32());
+        Assert.Equal("gelu", unit.GetProperty("init").GetString());
+        Assert.InRange(unit.GetProperty("fitError").GetDouble(), 1e-9, 0.02);
+        Assert.Equal([-3.0, 3.0], unit.GetProperty("fitInterval").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Contains("self.rational0 = nn.Parameter(torch.tensor([", a.GetProperty("exports").GetProperty("pytorch").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, (await Server.GetJsonAsync($"/api/activations/{CatalogServer.Id(3)}")).GetProperty("learnedUnits").GetArrayLength());
     }
 
     [Fact]
