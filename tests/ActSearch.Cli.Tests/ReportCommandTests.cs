@@ -152,6 +152,7 @@ public class ReportCommandTests(FinishedJob job) : IClassFixture<FinishedJob>
         Assert.Contains("| trained |", md);
         foreach (string b in Baselines) Assert.Contains($"| {b} | baseline", md);
         Assert.Matches(@"\| #\d+ \| found \| \d+\.\d\d ± \d+\.\d\d% \| ± \d+\.\d\d% \| 2 \| default \|", md);
+        Assert.Contains("| 0 | 1 | `relu(x)` |", md); // its cost: no learnable number, one operation per element
         Assert.Contains("### Transfer across held-out tasks", md);
 
         // The evaluation is kept with the job (schema 8), in the API's shape, for the web UI's job page.

@@ -131,6 +131,10 @@ public sealed class JobPageTests(WebUiFixture fixture)
         string found = rows.EnumerateArray().First(r => !r.GetProperty("baseline").GetBoolean()).GetProperty("function").GetString()!;
         await Expect(page.Locator($".heldout-task[data-task='tabular-mlp'] tr[data-function='{found}'] td").Nth(0)).ToHaveTextAsync("found");
         await Expect(page.Locator(".heldout-task[data-task='tabular-mlp'] tr[data-function='relu'] td").Nth(0)).ToContainTextAsync("baseline");
+        // Cost columns: relu has no learnable number and one operation per element.
+        Assert.Equal(0, rows.EnumerateArray().First(r => r.GetProperty("function").GetString() == "relu").GetProperty("parameters").GetInt32());
+        await Expect(page.Locator(".heldout-task[data-task='tabular-mlp'] tr[data-function='relu'] td").Nth(8)).ToHaveTextAsync("0");
+        await Expect(page.Locator(".heldout-task[data-task='tabular-mlp'] tr[data-function='relu'] td").Nth(9)).ToHaveTextAsync("1");
         ui.AssertNoDialogsOrScriptErrors();
     }
 
