@@ -148,6 +148,9 @@ public class LearnedUnitTests
         Assert.Equal("spline{3,8,range=2}", PrimitiveRegistry.Default.Get("spline{3, 8, range=2.0, init=silu}").Name);
         Assert.Equal(PrimitiveKind.Unary, a.Kind);
         Assert.Same(a.Unit, Unit("rational{5,4}"));
+        // Given coefficients are read afresh each time (no cache to fill), and formulas still take them as one unit.
+        Assert.Equal(P("rational{1,1,coef=[0,1,0.5]}(x)"), P("rational{1, 1, coef=[0, 1.0, 0.5]}(x)"));
+        Assert.NotEqual(P("rational{1,1,coef=[0,1,0.5]}(x)"), P("rational{1,1,coef=[0,1,0.25]}(x)"));
     }
 
     [Theory]

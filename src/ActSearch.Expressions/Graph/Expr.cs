@@ -218,7 +218,8 @@ public sealed class Unary : Expr
     private protected override bool EqualsSameKind(Expr other)
     {
         var u = (Unary)other;
-        return ReferenceEquals(u.Op, Op) && u.Arg.Equals(Arg);
+        // Learned units are primitives built from a spec: two builds of one spec are the same unit.
+        return (ReferenceEquals(u.Op, Op) || (u.Op.Unit is not null && Op.Unit is not null && u.Op.Name == Op.Name)) && u.Arg.Equals(Arg);
     }
 }
 

@@ -22,7 +22,7 @@ public sealed class LearnedUnitSpecException(string message, int position) : For
 /// <para>
 /// Specs are written <c>rational{5, 4}</c>, <c>rational{5, 4, init=gelu, groups=8}</c>, <c>spline{3, 8, range=2}</c>, or with
 /// explicit coefficients <c>coef=[...]</c> in <see cref="CoefficientNames"/> order. Instances are shared per canonical spec
-/// (<see cref="Spec"/>), so equal specs give the same primitive; the least-squares fit of <c>init=</c> runs once per process.
+/// (<see cref="Spec"/>) when fitted, so the least-squares fit of <c>init=</c> runs once per process; nodes compare units by spec.
 /// </para>
 /// </summary>
 public abstract class LearnedUnit
@@ -127,7 +127,10 @@ public abstract class LearnedUnit
         ArgumentNullException.ThrowIfNull(text);
         var spec = SpecReader.Read(text);
         string canonical = spec.Canonical();
-        return Known.GetOrAdd(canonical, c => spec.Build(c));
+        // Fitted units are shared (the fit runs once per process); units with given coefficients are built each time, as
+        // cheap as reading them, so that a curve fit producing new coefficients at every step fills no cache. Formulas
+        // compare units by their spec (Unary's equality), so two builds of one spec are the same node.
+        return spec.Coefficients.IsDefault ? Known.GetOrAdd(canonical, c => spec.Build(c)) : spec.Build(canonical);
     }
 
     /// <summary>The primitive of a spec, or false (with the reason) when it does not read.</summary>
