@@ -188,7 +188,8 @@ public class LearnedUnitTests
     [InlineData("rational(x)", 1, "'rational' is a learned unit; write it with its degrees, as rational{5, 4}(x)")]
     [InlineData("2 * spline", 5, "'spline' is a learned unit")]
     [InlineData("spline{3,8}", 1, "call it as spline{3,8}(x)")]
-    [InlineData("rational0_p1 * x", 1, "'rational0_p1' is how learned units' coefficients are named")]
+    [InlineData("rational0_p1 * x", 1, "'rational0_p1' is how learned units and their coefficients are named")]
+    [InlineData("x * spline2", 5, "'spline2' is how learned units and their coefficients are named")]
     public void Bad_specs_are_reported_with_the_column_and_the_reason(string text, int column, string message)
     {
         var e = Assert.Throws<ExprParseException>(() => P(text));

@@ -36,7 +36,7 @@ public sealed class ExprParseException(string message, int position) : FormatExc
 /// </summary>
 public static partial class ExprParser
 {
-    [System.Text.RegularExpressions.GeneratedRegex(@"^(rational|spline)[0-9]+_")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(rational|spline)[0-9]+(_|$)")]
     private static partial System.Text.RegularExpressions.Regex CoefficientName();
 
     public static Expr Parse(string text, ParseOptions? options = null)
@@ -359,7 +359,7 @@ public static partial class ExprParser
         private Expr ParseParameter(Token name)
         {
             if (CoefficientName().IsMatch(name.Text))
-                throw Error(name.Position, $"'{name.Text}' is how learned units' coefficients are named; give the parameter another name.");
+                throw Error(name.Position, $"'{name.Text}' is how learned units and their coefficients are named (rational0, rational0_p1); give the parameter another name.");
             if (!IsSymbol("{"))
             {
                 if (!_parameters.TryGetValue(name.Text, out var existing))
