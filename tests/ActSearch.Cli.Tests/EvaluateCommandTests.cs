@@ -88,12 +88,16 @@ public class EvaluateCommandTests
         Assert.StartsWith("mean ± std over 2 seed(s) on cpu", lines[0]);
         Assert.StartsWith("baseline", lines[1]);
         Assert.Contains("regression", lines[1]);
-        Assert.Matches(@"^relu\s+\d+\.\d{4} ± \d+\.\d{4}\s+relu\(x\)$", lines[2]);
+        Assert.Contains("params", lines[1]);
+        Assert.Contains("flops", lines[1]);
+        Assert.Matches(@"^relu\s+\d+\.\d{4} ± \d+\.\d{4}\s+0\s+1\s+relu\(x\)$", lines[2]); // no learnable number, one operation
         Assert.StartsWith("gelu", lines[3]);
 
         var json = JsonNode.Parse(CliRunner.Run("baselines", "--task", "regression", "--seeds", "1", "--steps", "5", "--only", "elu", "--json").Out)!;
         var row = json["rows"]!.AsArray().Single()!;
         Assert.Equal("max(x, 0) + exp(min(x, 0)) - 1", (string?)row["formula"]);
+        Assert.Equal(0, (int)row["parameters"]!);
+        Assert.Equal(14, (double)row["flops_per_element"]!);
         Assert.Equal("regression", (string?)row["results"]![0]!["task"]);
     }
 }
