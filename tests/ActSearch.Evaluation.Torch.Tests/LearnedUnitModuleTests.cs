@@ -130,6 +130,33 @@ public class LearnedUnitModuleTests
     }
 
     [Fact]
+    public void Fused_units_run_on_several_training_slots_at_once_with_the_results_of_one()
+    {
+        // The fused op keeps no state between calls: four threads, each with its own module and input, as four slots do.
+        var expr = ExprParser.Parse("rational{5,4,groups=2}(x) * spline{3,8,init=gelu}(x)");
+        (float[] Y, float[] Dx, float[] Dc) Run(int seed)
+        {
+            using var scope = NewDisposeScope();
+            var module = ExprModule.Compile(expr, new ExprCompileOptions { Channels = 4, Fusion = Fusion.On });
+            var x = (randn([16, 4, 8, 8], generator: new Generator((ulong)seed)) * 2).requires_grad_(true);
+            var y = module.forward(x);
+            y.square().sum().backward();
+            return (y.data<float>().ToArray(), x.grad!.data<float>().ToArray(), [.. module.parameters().SelectMany(p => p.grad!.data<float>().ToArray())]);
+        }
+        var alone = Enumerable.Range(1, 4).Select(Run).ToArray();
+        var together = new (float[] Y, float[] Dx, float[] Dc)[4];
+        var threads = Enumerable.Range(0, 4).Select(i => new Thread(() => together[i] = Run(i + 1))).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(alone[i].Y, together[i].Y);
+            Assert.Equal(alone[i].Dx, together[i].Dx);
+            Assert.Equal(alone[i].Dc, together[i].Dc);
+        }
+    }
+
+    [Fact]
     public void Fused_and_op_chain_units_train_to_the_same_values()
     {
         // Same seed, same data, float32 as training runs: the fused op and the op chain follow the same trajectory.
