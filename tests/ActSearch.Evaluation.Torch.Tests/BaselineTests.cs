@@ -37,6 +37,20 @@ public class BaselineTests
         Assert.True(module.forward(x).to(ScalarType.Float64).allclose(expected, rtol: 1e-5, atol: 1e-6));
     }
 
+    [Theory]
+    [InlineData("relu", 0, 1)]
+    [InlineData("swish", 1, 14)]
+    [InlineData("pau", 10, 21)]           // p0..p5, q1..q4; Horner on both, abs, add, divide
+    [InlineData("kan_spline", 12, 62)]    // w and 11 coefficients
+    [InlineData("evonorm_s0", 1 + 2, 23 + 2)] // v1, and the layer's gamma and beta
+    [InlineData("bn_relu", 2, 5)]
+    public void Every_baseline_states_its_cost(string name, int parameters, double flops)
+    {
+        var b = Assert.Single(Baselines.All, b => b.Name == name);
+        Assert.Equal(parameters, b.Parameters);
+        Assert.Equal(flops, b.Flops);
+    }
+
     [Fact]
     public void Gate_only_baselines_fill_gated_slots_only_and_every_activation_baseline_fills_them_too()
     {

@@ -25,9 +25,18 @@ public sealed record Baseline(string Name, string Formula, bool Layer, SlotFacto
     public static Baseline Of(string name, string formula, string source, bool layer = false, bool gatedOnly = false) =>
         Of(name, formula, Parse(formula, layer), layer, source, gatedOnly);
 
-    /// <summary>A function already parsed (a search's find), trained and compared like a baseline.</summary>
+    /// <summary>
+    /// A function already parsed (a search's find), trained and compared like a baseline. A layer's slot adds the per-channel
+    /// affine transform of <see cref="Compilation.NormActivationLayer"/> (gamma and beta: 2 numbers, a multiply and an add).
+    /// </summary>
     public static Baseline Of(string name, string formula, Expr expr, bool layer, string source, bool gatedOnly = false) =>
-        new(name, formula, layer, Slots.For(expr), source, gatedOnly) { Parameters = expr.ParameterCount(), Flops = expr.Flops() };
+        new(name, formula, layer, Slots.For(expr), source, gatedOnly)
+        {
+            Parameters = expr.ParameterCount() + (layer ? AffineParameters : 0),
+            Flops = expr.Flops() + (layer ? AffineParameters : 0),
+        };
+
+    private const int AffineParameters = 2;
 
     /// <summary>Whether it fills the slots of <paramref name="task"/>: the same kind, and gated tasks for the gate-only forms.</summary>
     public bool Fits(ProxyTaskSpec task) => Layer == task.NormActivationSlots && (!GatedOnly || task.GatedSlots);
