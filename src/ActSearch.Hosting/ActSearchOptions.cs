@@ -47,7 +47,7 @@ public sealed class ActSearchOptions
 
     /// <summary>
     /// ACTSEARCH_FUSION: auto (fuse candidate activations into one op where that is measured faster), on (every scalar
-    /// activation on CPU) or off (the op chain always).
+    /// activation on CPU) or off (the op chain always). Learned units are one op each unless it is off.
     /// </summary>
     public string Fusion { get; set; } = "auto";
 
