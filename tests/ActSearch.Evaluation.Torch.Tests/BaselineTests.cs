@@ -37,6 +37,23 @@ public class BaselineTests
         Assert.True(module.forward(x).to(ScalarType.Float64).allclose(expected, rtol: 1e-5, atol: 1e-6));
     }
 
+    [Fact]
+    public void PolyNorm_is_the_sum_of_RMS_normalized_powers_per_position_and_only_fills_transformer_blocks()
+    {
+        using var scope = NewDisposeScope();
+        var polynorm = Assert.Single(Baselines.Activations, b => b.Name == "polynorm");
+        Assert.True(polynorm.Fits(TaskCatalog.Get("charlm-transformer")));
+        Assert.True(polynorm.Fits(TaskCatalog.Get("charlm-glu")));
+        Assert.False(polynorm.Fits(TaskCatalog.Get("fmnist-cnn")));
+        Assert.False(polynorm.Fits(TaskCatalog.Get("deep-mlp")));
+        using var module = polynorm.Slot(16);
+        Assert.Equal(4, module.parameters().Count()); // the weights and the bias; no per-channel affine of a layer
+        var x = randn([6, 16], generator: new Generator(7)).to(ScalarType.Float64);
+        Tensor Norm(Tensor t) => t * (t.square().mean([1], keepdim: true) + 1e-6).rsqrt();
+        var expected = (Norm(x) + Norm(x.square()) + Norm(x.pow(3))) * 0.3333;
+        Assert.True(module.forward(x.to(ScalarType.Float32)).to(ScalarType.Float64).allclose(expected, rtol: 1e-4, atol: 1e-5));
+    }
+
     [Theory]
     [InlineData("relu", 0, 1)]
     [InlineData("swish", 1, 14)]

@@ -22,15 +22,15 @@ public sealed record Baseline(string Name, string Formula, bool Layer, SlotFacto
     /// <summary>Nominal floating-point operations per element (<see cref="ExprGraph.Flops"/> of the formula).</summary>
     public required double Flops { get; init; }
 
-    public static Baseline Of(string name, string formula, string source, bool layer = false, bool gatedOnly = false) =>
-        Of(name, formula, Parse(formula, layer), layer, source, gatedOnly);
+    public static Baseline Of(string name, string formula, string source, bool layer = false, bool gatedOnly = false, bool feedForwardOnly = false) =>
+        Of(name, formula, Parse(formula, layer), layer, source, gatedOnly) with { FeedForwardOnly = feedForwardOnly };
 
     /// <summary>
     /// A function already parsed (a search's find), trained and compared like a baseline. A layer's slot adds the per-channel
     /// affine transform of <see cref="Compilation.NormActivationLayer"/> (gamma and beta: 2 numbers, a multiply and an add).
     /// </summary>
     public static Baseline Of(string name, string formula, Expr expr, bool layer, string source, bool gatedOnly = false) =>
-        new(name, formula, layer, Slots.For(expr), source, gatedOnly)
+        new(name, formula, layer, Slots.ForKind(expr, layer), source, gatedOnly)
         {
             Parameters = expr.ParameterCount() + (layer ? AffineParameters : 0),
             Flops = expr.Flops() + (layer ? AffineParameters : 0),
@@ -38,8 +38,11 @@ public sealed record Baseline(string Name, string Formula, bool Layer, SlotFacto
 
     private const int AffineParameters = 2;
 
-    /// <summary>Whether it fills the slots of <paramref name="task"/>: the same kind, and gated tasks for the gate-only forms.</summary>
-    public bool Fits(ProxyTaskSpec task) => Layer == task.NormActivationSlots && (!GatedOnly || task.GatedSlots);
+    /// <summary>Only where slots are a transformer's feed-forward activation (<see cref="ProxyTaskSpec.FeedForwardSlots"/>): PolyNorm.</summary>
+    public bool FeedForwardOnly { get; init; }
+
+    /// <summary>Whether it fills the slots of <paramref name="task"/>: the same kind, gated tasks for the gate-only forms, transformer blocks for PolyNorm.</summary>
+    public bool Fits(ProxyTaskSpec task) => Layer == task.NormActivationSlots && (!GatedOnly || task.GatedSlots) && (!FeedForwardOnly || task.FeedForwardSlots);
 
     private static Expr Parse(string formula, bool layer) =>
         ExprParser.Parse(formula, new ParseOptions { DefaultParameterShape = layer ? ParameterShape.PerChannel : ParameterShape.Scalar });
@@ -50,6 +53,10 @@ public static class Baselines
 {
     public const string EvoNormB0 = "x / max(sqrt(batch_var(x) + 1e-5), v1 * x + sqrt(instance_var(x) + 1e-5))";
     public const string EvoNormS0 = "x * sigmoid(v1 * x) / sqrt(group_var(x, 32) + 1e-5)";
+
+    /// <summary>PolyNorm (PolyCom's reference code: x * rsqrt(mean(x^2) + 1e-6) over the last dimension, for x, x^2, x^3).</summary>
+    public const string PolyNorm = "a1{0.3333} * x / sqrt(layer_m2(x) + 1e-6) + a2{0.3333} * square(x) / sqrt(layer_m2(square(x)) + 1e-6)"
+        + " + a3{0.3333} * cube(x) / sqrt(layer_m2(cube(x)) + 1e-6) + a0{0}";
 
     /// <summary>Element-wise activations, for tasks whose slots are activations.</summary>
     public static IReadOnlyList<Baseline> Activations { get; } =
@@ -65,6 +72,9 @@ public static class Baselines
         Baseline.Of("tanh", KnownFunctions.Formula("tanh"), "classic"),
         Baseline.Of("crrelu", "relu(x) + eps{0.01} * x * exp(-square(x) / 2)", "CRReLU, learnable eps starting at 0.01"),
         Baseline.Of("golu", KnownFunctions.Formula("golu"), "GoLU, Gompertz Linear Unit (Das et al., NeurIPS 2025)"),
+        // x^1..x^3, each RMS-normalized over the row (the hidden units of one position), weights 1/3 and a bias of 0.
+        Baseline.Of("polynorm", PolyNorm, "PolyNorm of order 3 (Zhuo et al., ICLR 2025, PolyCom): RMS-normalized powers, learnable weights starting at 1/3",
+            feedForwardOnly: true),
         Baseline.Of("polyrelu", "a1{0.3333} * relu(x) + a2{0.3333} * square(relu(x)) + a3{0.3333} * cube(relu(x)) + a0{0}",
             "PolyReLU of order 3 (Zhuo et al., ICLR 2025, PolyCom), learnable coefficients starting at 1/3 and 0"),
         // Learned functions: the coefficients train with the network, one set per layer (PAU) or per slot (KAN's spline).

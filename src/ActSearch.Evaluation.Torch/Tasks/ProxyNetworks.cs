@@ -15,7 +15,13 @@ public static class Slots
     /// The candidate: a scalar activation compiles to an <see cref="ExprModule"/>; a graph with tensor statistics to a
     /// <see cref="NormActivationLayer"/> (with its affine gamma, beta).
     /// </summary>
-    public static SlotFactory For(Expr candidate, bool fuse = false) => channels => candidate.HasAggregates()
+    public static SlotFactory For(Expr candidate, bool fuse = false) => ForKind(candidate, candidate.HasAggregates(), fuse);
+
+    /// <summary>
+    /// A formula as a <paramref name="layer"/> (with the affine gamma, beta of <see cref="NormActivationLayer"/>) or as an
+    /// activation (an <see cref="ExprModule"/>, statistics and all: PolyNorm normalizes inside the activation).
+    /// </summary>
+    public static SlotFactory ForKind(Expr candidate, bool layer, bool fuse = false) => channels => layer
         ? new NormActivationLayer(candidate, channels)
         : ExprModule.Compile(candidate, new ExprCompileOptions { Channels = channels, FuseKnownPatterns = fuse });
 

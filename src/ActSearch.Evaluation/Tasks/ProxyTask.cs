@@ -67,6 +67,12 @@ public sealed record ProxyTaskSpec
     /// </summary>
     public bool GatedSlots { get; init; }
 
+    /// <summary>
+    /// True when the slots are the activation of a transformer's feed-forward block: the slot sees one row per position
+    /// with the hidden units on dimension 1, so a statistic over a row (PolyNorm's RMS normalization) is per position.
+    /// </summary>
+    public bool FeedForwardSlots { get; init; }
+
     /// <summary>What fills its candidate slots: <c>layer</c> (normalization-activation layers) or <c>activation</c>.</summary>
     public string Slot => NormActivationSlots ? "layer" : "activation";
 

@@ -44,12 +44,14 @@ public static class TaskCatalog
         new()
         {
             Name = "charlm-transformer", Metric = TaskMetric.Loss, Loss = TaskLoss.CrossEntropy, Steps = 300, BatchSize = 32, LearningRate = 3e-3,
+            FeedForwardSlots = true,
             Description = "character-level decoder-only transformer (2 pre-norm layers, width 64, 4 heads, context 64); the activation of its 64-256-64 feed-forward blocks is the slot",
             Data = KingJames,
         },
         new()
         {
             Name = "charlm-glu", Metric = TaskMetric.Loss, Loss = TaskLoss.CrossEntropy, Steps = 300, BatchSize = 32, LearningRate = 3e-3, GatedSlots = true,
+            FeedForwardSlots = true,
             Description = "the charlm-transformer with gated feed-forward blocks W2 (a * f(b)), hidden width 172 (the parameters of the 256-wide block); the slot is f: silu makes them SwiGLU, gelu GeGLU",
             Data = KingJames,
         },
