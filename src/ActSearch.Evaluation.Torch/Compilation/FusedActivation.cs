@@ -391,5 +391,5 @@ internal sealed class FusedFunction : autograd.SingleTensorFunction<FusedFunctio
     }
 
     /// <summary>The tensor's own memory (contiguous, on the CPU), as elements.</summary>
-    private static Span<T> Span<T>(Tensor t) where T : unmanaged => MemoryMarshal.Cast<byte, T>(t.bytes);
+    internal static Span<T> Span<T>(Tensor t) where T : unmanaged => MemoryMarshal.Cast<byte, T>(t.bytes);
 }

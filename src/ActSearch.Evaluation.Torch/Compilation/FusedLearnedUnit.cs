@@ -83,7 +83,7 @@ internal sealed class FusedLearnedUnit : autograd.SingleTensorFunction<FusedLear
 
     private static double[] Values(Tensor t) => t.detach().to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
 
-    private static Span<double> Span(Tensor t) => MemoryMarshal.Cast<byte, double>(t.bytes);
+    private static Span<double> Span(Tensor t) => FusedFunction.Span<double>(t);
 
     internal static void Forward(LearnedUnit unit, ReadOnlySpan<double> c, ReadOnlySpan<double> x, Span<double> y)
     {

@@ -244,7 +244,8 @@ public abstract class LearnedUnit
         return c;
     }
 
-    private protected static double Rms(LearnedUnit unit, ReadOnlySpan<double> c, double[] x, double[] t)
+    /// <summary>Sum of squared errors against the target; +Infinity when not finite (so a NaN never looks better).</summary>
+    private protected static double SquaredError(LearnedUnit unit, ReadOnlySpan<double> c, double[] x, double[] t)
     {
         double sum = 0;
         for (int i = 0; i < x.Length; i++)
@@ -252,8 +253,11 @@ public abstract class LearnedUnit
             double e = unit.Evaluate(c, x[i]) - t[i];
             sum += e * e;
         }
-        return Math.Sqrt(sum / x.Length);
+        return double.IsFinite(sum) ? sum : double.PositiveInfinity;
     }
+
+    private protected static double Rms(LearnedUnit unit, ReadOnlySpan<double> c, double[] x, double[] t) =>
+        Math.Sqrt(SquaredError(unit, c, x, t) / x.Length);
 
     // ---- Spec text ----
 
@@ -548,7 +552,7 @@ public sealed class RationalUnit : LearnedUnit
     {
         int m = unit.M, n = unit.N, k = start.Length;
         double[] c = (double[])start.Clone();
-        double error = Squared(unit, c, x, t), lambda = 1e-3;
+        double error = SquaredError(unit, c, x, t), lambda = 1e-3;
         var jtj = new double[k, k];
         var jtr = new double[k];
         var row = new double[k];
@@ -581,7 +585,7 @@ public sealed class RationalUnit : LearnedUnit
                 }
                 var trial = new double[k];
                 for (int u = 0; u < k; u++) trial[u] = c[u] - step[u];
-                double e = Squared(unit, trial, x, t);
+                double e = SquaredError(unit, trial, x, t);
                 if (e < error)
                 {
                     improved = error - e > 1e-12 * error;
@@ -595,17 +599,6 @@ public sealed class RationalUnit : LearnedUnit
             if (!improved) break;
         }
         return c;
-    }
-
-    private static double Squared(RationalUnit unit, double[] c, double[] x, double[] t)
-    {
-        double sum = 0;
-        for (int i = 0; i < x.Length; i++)
-        {
-            double e = unit.Evaluate(c, x[i]) - t[i];
-            sum += e * e;
-        }
-        return double.IsFinite(sum) ? sum : double.PositiveInfinity;
     }
 
     // (J^T J + lambda diag(J^T J)) step = J^T r by Cholesky (the lower triangle of jtj is filled); null when not positive.
