@@ -65,6 +65,7 @@ public sealed class ActSearchStorage : IAsyncDisposable
         Catalog = new CatalogRepository(_db);
         HeldOut = new HeldOutRepository(_db);
         Predictions = new PredictionRepository(_db);
+        Features = new FeatureRepository(_db);
     }
 
     public JobRepository Jobs { get; }
@@ -82,6 +83,9 @@ public sealed class ActSearchStorage : IAsyncDisposable
 
     /// <summary>Surrogate predictions per candidate (a job whose space has <c>surrogate:</c>).</summary>
     public PredictionRepository Predictions { get; }
+
+    /// <summary>Feature vectors kept per function (a surrogate's Fisher spectra), across jobs.</summary>
+    public FeatureRepository Features { get; }
 
     /// <summary>The shared data source, for hosts that need SQL of their own (health checks, reports).</summary>
     public NpgsqlDataSource DataSource => _db.Source;

@@ -172,6 +172,10 @@ public sealed class BrowseQueries
         }, cancellation);
     }
 
+    /// <summary>Every feature vector kept for a function (<see cref="FeatureRepository.OfAsync"/>).</summary>
+    public Task<List<FeatureRecord>> FeaturesAsync(Fingerprint fingerprint, CancellationToken cancellation = default) =>
+        new FeatureRepository(_db).OfAsync(fingerprint, cancellation);
+
     /// <summary>
     /// The jobs in which a function was found: jobs with a candidate of that fingerprint, and jobs that scored the
     /// function's best values (a tuned candidate's function differs from its proposed genome's), oldest job first.

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using ActSearch.Evolution;
 using ActSearch.Expressions;
 using ActSearch.Storage;
 using ActSearch.Storage.Tests;
@@ -46,7 +47,11 @@ public sealed class CatalogServer : IAsyncLifetime
         }
         var layer = ExprParser.Parse(Layer);
         await Server.Storage.Catalog.RecordAsync([new CatalogObservation(Fingerprint.Of(layer), TextPrinter.Print(layer), JobA, 99, [])]);
+        await Server.Storage.Features.SaveAsync([new FeatureRecord(Id(3), "fisher", "fmnist-cnn", 1, Spectrum, 0.064)]);
     }
+
+    /// <summary>A Fisher spectrum kept for function 3 (log10 eigenvalues, largest first).</summary>
+    public static readonly double[] Spectrum = [1.5, 0.25, -1.0, -8.0];
 
     public async Task DisposeAsync()
     {
@@ -182,6 +187,28 @@ public sealed class ActivationApiTests(CatalogServer fixture) : IClassFixture<Ca
         Assert.Equal([-3.0, 3.0], unit.GetProperty("fitInterval").EnumerateArray().Select(v => v.GetDouble()));
         Assert.Contains("self.rational0 = nn.Parameter(torch.tensor([", a.GetProperty("exports").GetProperty("pytorch").GetString(), StringComparison.Ordinal);
         Assert.Equal(0, (await Server.GetJsonAsync($"/api/activations/{CatalogServer.Id(3)}")).GetProperty("learnedUnits").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task An_activation_shows_what_a_surrogate_sees_the_probe_features_and_its_kept_fisher_spectra()
+    {
+        var a = await Server.GetJsonAsync($"/api/activations/{CatalogServer.Id(3)}");
+        var f = a.GetProperty("features");
+        var points = f.GetProperty("probePoints").EnumerateArray().Select(v => v.GetDouble()).ToList();
+        Assert.Equal(ProbeFeatures.Points, points);
+        var genome = ExprParser.Parse(CatalogServer.Formula(3));
+        double[] shown = [.. f.GetProperty("probeValues").EnumerateArray().Select(v => v.GetDouble()),
+            .. f.GetProperty("probeSlopes").EnumerateArray().Select(v => v.GetDouble())];
+        Assert.Equal(ProbeFeatures.Of(genome), shown);
+        var fisher = Assert.Single(f.GetProperty("kept").EnumerateArray());
+        Assert.Equal(("fisher", "fmnist-cnn", 1), (fisher.GetProperty("kind").GetString(), fisher.GetProperty("task").GetString(), fisher.GetProperty("version").GetInt32()));
+        Assert.Equal(CatalogServer.Spectrum, fisher.GetProperty("values").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Equal(0.064, fisher.GetProperty("seconds").GetDouble());
+
+        Assert.Empty((await Server.GetJsonAsync($"/api/activations/{CatalogServer.Id(4)}")).GetProperty("features").GetProperty("kept").EnumerateArray());
+        var layer = (await Server.GetJsonAsync($"/api/activations/{Fingerprint.Of(ExprParser.Parse(CatalogServer.Layer))}")).GetProperty("features");
+        Assert.Equal(JsonValueKind.Null, layer.GetProperty("probePoints").ValueKind);
+        Assert.Equal(ProbeFeatures.LayerLength, layer.GetProperty("probeValues").GetArrayLength());
     }
 
     [Fact]

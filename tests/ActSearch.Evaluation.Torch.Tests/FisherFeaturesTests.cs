@@ -49,4 +49,28 @@ public sealed class FisherFeaturesTests
         Assert.Null(source.For(SurrogateFeatureKind.Fisher, null));
         Assert.All(fisher.Of(ExprParser.Parse("exp(exp(exp(x)))")), v => Assert.True(double.IsFinite(v)));
     }
+
+    [Fact]
+    public void A_set_hands_each_computed_spectrum_to_its_host_once_and_uses_stored_ones_instead_of_computing()
+    {
+        var source = new FisherFeatures(CPU);
+        var set = (IKeptFeatures)source.For(SurrogateFeatureKind.Fisher, "fmnist-mlp")!;
+        Assert.Equal(new FeatureKey(FisherFeatures.Kind, "fmnist-mlp", FisherFeatures.Version), set.Key);
+        var tanh = ExprParser.Parse("tanh(x)");
+        var spectrum = set.Of(tanh);
+        Assert.Equal(spectrum, set.Of(tanh));
+        var computed = Assert.Single(set.TakeComputed());
+        Assert.Equal(Fingerprint.Of(tanh), computed.Fingerprint);
+        Assert.Equal(spectrum, computed.Values);
+        Assert.True(computed.Seconds > 0);
+        Assert.Empty(set.TakeComputed());
+
+        // A stored vector (here one no network gives) is used as it is, and nothing is computed for it.
+        var erf = ExprParser.Parse("erf(x)");
+        double[] stored = [.. Enumerable.Repeat(-3.0, FisherFeatures.Eigenvalues)];
+        set.Know([new FunctionFeatures(Fingerprint.Of(erf), stored, 0.05)]);
+        Assert.Equal(stored, set.Of(erf));
+        Assert.Equal([.. ProbeFeatures.Of(erf), .. stored], source.For(SurrogateFeatureKind.Both, "fmnist-mlp")!.Of(erf));
+        Assert.Empty(set.TakeComputed());
+    }
 }

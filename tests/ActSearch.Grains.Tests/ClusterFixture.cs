@@ -7,8 +7,8 @@ namespace ActSearch.Grains.Tests;
 
 /// <summary>
 /// A real in-process Orleans cluster: Silo_0 is coordinator-only (job grains, the in-memory job store, the client's
-/// gateway), Silo_1 and Silo_2 are workers with two slots each running <see cref="ScriptedScorer"/>. Deadlines are
-/// short so that a swallowed candidate is dispatched again within seconds.
+/// gateway, <see cref="CountingFeatures"/> for a surrogate's kept features), Silo_1 and Silo_2 are workers with two slots
+/// each running <see cref="ScriptedScorer"/>. Deadlines are short so that a swallowed candidate is dispatched again within seconds.
 /// </summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
@@ -36,6 +36,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             var roles = options.SiloName == CoordinatorName ? SiloRoles.Coordinator : SiloRoles.Worker;
             silo.AddActSearchGrains(roles, w => w.Slots = SlotsPerWorker);
             silo.Services.AddSingleton<ICandidateScorer, ScriptedScorer>();
+            silo.Services.AddSingleton<ActSearch.Evolution.ISurrogateFeatureSource, CountingFeatures>();
             silo.Services.Configure<SearchJobOptions>(o =>
             {
                 o.CandidateDeadline = CandidateDeadline;

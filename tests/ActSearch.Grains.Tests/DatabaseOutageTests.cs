@@ -258,6 +258,18 @@ public sealed class StorageOutageWindowTests : IAsyncLifetime
             await Check();
             await Inner.RecordPredictionsAsync(jobId, predictions, cancellation);
         }
+
+        public async Task SaveFeaturesAsync(FeatureKey key, IReadOnlyList<FunctionFeatures> features, CancellationToken cancellation = default)
+        {
+            await Check();
+            await Inner.SaveFeaturesAsync(key, features, cancellation);
+        }
+
+        public async Task<IReadOnlyList<FunctionFeatures>> LoadFeaturesAsync(FeatureKey key, int count, CancellationToken cancellation = default)
+        {
+            await Check();
+            return await Inner.LoadFeaturesAsync(key, count, cancellation);
+        }
     }
 }
 

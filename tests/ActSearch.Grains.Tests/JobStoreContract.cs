@@ -172,6 +172,26 @@ public abstract class JobStoreContract
     }
 
     [Fact]
+    public async Task Kept_features_are_one_vector_per_function_and_key_newest_first()
+    {
+        var store = CreateStore();
+        var key = new FeatureKey("fisher", $"task-{Guid.NewGuid():N}", 1); // stored features are shared by every job: a fresh task
+        var (a, b, c) = (Candidate(1).Fingerprint, Candidate(2).Fingerprint, Candidate(3).Fingerprint);
+        await store.SaveFeaturesAsync(key, [new FunctionFeatures(a, [1.0, -2.5], 0.06)]);
+        await Task.Delay(5); // stored a moment apart
+        await store.SaveFeaturesAsync(key, [new FunctionFeatures(b, [3.0, 4.0], 0.07), new FunctionFeatures(a, [9.0, 9.0], 0.01)]);
+        await store.SaveFeaturesAsync(key with { Version = 2 }, [new FunctionFeatures(c, [5.0], 0.08)]);
+
+        var kept = await store.LoadFeaturesAsync(key, 10);
+        Assert.Equal([b, a], kept.Select(f => f.Fingerprint));
+        Assert.Equal([1.0, -2.5], kept[1].Values); // the first vector of a function stays
+        Assert.Equal(0.06, kept[1].Seconds);
+        Assert.Equal([b], (await store.LoadFeaturesAsync(key, 1)).Select(f => f.Fingerprint));
+        Assert.Equal([c], (await store.LoadFeaturesAsync(key with { Version = 2 }, 10)).Select(f => f.Fingerprint));
+        Assert.Empty(await store.LoadFeaturesAsync(key with { Kind = "other" }, 10));
+    }
+
+    [Fact]
     public async Task Concurrent_reports_of_one_candidate_record_one_outcome()
     {
         var store = CreateStore();

@@ -52,6 +52,29 @@ public sealed class SurrogateJobTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Kept_features_are_stored_per_function_and_a_later_job_computes_none_of_them_again()
+    {
+        // The task is the test space's; CountingFeatures counts per (task, function) across every test of the fixture.
+        var first = Guid.NewGuid();
+        await fixture.Client.GetGrain<ISearchJobGrain>(first).Submit(Screening("  features: both\n", budget: 24, seed: 7));
+        Assert.Equal(JobState.Finished, (await fixture.Client.GetGrain<ISearchJobGrain>(first).UntilFinal()).State);
+        var key = new FeatureKey("counting", "regression", 1);
+        var storedFirst = await fixture.Store.LoadFeaturesAsync(key, 100_000);
+        Assert.NotEmpty(storedFirst);
+
+        var second = Guid.NewGuid();
+        await fixture.Client.GetGrain<ISearchJobGrain>(second).Submit(Screening("  features: both\n", budget: 24, seed: 8));
+        Assert.Equal(JobState.Finished, (await fixture.Client.GetGrain<ISearchJobGrain>(second).UntilFinal()).State);
+
+        var stored = await fixture.Store.LoadFeaturesAsync(key, 100_000);
+        Assert.True(stored.Count > storedFirst.Count, $"{stored.Count} vectors after the second job, {storedFirst.Count} after the first");
+        Assert.Equal(stored.Count, stored.Select(f => f.Fingerprint).Distinct().Count());
+        var computed = CountingFeatures.Computed.Where(kv => kv.Key.Task == "regression").ToList();
+        Assert.All(computed, kv => Assert.Equal(1, kv.Value)); // the second job knew what the first stored
+        Assert.Equal(computed.Select(kv => kv.Key.Function).ToHashSet(), stored.Select(f => f.Fingerprint).ToHashSet());
+    }
+
+    [Fact]
     public async Task Fisher_features_are_refused_where_the_coordinator_cannot_train_and_say_what_to_use()
     {
         var job = fixture.Client.GetGrain<ISearchJobGrain>(Guid.NewGuid());

@@ -65,4 +65,40 @@ public sealed class ActivationPageTests(WebUiFixture fixture)
         Assert.Equal(exports.GetProperty("pytorch").GetString(), clipboard);
         ui.AssertNoDialogsOrScriptErrors();
     }
+
+    [Fact]
+    public async Task The_page_shows_what_a_surrogate_sees_the_probe_features_and_a_kept_fisher_spectrum()
+    {
+        var activation = await AFrontActivationAsync();
+        string id = activation.GetProperty("id").GetString()!;
+        double[] spectrum = [2.0, 1.0, 0.5, -0.5, -3.0, -8.0];
+        // As a job's surrogate stores it (the grain's path has its own tests): straight into the server's database.
+        var storage = await ActSearch.Storage.ActSearchStorage.OpenAsync(new ActSearch.Storage.StorageOptions { ConnectionString = fixture.Server.ConnectionString });
+        await using (storage)
+            await storage.Features.SaveAsync([new ActSearch.Storage.FeatureRecord(
+                new ActSearch.Expressions.Fingerprint(ulong.Parse(id, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture)), "fisher", "fmnist-cnn", 1, spectrum, 0.064)]);
+        // The catalog's answers are cached for 2 s: wait until the API shows the spectrum.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await fixture.Server.GetJsonAsync($"/api/activations/{id}")).GetProperty("features").GetProperty("kept").GetArrayLength() == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the API never showed the stored spectrum");
+            await Task.Delay(250);
+        }
+
+        await using var ui = await fixture.OpenAsync($"#/activations/{id}");
+        var page = ui.Page;
+        await Expect(page.Locator("#features h2")).ToHaveTextAsync("What a surrogate sees");
+        foreach (string curve in new[] { "curve-f", "curve-df" })
+        {
+            string d = (await page.Locator($"#probe-features svg path.{curve}").GetAttributeAsync("d"))!;
+            Assert.Matches("^M[-0-9.]+ [-0-9.]+(L[-0-9.]+ [-0-9.]+){40}$", d); // the 41 probe points
+        }
+        string line = (await page.Locator("#fisher-spectrum svg path.curve-f").GetAttributeAsync("d"))!;
+        Assert.Matches("^M[-0-9.]+ [-0-9.]+(L[-0-9.]+ [-0-9.]+){5}$", line); // one point per eigenvalue
+        await Expect(page.Locator("#fisher-spectrum svg .legend")).ToContainTextAsync("fmnist-cnn (v1)");
+        await Expect(page.Locator("#fisher-spectrum figcaption")).ToContainTextAsync("fmnist-cnn: 6 largest eigenvalues, 64 ms");
+        await Expect(page.Locator("#fisher-none")).ToHaveCountAsync(0);
+        await ui.ScreenshotAsync("activation-features");
+        ui.AssertNoDialogsOrScriptErrors();
+    }
 }

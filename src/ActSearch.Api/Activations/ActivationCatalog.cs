@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using ActSearch.Evolution;
 using ActSearch.Expressions;
 using ActSearch.Storage;
 
@@ -86,12 +87,24 @@ public sealed class ActivationCatalog(BrowseQueries browse)
             derivative = Points(xs, dys);
         }
         var exports = Exports.Formats.ToDictionary(x => x.Name, x => Export(f.Expr, x.Format));
+        var kept = await browse.FeaturesAsync(id, cancellation);
         return new Activation(
             entry.Fingerprint.ToString(), entry.Formula, f.Latex, entry.TimesSeen, entry.FirstSeen, entry.LastSeen, entry.FirstJob, entry.LatestJob,
             Scores(entry), curve, derivative, f.Expr.NodeCount(), f.Expr.Complexity(), [.. f.Expr.Parameters().Select(p => p.Name)], f.IsLayer,
             [.. sightings.Select(s => new ActivationJob(s.JobId, s.JobName, s.CandidateId))], exports,
             [.. f.Expr.LearnedUnits().Select(u => new LearnedUnitView(u.Name, u.Unit.Spec, u.Unit.Description, u.Unit.ParameterCount, u.Unit.Flops,
-                u.Unit.Init, double.IsNaN(u.Unit.FitError) ? null : u.Unit.FitError, [u.Unit.FitInterval.Lo, u.Unit.FitInterval.Hi]))]);
+                u.Unit.Init, double.IsNaN(u.Unit.FitError) ? null : u.Unit.FitError, [u.Unit.FitInterval.Lo, u.Unit.FitInterval.Hi]))],
+            Features(compiled, kept));
+    }
+
+    /// <summary>The probe features as the surrogate computes them (<see cref="ProbeFeatures"/>), and the kept vectors.</summary>
+    private static FeaturesView Features(CompiledExpr compiled, List<FeatureRecord> kept)
+    {
+        var probe = ProbeFeatures.Of(compiled);
+        var views = kept.Select(k => new KeptFeaturesView(k.Kind, k.Task, k.Version, k.Values, k.Seconds, k.ComputedAt)).ToList();
+        if (compiled.HasAggregates) return new FeaturesView(null, probe, null, views);
+        int n = ProbeFeatures.Points.Count;
+        return new FeaturesView([.. ProbeFeatures.Points], probe[..n], probe[n..], views);
     }
 
     /// <summary>The function's code in one format, or null when the catalog does not hold it.</summary>

@@ -38,7 +38,21 @@ public sealed record Activation(
     bool IsLayer,
     IReadOnlyList<ActivationJob> Jobs,
     IReadOnlyDictionary<string, string> Exports,
-    IReadOnlyList<LearnedUnitView>? LearnedUnits = null);
+    IReadOnlyList<LearnedUnitView>? LearnedUnits = null,
+    FeaturesView? Features = null);
+
+/// <summary>
+/// What a surrogate sees of the function before training it (AQuaSurF's two features): the probe features, f and f' at the
+/// probe points after asinh (a layer: <see cref="ProbeValues"/> at 128 fixed positions of the layer probe, no points and no
+/// slopes), and the feature vectors kept for it (the Fisher spectrum per task, for functions a job's surrogate measured).
+/// </summary>
+public sealed record FeaturesView(double[]? ProbePoints, double[] ProbeValues, double[]? ProbeSlopes, IReadOnlyList<KeptFeaturesView> Kept);
+
+/// <summary>
+/// One kept feature vector: its kind (<c>fisher</c>: log10 of the largest eigenvalues of the task network's Fisher
+/// information at initialization, largest first), task, method version, values, the seconds it took and when.
+/// </summary>
+public sealed record KeptFeaturesView(string Kind, string Task, int Version, double[] Values, double Seconds, DateTimeOffset ComputedAt);
 
 /// <summary>
 /// A learned unit of the formula (<c>rational{5,4}</c>, <c>spline{3,8}</c>): its name in the graph (its coefficients are

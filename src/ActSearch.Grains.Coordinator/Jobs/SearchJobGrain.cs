@@ -41,6 +41,8 @@ internal sealed partial class SearchJobGrain(
     private readonly Dictionary<string, long> _rejectedByStage = new(StringComparer.Ordinal);
     private readonly LinkedList<Unwritten> _unwritten = new(); // outcomes not stored yet, in the order the engine hears them
     private readonly List<CandidatePrediction> _predictions = []; // the surrogate's predictions not stored yet
+    private readonly List<FunctionFeatures> _featuresUnwritten = []; // feature vectors the surrogate computed, not stored yet
+    private IKeptFeatures? _keptFeatures; // the surrogate's features when they are kept per function across jobs
     private ObserverManager<IJobObserver>? _observers;
     private JobRecord? _job;
     private SearchSpace? _space;
@@ -75,6 +77,7 @@ internal sealed partial class SearchJobGrain(
             var checkpoint = await store.LoadLatestCheckpointAsync(JobId, cancellationToken);
             var state = checkpoint is null ? null : EngineState.FromJson(checkpoint.EngineStateJson);
             Start(space, state);
+            await KnowStoredFeaturesAsync();
             if (_engine!.Mode == EvolutionMode.SteadyState) replayed = await ReplayAsync(cancellationToken);
             else
                 foreach (var r in await store.LoadOutcomesAsync(JobId, 0, cancellationToken))
@@ -140,6 +143,7 @@ internal sealed partial class SearchJobGrain(
         var now = time.GetUtcNow();
         var job = new JobRecord(JobId, spec, JobState.Running, now, StartedAt: now);
         Start(space, null);
+        await StoreOrRefuseAsync(KnowStoredFeaturesAsync);
         await StoreOrRefuseAsync(WarmStartAsync);
         await StoreOrRefuseAsync(() => store.SaveJobAsync(job, _resolved));
         _job = job;
@@ -255,7 +259,20 @@ internal sealed partial class SearchJobGrain(
                     $"The space's surrogate asks for '{sur.Features.ToString().ToLowerInvariant()}' features of {objective.Key}, which only a coordinator that can train computes " +
                     "(actsearch run or serve); this one cannot: use 'surrogate.features: probe'.");
             _engine.UseSurrogateFeatures(features);
+            _keptFeatures = features as IKeptFeatures;
         }
+    }
+
+    /// <summary>
+    /// Hands the surrogate's kept feature set the vectors any job stored for it (the latest <see cref="SearchJobOptions.StoredFeaturesRead"/>),
+    /// so a function some job measured before is not computed again.
+    /// </summary>
+    private async Task KnowStoredFeaturesAsync()
+    {
+        if (_keptFeatures is not { } kept) return;
+        var stored = await store.LoadFeaturesAsync(kept.Key, _options.StoredFeaturesRead);
+        kept.Know(stored);
+        LogStoredFeatures(JobId, stored.Count, kept.Key.ToString());
     }
 
     /// <summary>
@@ -288,6 +305,7 @@ internal sealed partial class SearchJobGrain(
                 var batch = _engine.Ask(room);
                 EnqueueSettled();
                 _predictions.AddRange(_engine.TakePredictions());
+                if (_keptFeatures is not null) _featuresUnwritten.AddRange(_keptFeatures.TakeComputed());
                 if (batch.Count == 0) break;
                 var sends = new List<Dispatch>(batch.Count);
                 foreach (var c in batch)
@@ -301,7 +319,10 @@ internal sealed partial class SearchJobGrain(
                 }
                 await SendAsync(sends);
                 await WritePredictionsAsync();
+                await WriteFeaturesAsync();
             }
+            await WritePredictionsAsync(); // what an ask that handed nothing out left
+            await WriteFeaturesAsync();
             if (!await FlushAsync()) return;
             await SaveDueAsync();
             if (_ending is { } ended)
@@ -338,6 +359,17 @@ internal sealed partial class SearchJobGrain(
         if (_predictions.Count == 0) return;
         await store.RecordPredictionsAsync(JobId, [.. _predictions]);
         _predictions.Clear();
+    }
+
+    /// <summary>
+    /// The feature vectors the surrogate computed, kept for every later job (like the predictions: a store that fails keeps
+    /// them queued, and a coordinator that stops first loses only them, which a later job computes again).
+    /// </summary>
+    private async Task WriteFeaturesAsync()
+    {
+        if (_featuresUnwritten.Count == 0) return;
+        await store.SaveFeaturesAsync(_keptFeatures!.Key, [.. _featuresUnwritten]);
+        _featuresUnwritten.Clear();
     }
 
     private async Task SendAsync(IReadOnlyList<Dispatch> sends)
@@ -699,6 +731,9 @@ internal sealed partial class SearchJobGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: no warm start for the surrogate: the lowest fidelity rung does not train {Objective} as its task does, and the catalog keeps only that.")]
     private partial void LogNoWarmStart(Guid jobId, string objective);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: the surrogate knows {Count} stored feature vectors of {Key}")]
+    private partial void LogStoredFeatures(Guid jobId, int count, string key);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} resumes at generation {Generation} with {Recovered} outcomes recorded after its checkpoint.")]
     private partial void LogResuming(Guid jobId, int generation, int recovered);

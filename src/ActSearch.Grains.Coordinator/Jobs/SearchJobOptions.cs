@@ -37,6 +37,13 @@ public sealed class SearchJobOptions
     [Range(0, 100_000)]
     public int MaxConsecutiveFailures { get; set; } = 5;
 
+    /// <summary>
+    /// Stored feature vectors a job with a kept surrogate feature set (the Fisher spectrum) reads when it starts or resumes,
+    /// the latest first: about 200 bytes each in memory. Functions beyond them are computed again when met.
+    /// </summary>
+    [Range(0, 10_000_000)]
+    public int StoredFeaturesRead { get; set; } = 100_000;
+
     /// <summary>Candidates one job keeps at workers at once; 0: the worker slots of the cluster.</summary>
     [Range(0, 100_000)]
     public int MaxInFlight { get; set; }

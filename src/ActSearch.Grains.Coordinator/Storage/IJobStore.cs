@@ -137,4 +137,13 @@ public interface IJobStore
 
     /// <summary>Records the surrogate's predictions for a job's candidates; a candidate that has one keeps it.</summary>
     Task RecordPredictionsAsync(Guid jobId, IReadOnlyList<CandidatePrediction> predictions, CancellationToken cancellation = default);
+
+    /// <summary>
+    /// Keeps feature vectors per function across jobs (<see cref="IKeptFeatures"/>: a surrogate's Fisher spectra); a function
+    /// that has a vector under <paramref name="key"/> keeps it.
+    /// </summary>
+    Task SaveFeaturesAsync(FeatureKey key, IReadOnlyList<FunctionFeatures> features, CancellationToken cancellation = default);
+
+    /// <summary>The latest <paramref name="count"/> vectors kept under <paramref name="key"/>, newest first.</summary>
+    Task<IReadOnlyList<FunctionFeatures>> LoadFeaturesAsync(FeatureKey key, int count, CancellationToken cancellation = default);
 }

@@ -14,6 +14,7 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
     private readonly Dictionary<Guid, JobRecord> _jobs = [];
     private readonly Dictionary<Guid, ResolvedJob> _resolved = [];
     private readonly Dictionary<Guid, SortedDictionary<long, CandidatePrediction>> _predictions = [];
+    private readonly Dictionary<FeatureKey, List<FunctionFeatures>> _features = []; // oldest first
     private readonly Dictionary<Guid, SortedDictionary<int, JobCheckpoint>> _checkpoints = [];
     private readonly Dictionary<Guid, SortedDictionary<(long Id, int Rung), RecordedOutcome>> _outcomes = [];
     private readonly Dictionary<Guid, List<RecordedOutcome>> _recordedOrder = [];
@@ -127,6 +128,26 @@ public sealed class InMemoryJobStore(TimeProvider? time = null) : IJobStore
             foreach (var p in predictions) map.TryAdd(p.CandidateId, p);
         }
         return Task.CompletedTask;
+    }
+
+    public Task SaveFeaturesAsync(FeatureKey key, IReadOnlyList<FunctionFeatures> features, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(features);
+        lock (_gate)
+        {
+            if (!_features.TryGetValue(key, out var list)) _features[key] = list = [];
+            foreach (var f in features)
+                if (!list.Exists(k => k.Fingerprint == f.Fingerprint)) list.Add(f);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<FunctionFeatures>> LoadFeaturesAsync(FeatureKey key, int count, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        lock (_gate)
+            return Task.FromResult<IReadOnlyList<FunctionFeatures>>(_features.TryGetValue(key, out var list) ? [.. Enumerable.Reverse(list).Take(count)] : []);
     }
 
     /// <summary>The predictions recorded for a job, in candidate order.</summary>

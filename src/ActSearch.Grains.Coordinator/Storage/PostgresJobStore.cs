@@ -179,6 +179,20 @@ public sealed class PostgresJobStore : IJobStore
             [.. predictions.Select(p => new PredictionRecord(p.CandidateId, p.Objective.Name, p.Objective.Task, p.Mean, p.StdDev, p.Trained))], cancellation);
     }
 
+    public Task SaveFeaturesAsync(FeatureKey key, IReadOnlyList<FunctionFeatures> features, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(features);
+        return _storage.Features.SaveAsync([.. features.Select(f => new FeatureRecord(f.Fingerprint, key.Kind, key.Task, key.Version, f.Values, f.Seconds))], cancellation);
+    }
+
+    public async Task<IReadOnlyList<FunctionFeatures>> LoadFeaturesAsync(FeatureKey key, int count, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return [.. (await _storage.Features.LatestAsync(key.Kind, key.Task, key.Version, count, cancellation).ConfigureAwait(false))
+            .Select(f => new FunctionFeatures(f.Fingerprint, f.Values, f.Seconds))];
+    }
+
     // ---- mapping ----
 
     private static RecordedOutcome ToOutcome(RecordedResult r)

@@ -1,5 +1,5 @@
 // #/activations/{id} — one function: its formula typeset, f and f' plotted, scores per proxy task, the jobs that
-// found it, and code to use it (PyTorch, TorchSharp, LaTeX, SymPy).
+// found it, what a surrogate sees of it (probe features, Fisher spectra), and code to use it (PyTorch, TorchSharp, LaTeX, SymPy).
 import {h, errorBox, jobHref} from '../dom.js';
 import {api, ApiError} from '../api.js';
 import {num, time} from '../format.js';
@@ -43,6 +43,7 @@ export async function activationPage(ctx, id) {
     h('div', {class: 'grid two'},
       h('section', {class: 'card', 'aria-labelledby': 'scores-h'}, h('h2', {id: 'scores-h'}, 'Scores per proxy task'), scoresTable(a)),
       h('section', {class: 'card', 'aria-labelledby': 'jobs-h'}, h('h2', {id: 'jobs-h'}, 'Found by'), jobsList(a))),
+    featuresCard(a),
     h('section', {class: 'card', 'aria-labelledby': 'export-h', id: 'exports'},
       h('h2', {id: 'export-h'}, 'Export'),
       h('div', {class: 'grid two'}, EXPORTS.map(([key, label, language]) =>
@@ -103,4 +104,36 @@ function jobsList(a) {
   if (jobs.length === 0) return h('p', {class: 'empty'}, 'No job is recorded for this function.');
   return h('ul', {class: 'job-list'}, jobs.map(j => h('li', {},
     h('a', {href: jobHref(j.jobId)}, j.name || j.jobId), h('span', {class: 'muted small'}, ` candidate #${j.candidateId}`))));
+}
+
+const SERIES_CLASSES = ['curve-f', 'curve-df', 'curve-g', 'curve-h'];
+
+/**
+ * What a surrogate sees of the function before training it: the probe features (f and f' at the probe points, through
+ * asinh) and, when a job's surrogate measured it, the Fisher spectrum of each task's network at initialization.
+ */
+function featuresCard(a) {
+  const f = a.features;
+  if (!f) return null;
+  const probe = Array.isArray(f.probePoints)
+    ? linePlot({series: [
+        {points: f.probePoints.map((x, i) => [x, f.probeValues[i]]), label: 'asinh f(x)', className: 'curve-f'},
+        {points: f.probePoints.map((x, i) => [x, f.probeSlopes[i]]), label: 'asinh f′(x)', className: 'curve-df'}],
+      xLabel: 'x', title: `The probe features of ${a.formula}: f and f′ at ${f.probePoints.length} points, through asinh`})
+    : linePlot({series: [{points: f.probeValues.map((v, i) => [i, v]), label: 'asinh of the layer\'s output', className: 'curve-f'}],
+      xLabel: 'probe position', title: `The probe features of ${a.formula}: ${f.probeValues.length} positions of the layer probe, through asinh`});
+  const fisher = (f.kept ?? []).filter(k => k.kind === 'fisher');
+  const spectrum = fisher.length === 0
+    ? h('p', {class: 'empty', id: 'fisher-none'}, 'No Fisher spectrum is stored for this function: it is computed for the children a job\'s surrogate ranks with features: fisher or both.')
+    : h('figure', {class: 'plot', id: 'fisher-spectrum'},
+        linePlot({series: fisher.map((k, i) => ({points: k.values.map((v, r) => [r + 1, v]), label: `${k.task} (v${k.version})`, className: SERIES_CLASSES[i % SERIES_CLASSES.length]})),
+          xLabel: 'eigenvalue rank', yLabel: 'log10 eigenvalue', title: `Fisher information spectrum at initialization of ${a.formula}`}),
+        h('figcaption', {class: 'small muted'}, fisher.map((k, i) => h('span', {}, i ? '; ' : '',
+          `${k.task}: ${k.values.length} largest eigenvalues, ${num(k.seconds * 1000)} ms, ${time(k.computedAt)}`))));
+  return h('section', {class: 'card', 'aria-labelledby': 'features-h', id: 'features'},
+    h('h2', {id: 'features-h'}, 'What a surrogate sees'),
+    h('p', {class: 'small muted'}, 'The features a surrogate predicts scores from before any training (AQuaSurF): the function\'s shape on fixed probe inputs, and the eigenvalues of the task network\'s Fisher information at initialization.'),
+    h('div', {class: 'grid two'},
+      h('figure', {class: 'plot', id: 'probe-features'}, probe, h('figcaption', {class: 'small muted'}, 'Probe features (asinh keeps small values and compresses large ones).')),
+      spectrum));
 }
