@@ -24,6 +24,7 @@ public static class CliApp
         new ActivationsCommand(),
         new ExportCommand(),
         new ReportCommand(),
+        new CompareCommand(),
         new SurrogateCommand(),
     ];
 

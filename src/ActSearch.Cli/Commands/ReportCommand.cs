@@ -44,15 +44,12 @@ public sealed class ReportCommand : ICommand
         var heldOutTasks = args.Options("--heldout-task").Distinct().ToList();
         bool noHeldOut = args.Flag("--no-heldout");
         int? steps = args.Int("--steps", 1, 1_000_000);
-        var protocol = args.Choice("--protocol", "standard", "standard", "evidence") == "evidence" ? HeldOutProtocol.Evidence : HeldOutProtocol.Standard;
+        var protocol = ReadProtocol(args, seeds);
         string jobText = args.Positionals(1, 1, "the job id (or its first hex digits; see actsearch jobs)")[0];
         EvaluateCommand.CheckTasks(heldOutTasks);
         if (noHeldOut && heldOutTasks.Count > 0) throw new UsageException("--no-heldout and --heldout-task exclude each other.");
         if (protocol == HeldOutProtocol.Evidence && noHeldOut) throw new UsageException("--no-heldout and --protocol evidence exclude each other.");
-        if (protocol == HeldOutProtocol.Evidence && seeds < 5)
-            throw new UsageException($"--protocol evidence needs --seeds 5 or more (got {seeds}): fewer seeds cannot back a verdict.");
-        if (!Guid.TryParse(jobText, out _) && (jobText.Length < 4 || !jobText.Replace("-", "", StringComparison.Ordinal).All(c => Uri.IsHexDigit(c))))
-            throw new UsageException($"'{jobText}' is not a job id (a GUID, or at least its first 4 hex digits).");
+        CheckJobText(jobText);
 
         var storageOptions = CliSettings.Read().Storage();
         ActSearchStorage storage;
@@ -103,8 +100,24 @@ public sealed class ReportCommand : ICommand
         return CliApp.Ok;
     }
 
+    /// <summary>--protocol standard|evidence; the evidence protocol needs 5 seeds or more.</summary>
+    internal static HeldOutProtocol ReadProtocol(ArgReader args, int seeds)
+    {
+        var protocol = args.Choice("--protocol", "standard", "standard", "evidence") == "evidence" ? HeldOutProtocol.Evidence : HeldOutProtocol.Standard;
+        if (protocol == HeldOutProtocol.Evidence && seeds < 5)
+            throw new UsageException($"--protocol evidence needs --seeds 5 or more (got {seeds}): fewer seeds cannot back a verdict.");
+        return protocol;
+    }
+
+    /// <summary>A job id as a user may give it: a GUID, or at least its first 4 hex digits (dashes allowed).</summary>
+    internal static void CheckJobText(string jobText)
+    {
+        if (!Guid.TryParse(jobText, out _) && (jobText.Length < 4 || !jobText.Replace("-", "", StringComparison.Ordinal).All(c => Uri.IsHexDigit(c))))
+            throw new UsageException($"'{jobText}' is not a job id (a GUID, or at least its first 4 hex digits).");
+    }
+
     /// <summary>A full job id, or the unique prefix of one (hex digits, dashes allowed) among the stored jobs.</summary>
-    private static async Task<JobRecord> ResolveAsync(ActSearchStorage storage, string text, CancellationToken cancellation)
+    internal static async Task<JobRecord> ResolveAsync(ActSearchStorage storage, string text, CancellationToken cancellation)
     {
         if (Guid.TryParse(text, out var id))
             return await storage.Jobs.GetAsync(id, cancellation) ?? throw new UsageException($"no job {id} in {storage.Description}.");

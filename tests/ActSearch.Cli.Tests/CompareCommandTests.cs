@@ -1,0 +1,82 @@
+using System.Text.Json;
+
+namespace ActSearch.Cli.Tests;
+
+/// <summary>`actsearch compare`: a finished job's best function beside functions given by formula, grouped in arms.</summary>
+public class CompareCommandTests(FinishedJob job) : IClassFixture<FinishedJob>
+{
+    [Fact]
+    public void A_job_and_formulas_in_two_arms_are_trained_once_each_and_the_arms_are_tested_against_each_other()
+    {
+        string prefix = job.JobId.ToString("N")[..8];
+        // The job's best function is its relu seed or a function it found; relu given again by formula is the same function.
+        var result = job.Run("compare", $"found={prefix}", "--function", "found=relu(x)", "--function", "other=tanh(x)", "--function", "other=erf(x)",
+            "--heldout-task", "tabular-mlp", "--seeds", "2", "--steps", "20", "--format", "json");
+        Assert.True(result.Code == 0, result.Output);
+        var doc = JsonDocument.Parse(result.Output[result.Output.IndexOf('{', StringComparison.Ordinal)..result.Output.LastIndexOf('}')] + "}").RootElement;
+
+        var jobs = doc.GetProperty("jobs").EnumerateArray().ToList();
+        Assert.Equal(["found", "found", "other", "other"], jobs.Select(j => j.GetProperty("label").GetString()));
+        Assert.Equal(job.JobId.ToString(), jobs[0].GetProperty("job").GetString());
+        Assert.Equal(JsonValueKind.Null, jobs[1].GetProperty("job").ValueKind);
+
+        var task = Assert.Single(doc.GetProperty("heldOut").GetProperty("tasks").EnumerateArray());
+        Assert.Equal("tabular-mlp", task.GetProperty("task").GetString());
+        var rows = task.GetProperty("rows").EnumerateArray().ToList();
+        var found = rows.Where(r => !r.GetProperty("baseline").GetBoolean()).Select(r => r.GetProperty("function").GetString()!).ToList();
+        var distinct = jobs.Select(j => j.GetProperty("rows")[0].GetString()!).Distinct().ToList();
+        Assert.Equal(distinct.Order(), found.Order()); // one row per distinct function
+        Assert.Equal(7, rows.Count(r => r.GetProperty("baseline").GetBoolean())); // the standard baselines
+
+        var arms = doc.GetProperty("arms").EnumerateArray().ToList();
+        Assert.Equal(["found", "other"], arms.Select(a => a.GetProperty("label").GetString()));
+        foreach (var arm in arms)
+        {
+            var values = arm.GetProperty("values").EnumerateArray().Select(v => v.GetDouble()).ToList();
+            Assert.Equal(2, values.Count);
+            Assert.Equal(values.Average(), arm.GetProperty("mean").GetDouble(), 12);
+            var test = Assert.Single(arm.GetProperty("tests").EnumerateArray());
+            Assert.Equal(arm.GetProperty("label").GetString() == "found" ? "other" : "found", test.GetProperty("against").GetString());
+        }
+        // Each value is the mean of its entry's row on the task.
+        var other = arms[1].GetProperty("values").EnumerateArray().Select(v => v.GetDouble()).ToList();
+        var otherRows = jobs.Where(j => j.GetProperty("label").GetString() == "other").Select(j => j.GetProperty("rows")[0].GetString()).ToList();
+        Assert.Equal(otherRows.Select(name => rows.Single(r => r.GetProperty("function").GetString() == name).GetProperty("mean").GetDouble()), other);
+    }
+
+    [Fact]
+    public void The_markdown_comparison_is_written_whole_to_the_file_with_the_arms_and_the_task_tables()
+    {
+        string file = Path.Combine(job.Home, "compare.md");
+        var result = job.Run("compare", job.JobId.ToString(), "--function", "mine=x * sigmoid(x)",
+            "--heldout-task", "tabular-mlp", "--seeds", "2", "--steps", "10", "--out", file);
+        Assert.True(result.Code == 0, result.Output);
+        Assert.Contains($"comparison of 2 entries written to {file}", result.Output);
+        string md = File.ReadAllText(file);
+        Assert.StartsWith("# ActSearch comparison on held-out tasks", md);
+        Assert.Contains("&lt;script&gt;", md); // the job's name, escaped
+        Assert.DoesNotContain("## Arms", md); // one entry per arm: nothing to test between arms
+        Assert.Contains("### tabular-mlp", md);
+        Assert.Contains("| mine formula | found |", md);
+        Assert.Empty(Directory.GetFiles(job.Home, ".compare.md.*"));
+    }
+
+    [Theory]
+    [InlineData("at least two entries", "--function", "a=x")]
+    [InlineData("name the held-out tasks with --heldout-task", "--function", "a=x", "--function", "b=tanh(x)")]
+    [InlineData("'a b' is not a label", "--function", "a b=x", "--function", "c=x", "--heldout-task", "tabular-mlp")]
+    [InlineData("write LABEL=FORMULA", "--function", "tanh(x)", "--function", "c=x", "--heldout-task", "tabular-mlp")]
+    [InlineData("formula ", "--function", "a=tanh(", "--function", "c=x", "--heldout-task", "tabular-mlp")]
+    [InlineData("different kinds", "--function", "a=x / sqrt(group_var(x, 4) + 0.00001)", "--function", "b=x", "--heldout-task", "tabular-mlp")]
+    [InlineData("needs --seeds 5 or more", "--function", "a=x", "--function", "b=x", "--heldout-task", "tabular-mlp", "--protocol", "evidence", "--seeds", "2")]
+    [InlineData("takes normalization-activation layers", "--function", "a=x", "--function", "b=tanh(x)", "--heldout-task", "fmnist-vgg")]
+    [InlineData("'xyz' is not a job id", "xyz", "--function", "b=x", "--heldout-task", "tabular-mlp")]
+    public void Mistakes_are_usage_errors_that_name_the_problem_before_anything_trains(string message, params string[] args)
+    {
+        var (code, stdout, stderr) = CliRunner.Run(["compare", .. args]);
+        Assert.Equal(2, code);
+        Assert.StartsWith("actsearch compare: ", stderr);
+        Assert.Contains(message, stderr);
+        Assert.Empty(stdout);
+    }
+}
