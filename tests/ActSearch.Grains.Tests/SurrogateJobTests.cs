@@ -52,6 +52,29 @@ public sealed class SurrogateJobTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_warm_started_job_stopped_before_its_first_generation_resumes_with_the_warm_start_it_began_with()
+    {
+        var first = Guid.NewGuid();
+        await fixture.Client.GetGrain<ISearchJobGrain>(first).Submit(Screening(budget: 24, seed: 9)); // the catalog has values
+        await fixture.Client.GetGrain<ISearchJobGrain>(first).UntilFinal();
+
+        var id = Guid.NewGuid();
+        ScriptedScorer.Scripts[id] = new Script { Delay = TimeSpan.FromSeconds(1) }; // nothing comes back before the stop
+        var job = fixture.Client.GetGrain<ISearchJobGrain>(id);
+        await job.Submit(Screening(budget: 24, seed: 10));
+        var atStart = await fixture.Store.LoadLatestCheckpointAsync(id);
+        Assert.NotNull(atStart); // stored before anything was handed out
+        Assert.Equal(0, atStart.Generation);
+        int warm = EngineState.FromJson(atStart.EngineStateJson).Surrogate.Count(p => p.Warm);
+        Assert.True(warm >= 5, $"{warm} warm-start values");
+
+        await fixture.Cluster.DeactivateAsync(job); // the coordinator goes away before its first generation ends
+        Assert.Equal(JobState.Finished, (await job.UntilFinal()).State);
+        var end = EngineState.FromJson((await fixture.Store.LoadLatestCheckpointAsync(id))!.EngineStateJson);
+        Assert.Equal(warm, end.Surrogate.Count(p => p.Warm));
+    }
+
+    [Fact]
     public async Task Kept_features_are_stored_per_function_and_a_later_job_computes_none_of_them_again()
     {
         // The task is the test space's; CountingFeatures counts per (task, function) across every test of the fixture.

@@ -147,6 +147,10 @@ internal sealed partial class SearchJobGrain(
         await StoreOrRefuseAsync(WarmStartAsync);
         await StoreOrRefuseAsync(() => store.SaveJobAsync(job, _resolved));
         _job = job;
+        // What the catalog held at the start is not what it holds later (this job adds to it): a job stopped before its
+        // first checkpoint resumes from this one, with the same warm start.
+        if (_engine!.Surrogate is { Count: > 0 })
+            await StoreOrRefuseAsync(async () => await store.SaveCheckpointAsync(JobId, _engine.Generation, await CheckpointJsonAsync()));
         LogSubmitted(JobId, space.Name, _space!.Seed);
         _runningSince = time.GetTimestamp();
         StartTimer();
