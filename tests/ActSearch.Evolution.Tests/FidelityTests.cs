@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using ActSearch.Expressions;
 
 namespace ActSearch.Evolution.Tests;
@@ -95,6 +96,30 @@ public sealed class FidelityTests
         var best = rung0.OrderBy(r => ((CandidateOutcome.Evaluated)r.Outcome).Objectives[0]).ThenBy(r => r.Candidate.Id).Take(rung0.Count / 3);
         Assert.All(best, r => Assert.Contains(r.Candidate.Id, promoted));
         Assert.True(promoted.Count < rung0.Count / 2, $"{promoted.Count} of {rung0.Count} promoted");
+    }
+
+    [Theory]
+    [InlineData(new int[0], 1)]
+    [InlineData(new[] { 0 }, 2)]
+    [InlineData(new[] { 1 }, 2)]
+    [InlineData(new[] { 0, 1 }, 2)]
+    public void A_rungs_ranking_kept_between_joins_is_the_ranking_of_all_its_members(int[] objectives, int width)
+    {
+        // Ties, NaN and infinities included; members join in an order unrelated to their age, the ranking read between joins.
+        var rng = new Rng(7);
+        double[] values = [0.1, 0.5, 0.5, double.NaN, double.PositiveInfinity, -1, 0.25, 0.5];
+        var book = new EvolutionEngine.RungBook();
+        var by = objectives.ToImmutableArray();
+        var ids = Enumerable.Range(0, 300).Select(i => (long)i).OrderBy(_ => rng.NextDouble()).ToList();
+        foreach (long id in ids)
+        {
+            var genome = ExprParser.Parse("x");
+            var fitness = Enumerable.Range(0, width).Select(_ => values[rng.NextInt(values.Length)]).ToImmutableArray();
+            book.Add(new Member(new Candidate(id, genome, 0, [], "init", Fingerprint.Of(genome)), new CandidateOutcome.Evaluated(fitness), fitness));
+            if (rng.NextDouble() < 0.5) continue;
+            Assert.Equal(EvolutionEngine.RungBook.Rank(book.Members, by).Select(m => m.Age), book.Ranked(by).Select(m => m.Age));
+        }
+        Assert.Equal(EvolutionEngine.RungBook.Rank(book.Members, by).Select(m => m.Age), book.Ranked(by).Select(m => m.Age));
     }
 
     [Fact]

@@ -900,10 +900,11 @@ public sealed class EvolutionEngine
     private enum Status { Queued, Asked, Waiting, Done }
 
     /// <summary>One fidelity rung's record: the candidates evaluated there, in the order they ended, and who was promoted.</summary>
-    private sealed class RungBook
+    internal sealed class RungBook
     {
         private readonly HashSet<long> _ids = [];
-        private List<Member>? _ranked; // best first; null when a member joined since
+        private List<Member>? _ranked; // best first; null when a member joined since (ranked by several objectives)
+        private ImmutableArray<int> _rankedBy; // the objectives _ranked is ordered by
 
         public List<Member> Members { get; } = [];
 
@@ -919,7 +920,32 @@ public sealed class EvolutionEngine
         {
             if (!_ids.Add(m.Candidate.Id)) return;
             Members.Add(m);
-            _ranked = null;
+            if (_ranked is null) return;
+            // One objective: the new member goes in its place (a binary search, not a sort of every member at every join).
+            if (SingleKey(m, _rankedBy) is not { } v)
+            {
+                _ranked = null;
+                return;
+            }
+            int lo = 0, hi = _ranked.Count;
+            while (lo < hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                if (Before(SingleKey(_ranked[mid], _rankedBy)!.Value, _ranked[mid].Age, v, m.Age)) lo = mid + 1;
+                else hi = mid;
+            }
+            _ranked.Insert(lo, m);
+        }
+
+        /// <summary>The one value a member is ranked by, or null when the ranking takes several objectives.</summary>
+        private static double? SingleKey(Member m, ImmutableArray<int> by) =>
+            by.IsDefaultOrEmpty ? (m.Fitness.Length == 1 ? m.Fitness[0] : null) : by.Length == 1 ? m.Fitness[by[0]] : null;
+
+        /// <summary><see cref="Rank"/>'s order for one objective: smaller value first (as OrderBy compares doubles), then older.</summary>
+        private static bool Before(double v1, long age1, double v2, long age2)
+        {
+            int c = Comparer<double>.Default.Compare(v1, v2);
+            return c < 0 || (c == 0 && age1 < age2);
         }
 
         /// <summary>ASHA: the best-ranked (by the objectives <paramref name="by"/>; empty: all) of the top floor(n / eta) not promoted yet.</summary>
@@ -927,10 +953,21 @@ public sealed class EvolutionEngine
         {
             int k = (int)Math.Floor(Members.Count / eta);
             if (k == 0 || Promoted.Count >= Members.Count) return null;
-            _ranked ??= Rank(Members, by);
+            var ranked = Ranked(by);
             for (int i = 0; i < k; i++)
-                if (!Promoted.Contains(_ranked[i].Candidate.Id)) return _ranked[i];
+                if (!Promoted.Contains(ranked[i].Candidate.Id)) return ranked[i];
             return null;
+        }
+
+        /// <summary>The members best first by <paramref name="by"/> (<see cref="Rank"/>'s order), kept between joins where it can be.</summary>
+        public IReadOnlyList<Member> Ranked(ImmutableArray<int> by)
+        {
+            if (_ranked is null || _rankedBy != by)
+            {
+                _ranked = Rank(Members, by);
+                _rankedBy = by;
+            }
+            return _ranked;
         }
 
         /// <summary>
