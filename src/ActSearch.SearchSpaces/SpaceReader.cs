@@ -410,6 +410,12 @@ internal sealed partial class SpaceReader(Diagnostics d, string source, SearchSp
             d.Add(taskNode, $"objective '{name}@{task}' needs task '{task}' in 'tasks' (the candidate is only trained on those).");
             return null;
         }
+        if (name == ObjectiveRegistry.RobustGain && tasks.FirstOrDefault(t => !TaskCatalog.TryGet(t, out var spec) || spec.Reference is null) is { } unreferenced)
+        {
+            d.Add(nameNode, $"objective '{name}' measures gains over each task's reference score, and task '{unreferenced}' has none; " +
+                $"tasks with one: {string.Join(", ", TaskCatalog.All.Where(t => t.Reference is not null).Select(t => t.Name))}.");
+            return null;
+        }
         return new Objective(name, direction ?? known.Direction, task);
     }
 

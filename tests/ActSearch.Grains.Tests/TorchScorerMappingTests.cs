@@ -43,6 +43,22 @@ public class TorchScorerMappingTests
     }
 
     [Fact]
+    public void The_robust_objective_is_read_off_the_runs_of_every_task_together()
+    {
+        var space = SearchSpaceLoader.LoadFromText("name: r\nkind: activation\ntasks: [fmnist-cnn, deep-mlp]\nobjectives: [robust_gain, complexity]\n", "r.yaml");
+        var scores = new CandidateScores
+        {
+            Canonical = "x * sigmoid(x)", Fingerprint = "0", Kind = "activation", Complexity = 4, NodeCount = 3,
+            FlopsPerElement = 13, FormulaParameters = 0, Device = "cpu", Latency = new Latency(TimeSpan.FromMicroseconds(90), "(64, 32)", 2048, 15),
+            Results = [Run("fmnist-cnn", 1, 0.86, 0.4, 0), Run("deep-mlp", 1, 0.70, 0.9, 0), Run("deep-mlp", 2, 0.74, 0.8, 0)],
+        };
+        var outcome = Assert.IsType<CandidateOutcome.Evaluated>(TorchCandidateScorer.ToOutcome(new EvaluationOutcome.Evaluated(scores), Swish, space.Evolution.Objectives));
+        double deep = TaskCatalog.Get("deep-mlp").Reference!.Value; // the worse task: 0.72 on average, below its reference
+        Assert.Equal(((1 - deep) - 0.28) / (1 - deep), outcome.Objectives[0], 12);
+        Assert.Equal(4, outcome.Objectives[1]);
+    }
+
+    [Fact]
     public void Rejections_and_failures_keep_their_stage_and_reason()
     {
         var rejected = TorchCandidateScorer.ToOutcome(new EvaluationOutcome.Rejected("numeric", "output is constant", TimeSpan.Zero), Swish, Space.Evolution.Objectives);

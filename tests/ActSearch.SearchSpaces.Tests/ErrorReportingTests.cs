@@ -42,6 +42,22 @@ public sealed class ErrorReportingTests
     }
 
     [Fact]
+    public void The_robust_objective_takes_every_task_and_refuses_one_without_a_reference_score()
+    {
+        var space = SearchSpaceLoader.LoadFromText("name: t\nkind: activation\ntasks: [fmnist-cnn, deep-mlp]\nobjectives: [robust_gain, complexity]\n", "t.yaml");
+        Assert.Equal(new Evolution.Objective("robust_gain", Evolution.ObjectiveDirection.Maximize), space.Evolution.Objectives[0]);
+
+        const string withRegression = "name: t\nkind: activation\ntasks: [fmnist-cnn, regression]\nobjectives: [robust_gain, complexity]\n";
+        var e = Error(withRegression);
+        AssertAt(e, At(withRegression, "robust_gain"));
+        Assert.Contains("task 'regression' has none", e.Message, StringComparison.Ordinal);
+        Assert.Contains("deep-mlp", e.Message, StringComparison.Ordinal); // the tasks that have one
+
+        const string onTask = "name: t\nkind: activation\ntasks: [fmnist-cnn]\nobjectives: [robust_gain@fmnist-cnn]\n";
+        Assert.Contains("does not depend on a task", Error(onTask).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_malformed_learned_unit_is_reported_with_its_reason()
     {
         const string yaml = """
@@ -389,7 +405,7 @@ public sealed class ErrorReportingTests
     [InlineData("- accuracy", "objective 'accuracy' is measured per task: write it as 'accuracy@<task>', e.g. 'accuracy@fmnist-mlp'.")]
     [InlineData("- complexity@fmnist-mlp", "objective 'complexity' does not depend on a task; write it without '@fmnist-mlp'.")]
     [InlineData("- accuracy@fmnist-cnn", "objective 'accuracy@fmnist-cnn' needs task 'fmnist-cnn' in 'tasks' (the candidate is only trained on those).")]
-    [InlineData("- acuracy@fmnist-mlp", "unknown objective 'acuracy' (did you mean 'accuracy'?); the known objectives are: accuracy, loss, complexity, nodes, flops, parameters, latency, sparsity.")]
+    [InlineData("- acuracy@fmnist-mlp", "unknown objective 'acuracy' (did you mean 'accuracy'?); the known objectives are: accuracy, loss, complexity, nodes, flops, parameters, latency, robust_gain, sparsity.")]
     [InlineData("- {name: accuracy, task: fmnist-mlp, direction: up}", "'objectives item.direction' must be one of: maximize, minimize; found 'up'.")]
     public void Objectives_are_checked_against_the_known_objectives_and_the_tasks(string item, string message)
     {

@@ -16,6 +16,9 @@ public enum ObjectiveSource
 
     /// <summary>Timed: the candidate module's forward pass on a fixed tensor.</summary>
     Timing,
+
+    /// <summary>Read off the training runs of every task the candidate trained on, together (no <c>@task</c>).</summary>
+    AcrossTasks,
 }
 
 /// <summary>What a scorer hands the registry to read objective values from.</summary>
@@ -59,10 +62,33 @@ public static class ObjectiveRegistry
             m => m.Formula.ParameterCount()),
         new("latency", ObjectiveDirection.Minimize, ObjectiveSource.Timing, "measured forward time of the candidate on a fixed tensor, microseconds",
             m => m.Latency?.Microseconds),
+        new(RobustGain, ObjectiveDirection.Maximize, ObjectiveSource.AcrossTasks,
+            "the worst task's gain over that task's reference (the best standard baseline): the share of the reference's error (accuracy) or loss that the candidate removes, over every task it trained on; 0 is level, negative is worse",
+            m => WorstGain(m.Runs)),
         new("sparsity", ObjectiveDirection.Maximize, ObjectiveSource.Training,
             "share of near-zero outputs of the candidate inside the trained network (ProSparse, CHESS)",
             m => m.Runs.Count == 0 ? null : m.Runs.Average(r => r.ActivationSparsity)),
     ];
+
+    /// <summary>The robust objective's name: a search that names it prefers functions that do not collapse on any of its tasks.</summary>
+    public const string RobustGain = "robust_gain";
+
+    /// <summary>
+    /// The smallest <see cref="TaskReference.Gain"/> over the tasks of <paramref name="runs"/> (each task's mean score over
+    /// its seeds); null when there is no run or a task has no reference.
+    /// </summary>
+    public static double? WorstGain(IReadOnlyList<ProxyTaskResult> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        if (runs.Count == 0) return null;
+        double worst = double.PositiveInfinity;
+        foreach (var task in runs.GroupBy(r => r.Task))
+        {
+            if (!TaskCatalog.TryGet(task.Key, out var spec) || spec.Reference is not { } reference) return null;
+            worst = Math.Min(worst, reference.Gain(task.Average(TaskSummary.ValueOf), spec.Metric));
+        }
+        return worst;
+    }
 
     /// <summary>The objective names, in registry order.</summary>
     public static ImmutableArray<string> Names { get; } = [.. All.Select(o => o.Name)];

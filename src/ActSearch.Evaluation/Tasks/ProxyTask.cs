@@ -73,6 +73,12 @@ public sealed record ProxyTaskSpec
     /// </summary>
     public bool FeedForwardSlots { get; init; }
 
+    /// <summary>
+    /// The best known function's score on this task at its own settings (what the <c>robust_gain</c> objective measures gains
+    /// against); null when none was measured.
+    /// </summary>
+    public TaskReference? Reference { get; init; }
+
     /// <summary>What fills its candidate slots: <c>layer</c> (normalization-activation layers) or <c>activation</c>.</summary>
     public string Slot => NormActivationSlots ? "layer" : "activation";
 
@@ -81,6 +87,27 @@ public sealed record ProxyTaskSpec
     public ProxyTaskSpec WithSteps(int steps) => this with { Steps = steps };
 
     public ProxyTaskSpec WithLearningRate(double rate) => this with { LearningRate = rate };
+}
+
+/// <summary>
+/// A task's reference score: the best of the standard baselines (activations: relu, gelu, silu, mish, elu, selu, tanh;
+/// layers: BN-ReLU, EvoNorm-S0, EvoNorm-B0) at the task's own steps and learning rate, the mean over seeds 1-5, and where
+/// that measurement is recorded.
+/// </summary>
+public sealed record TaskReference(string Function, double Value, string Source)
+{
+    /// <summary>
+    /// The gain of <paramref name="value"/> over the reference, as the share of what the reference leaves to gain that it
+    /// removes: for accuracy, the relative reduction of the error (1 - accuracy); for a loss, of the loss. 0 is level with
+    /// the reference, 1 perfect, and a collapse is strongly negative (chance on a task the reference solves to 77%: -2.9).
+    /// </summary>
+    public double Gain(double value, TaskMetric metric)
+    {
+        double left = metric == TaskMetric.Accuracy ? 1 - Value : Value;
+        double now = metric == TaskMetric.Accuracy ? 1 - value : value;
+        if (double.IsNaN(now)) return double.NegativeInfinity;
+        return (left - now) / left;
+    }
 }
 
 /// <summary>The measurements of one training run of one candidate on one proxy task.</summary>

@@ -24,22 +24,26 @@ public static class TaskCatalog
         {
             Name = "fmnist-mlp", Metric = TaskMetric.Accuracy, Steps = 300, BatchSize = 64, LearningRate = 1e-3,
             Description = "784-128-64-10 MLP on the Fashion-MNIST subset", Data = FashionMnist, FullData = FullFashionMnist,
+            Reference = new("tanh", 0.8138, "search-spaces/README.md, pangaea held-out on fmnist-mlp (2026-11-28)"),
         },
         new()
         {
             Name = "fmnist-cnn", Metric = TaskMetric.Accuracy, Steps = 300, BatchSize = 64, LearningRate = 1e-3,
             Description = "two-convolution CNN (32 channels) on the Fashion-MNIST subset", Data = FashionMnist, FullData = FullFashionMnist,
+            Reference = new("selu", 0.8332, "search-spaces/README.md, gp-activation held-out on fmnist-cnn (2026-11-28)"),
         },
         new()
         {
             Name = "fmnist-resnet", Metric = TaskMetric.Accuracy, Steps = 200, BatchSize = 64, LearningRate = 2e-3, NormActivationSlots = true,
             Description = "small ResNet (32/64 channels) whose BN+ReLU pairs are the candidate layer", Data = FashionMnist, FullData = FullFashionMnist,
+            Reference = new("evonorm_s0", 0.7728, "search-spaces/README.md, evonorm-b re-trained on fmnist-resnet (2026-11-28)"),
         },
         new()
         {
             Name = "fmnist-vgg", Metric = TaskMetric.Accuracy, Steps = 200, BatchSize = 64, LearningRate = 2e-3, NormActivationSlots = true,
             Description = "plain VGG-style CNN (four 3x3 convolutions, 32/32/64/64 channels, no residual connections) whose BN+ReLU pairs are the candidate layer",
             Data = FashionMnist, FullData = FullFashionMnist,
+            Reference = new("evonorm_s0", 0.734, "search-spaces/README.md, the layer baselines on fmnist-vgg (2026-12-06)"),
         },
         new()
         {
@@ -47,6 +51,7 @@ public static class TaskCatalog
             FeedForwardSlots = true,
             Description = "character-level decoder-only transformer (2 pre-norm layers, width 64, 4 heads, context 64); the activation of its 64-256-64 feed-forward blocks is the slot",
             Data = KingJames,
+            Reference = new("gelu", 2.0072, "search-spaces/README.md, language modelling baselines (2026-12-06)"),
         },
         new()
         {
@@ -54,23 +59,27 @@ public static class TaskCatalog
             FeedForwardSlots = true,
             Description = "the charlm-transformer with gated feed-forward blocks W2 (a * f(b)), hidden width 172 (the parameters of the 256-wide block); the slot is f: silu makes them SwiGLU, gelu GeGLU",
             Data = KingJames,
+            Reference = new("selu", 1.9618, "search-spaces/README.md, language modelling baselines (2026-12-06)"),
         },
         new()
         {
             Name = "tabular-mlp", Metric = TaskMetric.Accuracy, Steps = 200, BatchSize = 64, LearningRate = 3e-3,
             Description = "30-64-64-2 MLP on Breast Cancer Wisconsin (75/25 stratified split, seed 7)",
             Data = "Breast Cancer Wisconsin, 569 rows (data/breast-cancer-wisconsin), standardized on the training split",
+            Reference = new("relu", 0.9831, "search-spaces/README.md, swish-core-unit and pangaea held-out on tabular-mlp (2026-11-28)"),
         },
         new()
         {
             Name = "digits-mlp", Metric = TaskMetric.Accuracy, Steps = 300, BatchSize = 64, LearningRate = 3e-3,
             Description = "64-128-64-10 MLP on scikit-learn's handwritten digits (75/25 stratified split, seed 7)",
             Data = "handwritten digits, 1,797 8x8 images as 64 pixel counts (data/digits), standardized on the training split",
+            Reference = new("gelu", 0.9800, "actsearch baselines --task digits-mlp --seeds 5 (2026-12-07)"),
         },
         new()
         {
             Name = "deep-mlp", Metric = TaskMetric.Accuracy, Steps = 300, BatchSize = 64, LearningRate = 1e-3,
             Description = "20-layer plain MLP (width 64, LeCun-normal, no normalization) on the Fashion-MNIST subset", Data = FashionMnist, FullData = FullFashionMnist,
+            Reference = new("selu", 0.7678, "search-spaces/README.md, gp-activation held-out on deep-mlp (2026-11-28)"),
         },
         new()
         {
