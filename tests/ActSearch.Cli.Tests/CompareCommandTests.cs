@@ -71,6 +71,7 @@ public class CompareCommandTests(FinishedJob job) : IClassFixture<FinishedJob>
     [InlineData("needs --seeds 5 or more", "--function", "a=x", "--function", "b=x", "--heldout-task", "tabular-mlp", "--protocol", "evidence", "--seeds", "2")]
     [InlineData("takes normalization-activation layers", "--function", "a=x", "--function", "b=tanh(x)", "--heldout-task", "fmnist-vgg")]
     [InlineData("'xyz' is not a job id", "xyz", "--function", "b=x", "--heldout-task", "tabular-mlp")]
+    [InlineData("--out: the folder '/no/such/folder' does not exist", "--function", "a=x", "--function", "b=x", "--heldout-task", "tabular-mlp", "--out", "/no/such/folder/c.md")]
     public void Mistakes_are_usage_errors_that_name_the_problem_before_anything_trains(string message, params string[] args)
     {
         var (code, stdout, stderr) = CliRunner.Run(["compare", .. args]);

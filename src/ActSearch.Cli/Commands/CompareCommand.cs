@@ -63,6 +63,7 @@ public sealed class CompareCommand : ICommand
         var jobArgs = args.Positionals(functions.Count >= 2 ? 0 : functions.Count == 1 ? 1 : 2, 1000,
             "at least two entries (job ids or their first hex digits, see actsearch jobs; or --function LABEL=FORMULA)");
         EvaluateCommand.CheckTasks(chosen);
+        ReportCommand.CheckOutFolder(outPath);
         var parsed = jobArgs.Select(ParseJobArgument).ToList();
         if (parsed.Count == 0 && chosen.Count == 0)
             throw new UsageException("with functions only, name the held-out tasks with --heldout-task: the tasks their searches used are not known.");

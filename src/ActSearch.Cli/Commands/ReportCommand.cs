@@ -47,6 +47,7 @@ public sealed class ReportCommand : ICommand
         var protocol = ReadProtocol(args, seeds);
         string jobText = args.Positionals(1, 1, "the job id (or its first hex digits; see actsearch jobs)")[0];
         EvaluateCommand.CheckTasks(heldOutTasks);
+        CheckOutFolder(outPath);
         if (noHeldOut && heldOutTasks.Count > 0) throw new UsageException("--no-heldout and --heldout-task exclude each other.");
         if (protocol == HeldOutProtocol.Evidence && noHeldOut) throw new UsageException("--no-heldout and --protocol evidence exclude each other.");
         CheckJobText(jobText);
@@ -260,11 +261,19 @@ public sealed class ReportCommand : ICommand
         }
     }
 
+    /// <summary>A usage error, before anything trains, when the folder of --out does not exist.</summary>
+    internal static void CheckOutFolder(string? outPath)
+    {
+        if (outPath is null) return;
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
+        if (!string.IsNullOrEmpty(dir) && !Directory.Exists(dir)) throw new UsageException($"--out: the folder '{dir}' does not exist.");
+    }
+
     /// <summary>Writes next to the target and renames over it, so a reader never sees half a report.</summary>
     internal static void WriteAtomically(string path, string text)
     {
+        CheckOutFolder(path);
         string? dir = Path.GetDirectoryName(path);
-        if (!string.IsNullOrEmpty(dir) && !Directory.Exists(dir)) throw new UsageException($"--out: the folder '{dir}' does not exist.");
         string temp = Path.Combine(dir ?? ".", $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
         try
         {
