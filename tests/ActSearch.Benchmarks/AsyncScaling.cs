@@ -51,15 +51,32 @@ public static class AsyncScaling
           tournament: 8
           offspring_per_generation: 16
         objectives: [loss@regression, complexity]
+        FIDELITY
         """;
 
+    /// <summary>
+    /// The rungs of <c>steady_state_rungs</c>: the swish-core-unit experiment's (100 then 300 steps, eta 3); a promoted
+    /// candidate's training sleeps <see cref="TopRungCost"/> times as long (what 300 against 100 steps cost there).
+    /// </summary>
+    private const string Rungs = "fidelity:\n  eta: 3\n  rungs: [{steps: 100}, {steps: 300}]\n";
+
+    private const double TopRungCost = 2.6;
+
+    /// <summary>
+    /// Every slot count and mode; <c>ACTSEARCH_BENCH_SLOTS</c> (e.g. <c>256</c>), <c>ACTSEARCH_BENCH_MODES</c> (from
+    /// <c>generational</c>, <c>steady_state</c>, <c>steady_state_rungs</c>) and <c>ACTSEARCH_BENCH_PER_SLOT</c> (the budget in
+    /// candidates per slot, default 8) narrow or change the run.
+    /// </summary>
     public static void Run(double scale)
     {
         if (scale is <= 0 or > 1) scale = 1; // the harness's default argument (3 seconds) means "unset" here
-        foreach (int slots in new[] { 8, 64, 256 })
-            foreach (var mode in new[] { "generational", "steady_state" })
+        int[] slotCounts = Environment.GetEnvironmentVariable("ACTSEARCH_BENCH_SLOTS") is { Length: > 0 } sl ? [.. sl.Split(',').Select(int.Parse)] : [8, 64, 256];
+        string[] modes = Environment.GetEnvironmentVariable("ACTSEARCH_BENCH_MODES") is { Length: > 0 } ms ? ms.Split(',') : ["generational", "steady_state", "steady_state_rungs"];
+        int perSlot = Environment.GetEnvironmentVariable("ACTSEARCH_BENCH_PER_SLOT") is { Length: > 0 } ps ? int.Parse(ps, System.Globalization.CultureInfo.InvariantCulture) : 8;
+        foreach (int slots in slotCounts)
+            foreach (var mode in modes)
             {
-                var r = RunOne(slots, mode, scale).GetAwaiter().GetResult();
+                var r = RunOne(slots, mode, scale, perSlot).GetAwaiter().GetResult();
                 Console.WriteLine(JsonSerializer.Serialize(new
                 {
                     benchmark = "async-scaling",
@@ -74,18 +91,22 @@ public static class AsyncScaling
                     candidates_per_hour_real_time = Math.Round(r.Dispatched / (r.Wall.TotalHours / scale)),
                     process_cpu_ms_per_candidate = Math.Round(r.CpuMsPerCandidate, 2),
                     generations = r.Generations,
+                    promoted = r.Promoted,
                 }));
             }
     }
 
-    private sealed record Result(int Budget, long Dispatched, TimeSpan Wall, double Utilization, double Sustained, double CpuMsPerCandidate, int Generations);
+    private sealed record Result(int Budget, long Dispatched, TimeSpan Wall, double Utilization, double Sustained, double CpuMsPerCandidate, int Generations,
+        long Promoted);
 
-    private static async Task<Result> RunOne(int slots, string mode, double scale)
+    private static async Task<Result> RunOne(int slots, string mode, double scale, int perSlot)
     {
-        // Eight candidates per slot (at least 128); generational gets the same budget but stops at a wall-time limit (one
+        // perSlot candidates per slot (at least 128); generational gets the same budget but stops at a wall-time limit (one
         // generation of 16 at a time would take an hour at 256 slots).
-        int budget = Math.Max(128, 8 * slots);
-        var wallLimit = TimeSpan.FromSeconds(90);
+        int budget = Math.Max(128, perSlot * slots);
+        var wallLimit = TimeSpan.FromSeconds(90 * perSlot / 8.0);
+        bool rungs = mode == "steady_state_rungs";
+        string space = Space.Replace("MODE", rungs ? "steady_state" : mode, StringComparison.Ordinal).Replace("FIDELITY", rungs ? Rungs : "", StringComparison.Ordinal);
         var builder = new InProcessTestClusterBuilder(2);
         builder.Options.AssumeHomogenousSilosForTesting = false;
         builder.Options.ConfigureFileLogging = false;
@@ -108,7 +129,7 @@ public static class AsyncScaling
                 try
                 {
                     job = cluster.Client.GetGrain<ISearchJobGrain>(id);
-                    var spec = new JobSpec(Space.Replace("MODE", mode, StringComparison.Ordinal), "async-scaling.yaml", "bench", "bench", null, budget, wallLimit);
+                    var spec = new JobSpec(space, "async-scaling.yaml", "bench", "bench", null, budget, wallLimit);
                     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                     var clock = Stopwatch.StartNew();
                     SleepingScorer.Reset(clock);
@@ -121,7 +142,7 @@ public static class AsyncScaling
                     double end = clock.Elapsed.TotalSeconds, lastStart = spans.Max(s => s.Start);
                     double Busy(double until) => spans.Sum(s => Math.Max(0, Math.Min(s.End, until) - s.Start));
                     return new Result(budget, spans.Count, clock.Elapsed, Busy(end) / (slots * end), Busy(lastStart) / (slots * lastStart),
-                        cpuUsed.TotalMilliseconds / Math.Max(1, spans.Count), status.Generation);
+                        cpuUsed.TotalMilliseconds / Math.Max(1, spans.Count), status.Generation, status.Rungs.Skip(1).Sum(r => r.Scored));
                 }
                 catch (Exception e) when (attempt < 50 && e is not TimeoutException && e.Message.Contains("grain", StringComparison.OrdinalIgnoreCase))
                 {
@@ -163,7 +184,8 @@ public static class AsyncScaling
                 < 0.31 => (0.002, new CandidateOutcome.Rejected("numeric", "synthetic")),
                 < 0.41 => (0.1, new CandidateOutcome.Rejected("stability", "synthetic")),
                 < 0.42 => (1.0, new CandidateOutcome.Rejected("quality", "synthetic")),
-                _ => (14 * Math.Exp(0.25 * normal), (CandidateOutcome)new CandidateOutcome.Evaluated([score, candidate.Genome.Size])),
+                _ => (14 * Math.Exp(0.25 * normal) * (candidate.Rung > 0 ? TopRungCost : 1),
+                    (CandidateOutcome)new CandidateOutcome.Evaluated([score + 0.01 * candidate.Rung, candidate.Genome.Size])),
             };
             await Task.Delay(TimeSpan.FromSeconds(seconds * scale), cancellation);
             s_spans.Enqueue((start, s_clock.Elapsed.TotalSeconds));
