@@ -148,9 +148,19 @@ internal sealed partial class SearchJobGrain(
         await StoreOrRefuseAsync(() => store.SaveJobAsync(job, _resolved));
         _job = job;
         // What the catalog held at the start is not what it holds later (this job adds to it): a job stopped before its
-        // first checkpoint resumes from this one, with the same warm start.
+        // first checkpoint resumes from this one, with the same warm start. The job is stored and runs either way: a failed
+        // write costs only that (a stop before its first generation's checkpoint would then resume without the warm start).
         if (_engine!.Surrogate is { Count: > 0 })
-            await StoreOrRefuseAsync(async () => await store.SaveCheckpointAsync(JobId, _engine.Generation, await CheckpointJsonAsync()));
+        {
+            try
+            {
+                await store.SaveCheckpointAsync(JobId, _engine.Generation, await CheckpointJsonAsync());
+            }
+            catch (StorageException e)
+            {
+                LogWarmStartCheckpointLost(JobId, e.Message);
+            }
+        }
         LogSubmitted(JobId, space.Name, _space!.Seed);
         _runningSince = time.GetTimestamp();
         StartTimer();
@@ -735,6 +745,9 @@ internal sealed partial class SearchJobGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: no warm start for the surrogate: the lowest fidelity rung does not train {Objective} as its task does, and the catalog keeps only that.")]
     private partial void LogNoWarmStart(Guid jobId, string objective);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the checkpoint of its warm start was not stored ({Reason}); it runs on, and resumes from its first generation's checkpoint")]
+    private partial void LogWarmStartCheckpointLost(Guid jobId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: the surrogate knows {Count} stored feature vectors of {Key}")]
     private partial void LogStoredFeatures(Guid jobId, int count, string key);
