@@ -173,104 +173,6 @@ public sealed class StorageOutageWindowTests : IAsyncLifetime
             return true;
         }
     }
-
-    /// <summary>The in-memory store with a switch: while <see cref="Down"/>, every call fails as an unreachable database does.</summary>
-    private sealed class FlakyJobStore : IJobStore
-    {
-        public InMemoryJobStore Inner { get; } = new();
-
-        public volatile bool Down;
-
-        private Task Check() => Down
-            ? Task.FromException(new StorageException("Cannot reach PostgreSQL (test: the database is down).", new TimeoutException()))
-            : Task.CompletedTask;
-
-        public async Task SaveJobAsync(JobRecord job, ResolvedJob? resolved = null, CancellationToken cancellation = default)
-        {
-            await Check();
-            await Inner.SaveJobAsync(job, resolved, cancellation);
-        }
-
-        public async Task<JobRecord?> LoadJobAsync(Guid jobId, CancellationToken cancellation = default)
-        {
-            await Check();
-            return await Inner.LoadJobAsync(jobId, cancellation);
-        }
-
-        public async Task<IReadOnlyList<Guid>> ListUnfinishedJobsAsync(CancellationToken cancellation = default)
-        {
-            await Check();
-            return await Inner.ListUnfinishedJobsAsync(cancellation);
-        }
-
-        public async Task SaveCheckpointAsync(Guid jobId, int generation, string engineStateJson, CancellationToken cancellation = default)
-        {
-            await Check();
-            await Inner.SaveCheckpointAsync(jobId, generation, engineStateJson, cancellation);
-        }
-
-        public Task PrepareAsync(CancellationToken cancellation = default) => Inner.PrepareAsync(cancellation);
-
-        public async Task<JobCheckpoint?> LoadLatestCheckpointAsync(Guid jobId, CancellationToken cancellation = default)
-        {
-            await Check();
-            return await Inner.LoadLatestCheckpointAsync(jobId, cancellation);
-        }
-
-        public async Task SaveFrontAsync(Guid jobId, int generation, ImmutableArray<Objective> objectives, ImmutableArray<FrontEntry> front, CancellationToken cancellation = default)
-        {
-            await Check();
-            await Inner.SaveFrontAsync(jobId, generation, objectives, front, cancellation);
-        }
-
-        public async Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, TimeSpan spent = default, bool cached = false, CancellationToken cancellation = default)
-        {
-            await Check();
-            return await Inner.RecordOutcomeAsync(jobId, candidate, outcome, spent, cached, cancellation);
-        }
-
-        public async Task RecordCancelledAsync(Guid jobId, IReadOnlyList<Candidate> candidates, CancellationToken cancellation = default)
-        {
-            await Check();
-            await Inner.RecordCancelledAsync(jobId, candidates, cancellation);
-        }
-
-        public async Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesAsync(Guid jobId, long fromCandidateId = 0, CancellationToken cancellation = default)
-        {
-            await Check();
-            return await Inner.LoadOutcomesAsync(jobId, fromCandidateId, cancellation);
-        }
-
-        public async Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesInRecordedOrderAsync(Guid jobId, CancellationToken cancellation = default)
-        {
-            await Check();
-            return await Inner.LoadOutcomesInRecordedOrderAsync(jobId, cancellation);
-        }
-
-        public async Task<IReadOnlyList<MeasuredFunction>> LoadMeasuredAsync(Objective objective, int count, CancellationToken cancellation = default)
-        {
-            await Check();
-            return await Inner.LoadMeasuredAsync(objective, count, cancellation);
-        }
-
-        public async Task RecordPredictionsAsync(Guid jobId, IReadOnlyList<CandidatePrediction> predictions, CancellationToken cancellation = default)
-        {
-            await Check();
-            await Inner.RecordPredictionsAsync(jobId, predictions, cancellation);
-        }
-
-        public async Task SaveFeaturesAsync(FeatureKey key, IReadOnlyList<FunctionFeatures> features, CancellationToken cancellation = default)
-        {
-            await Check();
-            await Inner.SaveFeaturesAsync(key, features, cancellation);
-        }
-
-        public async Task<IReadOnlyList<FunctionFeatures>> LoadFeaturesAsync(FeatureKey key, int count, CancellationToken cancellation = default)
-        {
-            await Check();
-            return await Inner.LoadFeaturesAsync(key, count, cancellation);
-        }
-    }
 }
 
 /// <summary>
@@ -329,5 +231,117 @@ internal static class OneSilo
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return cluster;
+    }
+}
+
+/// <summary>
+/// The in-memory store with switches: while <see cref="Down"/>, every call fails as an unreachable database does; every
+/// checkpoint write takes <see cref="CheckpointDelay"/> (a large state written to a slow database) and is counted.
+/// </summary>
+internal sealed class FlakyJobStore : IJobStore
+{
+    public InMemoryJobStore Inner { get; } = new();
+
+    public volatile bool Down;
+
+    public TimeSpan CheckpointDelay { get; init; }
+
+    private int _checkpoints;
+    private int _fronts;
+
+    /// <summary>Checkpoints and fronts written (of every job).</summary>
+    public (int Checkpoints, int Fronts) Writes => (Volatile.Read(ref _checkpoints), Volatile.Read(ref _fronts));
+
+    private Task Check() => Down
+        ? Task.FromException(new StorageException("Cannot reach PostgreSQL (test: the database is down).", new TimeoutException()))
+        : Task.CompletedTask;
+
+    public async Task SaveJobAsync(JobRecord job, ResolvedJob? resolved = null, CancellationToken cancellation = default)
+    {
+        await Check();
+        await Inner.SaveJobAsync(job, resolved, cancellation);
+    }
+
+    public async Task<JobRecord?> LoadJobAsync(Guid jobId, CancellationToken cancellation = default)
+    {
+        await Check();
+        return await Inner.LoadJobAsync(jobId, cancellation);
+    }
+
+    public async Task<IReadOnlyList<Guid>> ListUnfinishedJobsAsync(CancellationToken cancellation = default)
+    {
+        await Check();
+        return await Inner.ListUnfinishedJobsAsync(cancellation);
+    }
+
+    public async Task SaveCheckpointAsync(Guid jobId, int generation, string engineStateJson, CancellationToken cancellation = default)
+    {
+        await Check();
+        if (CheckpointDelay > TimeSpan.Zero) await Task.Delay(CheckpointDelay, cancellation);
+        await Inner.SaveCheckpointAsync(jobId, generation, engineStateJson, cancellation);
+        Interlocked.Increment(ref _checkpoints);
+    }
+
+    public Task PrepareAsync(CancellationToken cancellation = default) => Inner.PrepareAsync(cancellation);
+
+    public async Task<JobCheckpoint?> LoadLatestCheckpointAsync(Guid jobId, CancellationToken cancellation = default)
+    {
+        await Check();
+        return await Inner.LoadLatestCheckpointAsync(jobId, cancellation);
+    }
+
+    public async Task SaveFrontAsync(Guid jobId, int generation, ImmutableArray<Objective> objectives, ImmutableArray<FrontEntry> front, CancellationToken cancellation = default)
+    {
+        await Check();
+        await Inner.SaveFrontAsync(jobId, generation, objectives, front, cancellation);
+        Interlocked.Increment(ref _fronts);
+    }
+
+    public async Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, TimeSpan spent = default, bool cached = false, CancellationToken cancellation = default)
+    {
+        await Check();
+        return await Inner.RecordOutcomeAsync(jobId, candidate, outcome, spent, cached, cancellation);
+    }
+
+    public async Task RecordCancelledAsync(Guid jobId, IReadOnlyList<Candidate> candidates, CancellationToken cancellation = default)
+    {
+        await Check();
+        await Inner.RecordCancelledAsync(jobId, candidates, cancellation);
+    }
+
+    public async Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesAsync(Guid jobId, long fromCandidateId = 0, CancellationToken cancellation = default)
+    {
+        await Check();
+        return await Inner.LoadOutcomesAsync(jobId, fromCandidateId, cancellation);
+    }
+
+    public async Task<IReadOnlyList<RecordedOutcome>> LoadOutcomesInRecordedOrderAsync(Guid jobId, CancellationToken cancellation = default)
+    {
+        await Check();
+        return await Inner.LoadOutcomesInRecordedOrderAsync(jobId, cancellation);
+    }
+
+    public async Task<IReadOnlyList<MeasuredFunction>> LoadMeasuredAsync(Objective objective, int count, CancellationToken cancellation = default)
+    {
+        await Check();
+        return await Inner.LoadMeasuredAsync(objective, count, cancellation);
+    }
+
+    public async Task RecordPredictionsAsync(Guid jobId, IReadOnlyList<CandidatePrediction> predictions, CancellationToken cancellation = default)
+    {
+        await Check();
+        await Inner.RecordPredictionsAsync(jobId, predictions, cancellation);
+    }
+
+    public async Task SaveFeaturesAsync(FeatureKey key, IReadOnlyList<FunctionFeatures> features, CancellationToken cancellation = default)
+    {
+        await Check();
+        await Inner.SaveFeaturesAsync(key, features, cancellation);
+    }
+
+    public async Task<IReadOnlyList<FunctionFeatures>> LoadFeaturesAsync(FeatureKey key, int count, CancellationToken cancellation = default)
+    {
+        await Check();
+        return await Inner.LoadFeaturesAsync(key, count, cancellation);
     }
 }

@@ -53,6 +53,8 @@ internal sealed partial class SearchJobGrain(
     private TimeSpan _ranBefore; // running time up to _runningSince
     private long _runningSince; // 0 while not running
     private bool _generationEnded;
+    private long _checkpointedAt; // timestamp of the latest checkpoint this activation wrote; 0: none yet
+    private TimeSpan _checkpointCost; // what writing it took
     private readonly Dictionary<int, (int Run, string? Reason)> _failures = []; // per rung: candidates in a row that failed with Reason
     private (JobState State, string? Error)? _ending; // the final state decided, not stored yet
     private long _storeDownSince; // timestamp of the first failed write of an outage; 0 while the store answers
@@ -550,20 +552,37 @@ internal sealed partial class SearchJobGrain(
         _rejectedByStage[r.Stage] = _rejectedByStage.GetValueOrDefault(r.Stage) + 1;
 
     /// <summary>
-    /// A checkpoint at every generation boundary (generational: the engine's state then has no unfinished generation; steady
-    /// state: every OffspringPerGeneration ended children, with what is in flight), taken once every outcome before it is
-    /// stored; the boundary stays due until the checkpoint, the front and the job row are written.
+    /// At every generation boundary (generational: the engine's state then has no unfinished generation; steady state:
+    /// every OffspringPerGeneration ended children, with what is in flight), once every outcome before it is stored: the
+    /// checkpoint when <see cref="CheckpointDue"/>, the front and the job row; the boundary stays due until they are written.
     /// </summary>
     private async Task SaveDueAsync()
     {
         if (!_generationEnded || _unwritten.Count > 0) return;
-        await store.SaveCheckpointAsync(JobId, _engine!.Generation, await CheckpointJsonAsync());
+        if (CheckpointDue()) await SaveCheckpointAsync();
         await SaveFrontAsync();
         var job = _job! with { RunningTime = RunningTime() };
         await store.SaveJobAsync(job, _resolved);
         _job = job;
         _generationEnded = false;
         await NotifyAsync();
+    }
+
+    /// <summary>
+    /// Whether this boundary gets a checkpoint: always in a generational job; in a steady-state job once the time since the
+    /// last one is at least its cost over <see cref="SearchJobOptions.CheckpointTimeShare"/>, so checkpoints take a bounded
+    /// share of the coordinator however large the engine's state grows.
+    /// </summary>
+    private bool CheckpointDue() =>
+        _engine!.Mode == EvolutionMode.Generational || _checkpointedAt == 0 || _options.CheckpointTimeShare >= 1
+        || time.GetElapsedTime(_checkpointedAt) * _options.CheckpointTimeShare >= _checkpointCost;
+
+    private async Task SaveCheckpointAsync()
+    {
+        long start = time.GetTimestamp();
+        await store.SaveCheckpointAsync(JobId, _engine!.Generation, await CheckpointJsonAsync());
+        _checkpointedAt = time.GetTimestamp();
+        _checkpointCost = time.GetElapsedTime(start, _checkpointedAt);
     }
 
     /// <summary>The front as it stands after the engine's latest generation, kept per generation for its history.</summary>
@@ -639,7 +658,7 @@ internal sealed partial class SearchJobGrain(
             if (!await FlushAsync()) return; // ends in a later turn, once every outcome is written
             // The engine's final state, which readers take the job's progress from: a steady-state job does not end on a
             // generation boundary, so its last checkpoint would miss the outcomes after it.
-            await store.SaveCheckpointAsync(JobId, _engine.Generation, await CheckpointJsonAsync());
+            await SaveCheckpointAsync();
             await SaveFrontAsync();
         }
         await store.SaveJobAsync(job, _resolved);

@@ -75,6 +75,17 @@ public sealed class SearchJobOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
     public TimeSpan MaxTurn { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// The share of a steady-state job's time that its checkpoints may take: a boundary's checkpoint is written only once
+    /// the time since the last one is at least that one's cost divided by this (the front and the job row are written at
+    /// every boundary). A checkpoint holds the whole engine (the population, every rung's scores, the fingerprint cache),
+    /// so writing one every few candidates costs O(n) each and O(n^2) in all; resume does not need them to be frequent, as
+    /// it replays the outcomes recorded after the latest in their order. 1: at every boundary. Generational jobs write
+    /// one at every generation regardless (their resume starts on a generation boundary).
+    /// </summary>
+    [Range(0.001, 1.0)]
+    public double CheckpointTimeShare { get; set; } = 0.05;
+
     /// <summary>How long a progress subscription lasts without being renewed.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "365.00:00:00")]
     public TimeSpan ObserverExpiry { get; set; } = TimeSpan.FromMinutes(5);
