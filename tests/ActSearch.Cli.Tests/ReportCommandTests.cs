@@ -248,7 +248,7 @@ public class RateEdgeNoteTests
         double tab = ActSearch.Evaluation.Tasks.TaskCatalog.Get("tabular-mlp").LearningRate;
         double dig = ActSearch.Evaluation.Tasks.TaskCatalog.Get("digits-mlp").LearningRate;
         var edge = HeldOutEvaluation.Compare("tabular-mlp", [Row("relu", tab * 3), Row("gelu", tab * 3), Row("tanh", tab)]);
-        var mixed = HeldOutEvaluation.Compare("digits-mlp", [Row("relu", dig * 3), Row("gelu", dig / 3), Row("tanh", dig)]);
+        var mixed = HeldOutEvaluation.Compare("digits-mlp", [Row("relu", dig), Row("gelu", dig / 9), Row("tanh", dig / 3)]); // its grid: x 1/9, 1/3, 1
         var notes = ReportCommand.RateEdgeNotes(new HeldOutResult([edge, mixed], 5, null, "cpu", 0.05) { Protocol = HeldOutProtocol.Evidence }).ToList();
         var note = Assert.Single(notes);
         Assert.StartsWith("On tabular-mlp, 2 of 3 functions chose the highest learning rate tried (0.009)", note);

@@ -133,6 +133,20 @@ public class HeldOutEvaluationTests
         Assert.Equal(15, result.Steps);
     }
 
+    [Theory]
+    [InlineData("fmnist-cnn", 1.0 / 3, 1, 3)]
+    [InlineData("charlm-transformer", 1, 3, 9)] // 34 of 35 functions chose the top of 1/3, 1, 3
+    [InlineData("charlm-glu", 1, 3, 9)]
+    [InlineData("digits-mlp", 1.0 / 9, 1.0 / 3, 1)] // 20 of 34 chose the bottom
+    public void The_evidence_protocol_tries_three_rates_per_task_lowest_first_shifted_where_the_default_grid_held_functions_back(
+        string task, double low, double mid, double high)
+    {
+        var spec = ProxyTasks.Get(task).Spec;
+        var rates = HeldOutEvaluation.LearningRatesFor(spec);
+        Assert.Equal([low * spec.LearningRate, mid * spec.LearningRate, high * spec.LearningRate], rates);
+        Assert.Contains(spec.LearningRate, rates); // the task's own rate is always tried
+    }
+
     [Fact]
     public async Task The_evidence_protocol_trains_each_function_at_the_rate_it_chose_on_validation_among_three()
     {

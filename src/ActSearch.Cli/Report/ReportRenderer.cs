@@ -250,13 +250,26 @@ public static class ReportRenderer
             t.ClearsTheBar ? "transfers" : t.Losses > 0 ? "does not transfer" : $"below the bar ({TransferRow.WinsNeeded} wins, no loss)",
         });
 
+    /// <summary>The evidence protocol's rate factors of the report's tasks: "1/3, 1 and 3", then any task with its own grid.</summary>
+    private static string RateGrids(HeldOutResult h)
+    {
+        static string Factor(double f) => f >= 1 ? f.ToString("G3", Inv) : "1/" + (1 / f).ToString("G3", Inv);
+        static string Text(IReadOnlyList<double> fs) => string.Join(", ", fs.Order().Take(fs.Count - 1).Select(Factor)) + " and " + Factor(fs.Max());
+        var own = h.Tasks
+            .Select(t => (t.Task, Factors: TaskCatalog.Get(t.Task).RateFactors))
+            .Where(t => !t.Factors.SequenceEqual(ProxyTaskSpec.DefaultRateFactors))
+            .Select(t => $"{Text(t.Factors)} on {t.Task}")
+            .ToList();
+        return Text(ProxyTaskSpec.DefaultRateFactors) + (own.Count == 0 ? "" : $" ({string.Join("; ", own)})");
+    }
+
     private static string HeldOutIntro(JobReport r, HeldOutResult h)
     {
         string runs = string.Create(Inv,
             $"The {r.Top.Count} best distinct function(s) by {r.PrimaryName} and {(h.Protocol == HeldOutProtocol.Evidence ? "every baseline of the kind" : "the standard baselines")}, re-trained with seeds 1..{h.Seeds} " +
             $"on {h.Device}{(h.Steps is { } s ? $" for {s} steps each" : "")}. ");
         string rates = h.Protocol == HeldOutProtocol.Evidence
-            ? string.Create(Inv, $"Evidence protocol: each function first chose its learning rate per task among the task's rate x 1/3, 1 and 3, by its mean score over ") +
+            ? string.Create(Inv, $"Evidence protocol: each function first chose its learning rate per task among the task's rate x {RateGrids(h)}, by its mean score over ") +
               string.Create(Inv, $"seeds 1..{HeldOutEvaluation.ValidationSeeds} on a validation split (10% of the training data; the held-out data unseen), and trained its held-out seeds at that rate (the 'rate' column). ")
             : "Every function trained at each task's own learning rate (standard protocol; --protocol evidence tunes it per function). ";
         return runs + rates + string.Create(Inv,

@@ -49,7 +49,7 @@ public enum HeldOutProtocol
 
     /// <summary>
     /// The evidence protocol: every baseline of the kind, not only the standard ones; each function picks its rate per
-    /// task from the task's rate times 1/3, 1 and 3 on a validation split of the training data
+    /// task from the task's rate times 1/3, 1 and 3 (or the task's own <see cref="ProxyTaskSpec.RateFactors"/>) on a validation split of the training data
     /// (<see cref="HeldOutEvaluation.ChooseLearningRatesAsync"/>), so no function wins or loses by the rate alone; then it
     /// trains its held-out seeds at that rate.
     /// </summary>
@@ -176,8 +176,8 @@ public static class HeldOutEvaluation
         return new HeldOutResult(results, seeds, steps, slots.Device.ToString(), alpha) { Protocol = protocol };
     }
 
-    /// <summary>The learning rates the evidence protocol tries on a task: its own rate times 1/3, 1 and 3.</summary>
-    public static IReadOnlyList<double> LearningRatesFor(ProxyTaskSpec task) => [task.LearningRate / 3, task.LearningRate, task.LearningRate * 3];
+    /// <summary>The learning rates the evidence protocol tries on a task, lowest first: its own rate times each of its <see cref="ProxyTaskSpec.RateFactors"/>.</summary>
+    public static IReadOnlyList<double> LearningRatesFor(ProxyTaskSpec task) => [.. task.RateFactors.Order().Select(f => task.LearningRate * f)];
 
     /// <summary>Seeds per learning rate on the validation split (1..this).</summary>
     public const int ValidationSeeds = 2;
@@ -186,17 +186,19 @@ public static class HeldOutEvaluation
     /// Each function's learning rate per task: of <see cref="LearningRatesFor"/>, the one with the best mean validation
     /// score over seeds 1..<see cref="ValidationSeeds"/>, trained on 90% of the task's training data and scored on the other
     /// 10% (<see cref="ProxyTaskDefinition.OnValidationSplit"/>); the held-out examples are never seen. Ties go to the
-    /// task's own rate, then to the lower rate.
+    /// rate nearest the task's own, then to the lower rate.
     /// </summary>
     public static async Task<IReadOnlyDictionary<(string Function, string Task), double>> ChooseLearningRatesAsync(
         IReadOnlyList<Baseline> functions, IReadOnlyList<string> tasks, int? steps, DeviceSlots slots, CancellationToken cancellation = default)
     {
         var seeds = Enumerable.Range(1, ValidationSeeds).Select(s => (ulong)s).ToList();
         var sweeps = new List<(int Index, Task<IReadOnlyList<BaselineRow>> Rows)>();
-        for (int i = 0; i < 3; i++)
+        int points = tasks.Max(t => LearningRatesFor(ProxyTasks.Get(t).Spec).Count);
+        for (int i = 0; i < points; i++)
         {
             int index = i;
-            sweeps.Add((i, Baselines.RunAsync(functions, tasks, seeds, steps, slots, cancellation,
+            var tried = tasks.Where(t => LearningRatesFor(ProxyTasks.Get(t).Spec).Count > index).ToList();
+            sweeps.Add((i, Baselines.RunAsync(functions, tried, seeds, steps, slots, cancellation,
                 (_, t) => t.OnValidationSplit() with { Spec = t.Spec.WithLearningRate(LearningRatesFor(t.Spec)[index]) })));
         }
         await Task.WhenAll(sweeps.Select(s => s.Rows));
@@ -207,9 +209,10 @@ public static class HeldOutEvaluation
             var rates = LearningRatesFor(spec);
             foreach (var f in functions.Where(f => f.Fits(spec)))
             {
-                var scored = sweeps.Select(s => (s.Index, Summary: s.Rows.Result.Single(r => r.Baseline == f).Summaries.Single(x => x.Task == task)))
+                var scored = sweeps.Take(rates.Count)
+                    .Select(s => (s.Index, Summary: s.Rows.Result.Single(r => r.Baseline == f).Summaries.Single(x => x.Task == task)))
                     .OrderByDescending(x => Goodness1(x.Summary.Mean, x.Summary.Metric))
-                    .ThenBy(x => x.Index == 1 ? 0 : 1)
+                    .ThenBy(x => Math.Abs(Math.Log(rates[x.Index] / spec.LearningRate)))
                     .ThenBy(x => x.Index)
                     .First();
                 chosen[(f.Name, task)] = rates[scored.Index];

@@ -55,6 +55,16 @@ public sealed record ProxyTaskSpec
     /// <summary>Adam's learning rate.</summary>
     public double LearningRate { get; init; } = 1e-3;
 
+    /// <summary>
+    /// The learning rates the evidence protocol tries on this task (each function trains at the one with the best validation
+    /// score), as factors of <see cref="LearningRate"/>: 1/3, 1 and 3 unless the task says otherwise. A task whose functions
+    /// mostly chose an edge of that grid gets one shifted that way, so that no function is held back by the grid.
+    /// </summary>
+    public IReadOnlyList<double> RateFactors { get; init; } = DefaultRateFactors;
+
+    /// <summary>1/3, 1 and 3 times the task's rate.</summary>
+    public static readonly IReadOnlyList<double> DefaultRateFactors = [1.0 / 3, 1, 3];
+
     /// <summary>Seeds the network's initial weights, the batch order and any split.</summary>
     public ulong Seed { get; init; } = 1;
 

@@ -18,6 +18,18 @@ public static class TaskCatalog
     private const string KingJames =
         "King James Version (data/kjv): trains on Genesis and Exodus (366 KB), scored by held-out cross-entropy in nats per character on the first 64 KB of Matthew";
 
+    /// <summary>
+    /// The evidence protocol's rates for the language-model tasks: the task's rate times 1, 3 and 9. Under the default grid
+    /// (1/3, 1, 3) 34 of 35 functions on charlm-transformer and all 17 on charlm-glu chose 3x (search-spaces/README.md,
+    /// 2026-12-06 and 2026-12-07).
+    /// </summary>
+    private static readonly IReadOnlyList<double> HigherRates = [1, 3, 9];
+
+    /// <summary>
+    /// For digits-mlp: 1/9, 1/3 and 1 times its rate; under the default grid 20 of 34 functions chose 1/3 (2026-12-07).
+    /// </summary>
+    private static readonly IReadOnlyList<double> LowerRates = [1.0 / 9, 1.0 / 3, 1];
+
     public static ImmutableArray<ProxyTaskSpec> All { get; } =
     [
         new()
@@ -52,6 +64,7 @@ public static class TaskCatalog
             Description = "character-level decoder-only transformer (2 pre-norm layers, width 64, 4 heads, context 64); the activation of its 64-256-64 feed-forward blocks is the slot",
             Data = KingJames,
             Reference = new("gelu", 2.0072, "search-spaces/README.md, language modelling baselines (2026-12-06)"),
+            RateFactors = HigherRates,
         },
         new()
         {
@@ -60,6 +73,7 @@ public static class TaskCatalog
             Description = "the charlm-transformer with gated feed-forward blocks W2 (a * f(b)), hidden width 172 (the parameters of the 256-wide block); the slot is f: silu makes them SwiGLU, gelu GeGLU",
             Data = KingJames,
             Reference = new("selu", 1.9618, "search-spaces/README.md, language modelling baselines (2026-12-06)"),
+            RateFactors = HigherRates,
         },
         new()
         {
@@ -74,6 +88,7 @@ public static class TaskCatalog
             Description = "64-128-64-10 MLP on scikit-learn's handwritten digits (75/25 stratified split, seed 7)",
             Data = "handwritten digits, 1,797 8x8 images as 64 pixel counts (data/digits), standardized on the training split",
             Reference = new("gelu", 0.9800, "actsearch baselines --task digits-mlp --seeds 5 (2026-12-07)"),
+            RateFactors = LowerRates,
         },
         new()
         {
