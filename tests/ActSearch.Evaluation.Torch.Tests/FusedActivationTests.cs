@@ -156,6 +156,38 @@ public class FusedActivationTests
     }
 
     [Fact]
+    public void Float32_parameter_gradients_over_chunks_and_channel_blocks_match_the_op_chains()
+    {
+        // 5 channels of 37 x 29 = 1,073 elements: channel blocks and 4,096-element chunks cross each other, and a scalar
+        // parameter's gradient is summed over 16,095 elements (in double lanes), a per-channel one over each block.
+        using var scope = NewDisposeScope();
+        var perChannel = new ParseOptions { DefaultParameterShape = ParameterShape.PerChannel };
+        var expr = ExprParser.Parse("v0{0.5} * x * sigmoid(v1{1.3} * x) + v2{0.2} * tanh(x)", perChannel);
+        manual_seed(5);
+        var x0 = randn(3, 5, 37, 29);
+        var w = randn(3, 5, 37, 29);
+        (Tensor Dx, Tensor[] DParameters) Grad(bool fuse)
+        {
+            using var module = ExprModule.Compile(expr, new ExprCompileOptions { Fusion = fuse ? Fusion.On : Fusion.Off, Channels = 5 });
+            Assert.Equal(fuse, module.IsFused);
+            var x = x0.clone().requires_grad_(true);
+            (module.forward(x) * w).sum().backward();
+            return (x.grad!, [.. module.parameters().Select(p => p.grad!.clone())]);
+        }
+        var (dxFused, dpFused) = Grad(true);
+        var (dxChain, dpChain) = Grad(false);
+        Assert.True(dxFused.allclose(dxChain, rtol: 1e-5, atol: 1e-6));
+        Assert.Equal(dpChain.Length, dpFused.Length);
+        Assert.Equal(3, dpFused.Length);
+        for (int i = 0; i < dpFused.Length; i++)
+        {
+            Assert.Equal(5, dpFused[i].numel());
+            // Sums of thousands of floats in another order: float32 rounding of the op chain's reduction, no more.
+            Assert.True(dpFused[i].allclose(dpChain[i], rtol: 1e-4, atol: 1e-3), $"parameter {i}: {dpFused[i].str()} vs {dpChain[i].str()}");
+        }
+    }
+
+    [Fact]
     public void Float32_runs_fused_and_stays_within_float_rounding_of_the_op_chain()
     {
         using var scope = NewDisposeScope();

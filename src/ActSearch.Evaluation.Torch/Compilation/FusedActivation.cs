@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using ActSearch.Expressions;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -157,7 +158,7 @@ public sealed class FusedProgram
             }
             if (code[root].Scalar)
             {
-                foreach (var v in dy.Slice(start, n)) scalarGradient[root] += double.CreateTruncating(v);
+                scalarGradient[root] += Sum(dy.Slice(start, n));
                 continue;
             }
             for (int i = 0; i < root; i++)
@@ -171,7 +172,7 @@ public sealed class FusedProgram
                 if (ins.Scalar)
                 {
                     // Summed over the tensor first; it goes through the scalar subgraph after the last chunk.
-                    foreach (var v in g) scalarGradient[i] += double.CreateTruncating(v);
+                    scalarGradient[i] += Sum(g);
                     continue;
                 }
                 switch (ins.Kind)
@@ -187,10 +188,15 @@ public sealed class FusedProgram
                             da ? Adjoint(ws, ins.A, dxs, n) : default, db ? Adjoint(ws, ins.B, dxs, n) : default, scratch);
                         break;
                     }
-                    case Kind.Parameter: // per channel
+                    case Kind.Parameter: // per channel: summed a run of one channel at a time
                     {
                         var target = dParameters[ins.Parameter];
-                        for (int j = 0; j < n; j++) target[(int)((start + j) / inner % target.Length)] += double.CreateTruncating(g[j]);
+                        for (int j = 0; j < n;)
+                        {
+                            int run = ChannelRun(start + j, inner, n - j, out long channel);
+                            target[(int)(channel % target.Length)] += Sum(g.Slice(j, run));
+                            j += run;
+                        }
                         break;
                     }
                 }
@@ -255,6 +261,42 @@ public sealed class FusedProgram
         }
     }
 
+    /// <summary>
+    /// Elements from flat index <paramref name="index"/> on (at most <paramref name="limit"/>) that lie in its channel's
+    /// block of <paramref name="inner"/> (H * W) elements; <paramref name="channel"/>: index / inner, before the modulo C.
+    /// </summary>
+    private static int ChannelRun(long index, long inner, int limit, out long channel)
+    {
+        channel = index / inner;
+        return (int)Math.Min(limit, (channel + 1) * inner - index);
+    }
+
+    /// <summary>
+    /// A chunk's sum, in double: float32 rows are summed in float64 lanes (a chunk of 4,096 partial sums in float would
+    /// drift from what autograd's reduction gives), double rows by TensorPrimitives.
+    /// </summary>
+    private static double Sum<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(double)) return System.Numerics.Tensors.TensorPrimitives.Sum(MemoryMarshal.Cast<T, double>(values));
+        var f = MemoryMarshal.Cast<T, float>(values);
+        double total = 0;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref float first = ref MemoryMarshal.GetReference(f);
+            Vector256<double> low = Vector256<double>.Zero, high = Vector256<double>.Zero;
+            for (; i <= f.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var (l, h) = Vector256.Widen(Vector256.LoadUnsafe(ref first, (nuint)i));
+                low += l;
+                high += h;
+            }
+            total = Vector256.Sum(low + high);
+        }
+        for (; i < f.Length; i++) total += f[i];
+        return total;
+    }
+
     // x itself is the input's row, and dx the input's gradient row: no copies.
     private Span<T> Value<T>(Workspace<T> ws, int i, ReadOnlySpan<T> x, int n) where T : unmanaged =>
         i == _input ? MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(x), n) : ws.Values[i].AsSpan(0, n);
@@ -284,10 +326,15 @@ public sealed class FusedProgram
             }
             switch (ins.Kind)
             {
-                case Kind.Parameter: // per channel
+                case Kind.Parameter: // per channel: a run of equal values per channel
                 {
                     var p = parameters[ins.Parameter];
-                    for (int j = 0; j < n; j++) dst[j] = p[(int)((start + j) / inner % p.Length)];
+                    for (int j = 0; j < n;)
+                    {
+                        int run = ChannelRun(start + j, inner, n - j, out long channel);
+                        dst.Slice(j, run).Fill(p[(int)(channel % p.Length)]);
+                        j += run;
+                    }
                     break;
                 }
                 case Kind.Unary:
