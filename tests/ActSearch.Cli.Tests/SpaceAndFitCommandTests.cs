@@ -52,7 +52,7 @@ public class SpaceAndFitCommandTests
     {
         var (code, output, _) = CliRunner.Run("space", "list");
         Assert.Equal(0, code);
-        foreach (string name in new[] { "swish-core-unit", "gp-activation", "pangaea", "evonorm-b", "evonorm-s", "glu-core-unit", "learned-core-unit" })
+        foreach (string name in new[] { "swish-core-unit", "gp-activation", "pangaea", "evonorm-b", "evonorm-s", "glu-core-unit", "learned-core-unit", "robust-core-unit" })
             Assert.Contains(name, output);
     }
 

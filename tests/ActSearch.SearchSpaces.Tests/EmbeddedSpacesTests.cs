@@ -6,12 +6,12 @@ namespace ActSearch.SearchSpaces.Tests;
 
 public sealed class EmbeddedSpacesTests
 {
-    public static TheoryData<string> Names => new(["evonorm-b", "evonorm-s", "glu-core-unit", "gp-activation", "learned-core-unit", "pangaea", "swish-core-unit"]);
+    public static TheoryData<string> Names => new(["evonorm-b", "evonorm-s", "glu-core-unit", "gp-activation", "learned-core-unit", "pangaea", "robust-core-unit", "swish-core-unit"]);
 
     [Fact]
     public void The_five_paper_spaces_and_the_gated_transformer_space_are_embedded()
     {
-        Assert.Equal(["evonorm-b", "evonorm-s", "glu-core-unit", "gp-activation", "learned-core-unit", "pangaea", "swish-core-unit"], SearchSpaceLoader.ListEmbedded());
+        Assert.Equal(["evonorm-b", "evonorm-s", "glu-core-unit", "gp-activation", "learned-core-unit", "pangaea", "robust-core-unit", "swish-core-unit"], SearchSpaceLoader.ListEmbedded());
     }
 
     [Fact]
