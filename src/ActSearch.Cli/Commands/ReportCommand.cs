@@ -30,8 +30,8 @@ public sealed class ReportCommand : ICommand
           --steps         training steps per run instead of each task's budget (for quick runs)
           --protocol      standard (default): the standard baselines, every function at each task's own learning rate;
                           evidence: every baseline of the kind, and each function first picks its rate per task (the task's
-                          x 1/3, 1, 3, or the task's own grid: x 1, 3, 9 on the language-model tasks, x 1/9, 1/3, 1 on
-                          digits-mlp; 2 seeds each on a 10% validation split of the training data), so none wins by the
+                          x 1/3, 1, 3, or its own grid: x 1, 3, 9 on fmnist-cnn and the language-model tasks, x 1/9,
+                          1/3, 1 on digits-mlp; 2 seeds each on a 10% validation split of the training data), so none wins by the
                           rate alone; needs --seeds 5 or more; about 3x the training of standard
         The job is read from ACTSEARCH_DB, or the private PostgreSQL under ACTSEARCH_HOME. Training on ACTSEARCH_DEVICE with ACTSEARCH_SLOTS slots.
         """;
