@@ -62,19 +62,31 @@ public static class FusedActivations
         }
     }
 
+    /// <summary>
+    /// Learnable parameters in the op alone: Swish with one beta (scalar), and with a beta per channel (32 of them, each
+    /// applying to a block of 28 x 28 elements), as spaces with <c>parameter_shape: per_channel</c> train it.
+    /// </summary>
+    private static readonly (string Label, string Formula, bool PerChannel)[] WithParameters =
+    [
+        ("3 nodes, scalar beta: x * sigmoid(beta * x)", "x * sigmoid(v0{1} * x)", false),
+        ("3 nodes, beta per channel: x * sigmoid(beta * x)", "x * sigmoid(v0{1} * x)", true),
+    ];
+
     /// <summary>The op alone: forward and backward of one activation on a 64 x 32 x 28 x 28 float tensor (fmnist-cnn's first slot).</summary>
     public static void RunOp(double seconds)
     {
         set_num_threads(1);
         var x0 = randn(64, 32, 28, 28);
-        foreach (var (label, formula) in Formulas)
+        var cases = Formulas.Select(f => (f.Label, f.Formula, PerChannel: false)).Concat(WithParameters);
+        foreach (var (label, formula, perChannel) in cases)
         {
-            var expr = ExprParser.Parse(formula);
+            var expr = ExprParser.Parse(formula, new ParseOptions { DefaultParameterShape = perChannel ? ParameterShape.PerChannel : ParameterShape.Scalar });
+            int channels = perChannel ? 32 : 0;
             var timings = new[] { false, true }.ToDictionary(f => f, _ => (Forward: new List<double>(), Backward: new List<double>()));
             for (int r = 0; r < 15; r++)
                 foreach (bool fuse in new[] { false, true })
                 {
-                    using var module = ExprModule.Compile(expr, new ExprCompileOptions { Fusion = fuse ? Fusion.On : Fusion.Off });
+                    using var module = ExprModule.Compile(expr, new ExprCompileOptions { Fusion = fuse ? Fusion.On : Fusion.Off, Channels = channels });
                     using var scope = NewDisposeScope();
                     // Not a leaf, as in training (a leaf's gradient is copied into .grad when the op's result is still referenced).
                     var x = x0.clone().requires_grad_(true).mul(1f);
@@ -89,6 +101,8 @@ public static class FusedActivations
                 }
             // The kernels alone, on plain arrays (no tensors, no autograd): what the op costs beyond them is glue.
             var program = FusedProgram.TryCompile(expr)!;
+            float[][] parameters = [.. program.Parameters.Select(_ => Enumerable.Repeat(1f, perChannel ? 32 : 1).ToArray())];
+            double[][] dParameters = [.. parameters.Select(p => new double[p.Length])];
             var xs = x0.data<float>().ToArray();
             var ys = new float[xs.Length];
             var dxs = new float[xs.Length];
@@ -98,9 +112,9 @@ public static class FusedActivations
             for (int r = 0; r < 12; r++)
             {
                 var clock = System.Diagnostics.Stopwatch.StartNew();
-                program.Forward<float>(xs, ys, [], 784);
+                program.Forward<float>(xs, ys, parameters, 784);
                 double forward = clock.Elapsed.TotalMilliseconds;
-                program.Backward<float>(xs, ys, ones, dxs, [], 784, []);
+                program.Backward<float>(xs, ys, ones, dxs, parameters, 784, dParameters);
                 double backward = clock.Elapsed.TotalMilliseconds - forward;
                 if (r < 2) continue;
                 kernelForward.Add(forward);
