@@ -254,7 +254,8 @@ public static class ReportRenderer
     private static string RateGrids(HeldOutResult h)
     {
         static string Factor(double f) => f >= 1 ? f.ToString("G3", Inv) : "1/" + (1 / f).ToString("G3", Inv);
-        static string Text(IReadOnlyList<double> fs) => string.Join(", ", fs.Order().Take(fs.Count - 1).Select(Factor)) + " and " + Factor(fs.Max());
+        static string Text(IReadOnlyList<double> fs) =>
+            fs.Count == 1 ? Factor(fs[0]) : string.Join(", ", fs.Order().Take(fs.Count - 1).Select(Factor)) + " and " + Factor(fs.Max());
         var own = h.Tasks
             .Select(t => (t.Task, Factors: TaskCatalog.Get(t.Task).RateFactors))
             .Where(t => !t.Factors.SequenceEqual(ProxyTaskSpec.DefaultRateFactors))
