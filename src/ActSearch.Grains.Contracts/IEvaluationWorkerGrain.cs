@@ -7,7 +7,7 @@ namespace ActSearch.Grains;
 
 /// <summary>
 /// Scores one dispatched candidate on the worker silo it is placed on (key: <see cref="EvaluationKey.For"/>, one
-/// activation per candidate and attempt). <see cref="Evaluate"/> only queues the work on the silo's slots and
+/// activation per candidate, attempt and genome). <see cref="Evaluate"/> only queues the work on the silo's slots and
 /// returns; the outcome goes back to the job with <see cref="ISearchJobGrain.ReportOutcome"/>, so evaluations of
 /// any length never meet Orleans' call timeout.
 /// </summary>
@@ -50,12 +50,20 @@ public sealed record EvaluationReport(
     int Rung = 0);
 
 /// <summary>
-/// Keys of evaluation worker activations: one per job, candidate, fidelity rung and attempt, so a re-dispatch and a
-/// promotion are placed afresh (the lowest rung's keys carry no rung).
+/// Keys of evaluation worker activations: one per job, candidate, fidelity rung, attempt and genome, so a re-dispatch and a
+/// promotion are placed afresh (the lowest rung's keys carry no rung). The genome's fingerprint is part of the key because
+/// a steady-state job that resumes breeds the candidates that were in flight at its stop again under their ids, from the
+/// population as it stands then: another genome under the same id and attempt must not reach the activation that still
+/// holds (and would answer with) the first one's outcome. The same genome bred again does reach it, and its outcome counts.
 /// </summary>
 public static class EvaluationKey
 {
-    public static string For(Guid jobId, long candidateId, int attempt, int rung = 0) => rung == 0
-        ? string.Create(CultureInfo.InvariantCulture, $"{jobId:N}/{candidateId}/{attempt}")
-        : string.Create(CultureInfo.InvariantCulture, $"{jobId:N}/{candidateId}@{rung}/{attempt}");
+    public static string For(Guid jobId, Candidate candidate, int attempt)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        ulong genome = candidate.Fingerprint.Value;
+        return candidate.Rung == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{jobId:N}/{candidate.Id}/{attempt}/{genome:x16}")
+            : string.Create(CultureInfo.InvariantCulture, $"{jobId:N}/{candidate.Id}@{candidate.Rung}/{attempt}/{genome:x16}");
+    }
 }

@@ -159,7 +159,8 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (System.Environment.GetEnvironmentVariable("ACTSEARCH_CLUSTER_LOG") is { Length: > 0 } log) await File.WriteAllTextAsync(log, Output);
+        // Appended, so the logs of every cluster of a run survive (a test that fails is rarely the last to dispose).
+        if (System.Environment.GetEnvironmentVariable("ACTSEARCH_CLUSTER_LOG") is { Length: > 0 } log) await File.AppendAllTextAsync(log, $"=== cluster disposed {DateTime.UtcNow:O} ===\n{Output}\n");
         if (_client is not null)
         {
             try

@@ -119,6 +119,50 @@ public sealed class SteadyStateTests
         Assert.Equal(inFlight, after.Distinct().Order().Take(inFlight.Count));
     }
 
+    /// <summary>
+    /// A steady-state job checkpoints at a bounded share of its time, so it may resume from a checkpoint many boundaries
+    /// old, with candidates in flight at the stop: replayed and bred again, the search spends the rest of its budget, and
+    /// its candidate ids run 0..n-1 once each. Small populations and few slots, as the cluster's kill test runs it.
+    /// </summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(6)]
+    public void A_search_resumed_from_an_old_checkpoint_spends_the_rest_of_its_budget(int slots)
+    {
+        const int Budget = 160;
+        var options = TestSearches.Options(SelectionStrategy.Regularized, Budget) with
+        {
+            Selection = TestSearches.Options().Selection with { Mode = EvolutionMode.SteadyState, PopulationSize = 8, OffspringPerGeneration = 4, TournamentSize = 3 },
+        };
+        int resumedRuns = 0;
+        for (ulong seed = 1; seed <= 40; seed++)
+        {
+            var engine = new EvolutionEngine(options, seed) { KeepSettled = true };
+            string? checkpoint = null;
+            int boundaries = 0, at = 1 + (int)(seed % 7);
+            engine.GenerationCompleted += _ => { if (++boundaries == at) checkpoint = engine.ExportState().ToJson(); };
+            var before = new Simulation(engine, slots, seed);
+            before.Run(40 + (int)(seed % 23));
+            Assert.NotNull(checkpoint);
+
+            var resumed = EvolutionEngine.Resume(options, EngineState.FromJson(checkpoint));
+            resumed.KeepSettled = true;
+            foreach (var r in before.Rows) resumed.Replay(r.Candidate, r.Outcome, r.Cached);
+            resumed.EndReplay();
+            var after = new Simulation(resumed, slots, seed + 1000);
+            after.Run(int.MaxValue);
+            resumedRuns++;
+
+            Assert.True(resumed.IsFinished, $"seed {seed}: {resumed.InFlight} in flight, {resumed.Statistics.Scored} scored");
+            Assert.Equal(0, resumed.InFlight);
+            Assert.Equal(Budget, resumed.Statistics.Scored);
+            var ids = before.Rows.Concat(after.Rows).Select(r => r.Candidate.Id).Distinct().Order().ToList();
+            Assert.Equal(Enumerable.Range(0, ids.Count).Select(i => (long)i), ids);
+        }
+        Assert.Equal(40, resumedRuns);
+    }
+
     [Fact]
     public void A_checkpoint_resumes_only_in_its_own_mode()
     {

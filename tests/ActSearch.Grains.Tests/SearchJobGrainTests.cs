@@ -86,13 +86,39 @@ public sealed class SearchJobGrainTests(ClusterFixture fixture)
 
         foreach (var c in candidates)
         {
-            var accepted = await fixture.Client.GetGrain<IEvaluationWorkerGrain>(EvaluationKey.For(jobId, c.Id, 0))
+            var accepted = await fixture.Client.GetGrain<IEvaluationWorkerGrain>(EvaluationKey.For(jobId, c, 0))
                 .Evaluate(new EvaluationRequest(jobId, 0, c, TestSpaces.Regression, TestSpaces.FileName, 3));
             Assert.Contains(accepted.Silo, fixture.Workers);
             Assert.Equal(ClusterFixture.SlotsPerWorker, accepted.Load.Slots);
         }
         await Waiting.Until(() => ScriptedScorer.Calls.TryGetValue(jobId, out var calls) && calls.Count == candidates.Count, "every candidate was scored");
         Assert.DoesNotContain(ScriptedScorer.Calls[jobId], c => c.Silo == fixture.Coordinator);
+    }
+
+    /// <summary>
+    /// A steady-state job that resumes breeds the candidates in flight at its stop again under their ids, from the
+    /// population as it stands then: the worker activation that still holds the first genome (waiting to report it, or
+    /// done) must not answer for the second one, or the job waits for that candidate until its deadline (30 minutes).
+    /// </summary>
+    [Fact]
+    public async Task Another_genome_under_the_same_candidate_id_and_attempt_is_scored_afresh()
+    {
+        var space = SearchSpaces.SearchSpaceLoader.LoadFromText(TestSpaces.Regression, TestSpaces.FileName);
+        var candidates = new EvolutionEngine(space.Evolution, 3).Ask(8);
+        var first = candidates[0];
+        var bredAgain = candidates.First(c => c.Fingerprint != first.Fingerprint) with { Id = first.Id };
+        var jobId = Guid.NewGuid(); // no such job: the reports are ignored, and the first activation stays until it gives up
+
+        await fixture.Client.GetGrain<IEvaluationWorkerGrain>(EvaluationKey.For(jobId, first, 0))
+            .Evaluate(new EvaluationRequest(jobId, 0, first, TestSpaces.Regression, TestSpaces.FileName, 3));
+        await Waiting.Until(() => ScriptedScorer.Calls.TryGetValue(jobId, out var calls) && calls.Count == 1, "the first genome was scored");
+        await fixture.Client.GetGrain<IEvaluationWorkerGrain>(EvaluationKey.For(jobId, bredAgain, 0))
+            .Evaluate(new EvaluationRequest(jobId, 0, bredAgain, TestSpaces.Regression, TestSpaces.FileName, 3));
+
+        await Waiting.Until(() => ScriptedScorer.Calls[jobId].Count == 2, "the genome bred again under the same id was scored too");
+        Assert.All(ScriptedScorer.Calls[jobId], c => Assert.Equal(first.Id, c.Candidate));
+        Assert.NotEqual(EvaluationKey.For(jobId, first, 0), EvaluationKey.For(jobId, bredAgain, 0));
+        Assert.Equal(EvaluationKey.For(jobId, first, 0), EvaluationKey.For(jobId, first with { Generation = 9 }, 0)); // the same genome bred again: its outcome counts
     }
 
     [Fact]

@@ -722,7 +722,7 @@ internal sealed partial class SearchJobGrain(
     private IEvaluationWorkerGrain Worker(Dispatch d) => Worker(d.Candidate, d.Attempt);
 
     private IEvaluationWorkerGrain Worker(Candidate candidate, int attempt) =>
-        GrainFactory.GetGrain<IEvaluationWorkerGrain>(EvaluationKey.For(JobId, candidate.Id, attempt, candidate.Rung));
+        GrainFactory.GetGrain<IEvaluationWorkerGrain>(EvaluationKey.For(JobId, candidate, attempt));
 
     private async Task NotifyAsync()
     {
