@@ -45,6 +45,23 @@ public class CompareCommandTests(FinishedJob job) : IClassFixture<FinishedJob>
     }
 
     [Fact]
+    public void Rows_on_a_task_the_given_functions_were_selected_on_are_trained_but_leave_the_transfer_record()
+    {
+        var result = job.Run("compare", "--function", "a=x * sigmoid(x)", "--function", "b=tanh(x)", "--searched-task", "tabular-mlp",
+            "--heldout-task", "tabular-mlp", "--seeds", "2", "--steps", "10", "--format", "json");
+        Assert.True(result.Code == 0, result.Output);
+        var doc = JsonDocument.Parse(result.Output[result.Output.IndexOf('{', StringComparison.Ordinal)..result.Output.LastIndexOf('}')] + "}").RootElement;
+
+        Assert.All(doc.GetProperty("jobs").EnumerateArray(), j => Assert.Equal("tabular-mlp", j.GetProperty("searchTasks")[0].GetString()));
+        var heldOut = doc.GetProperty("heldOut");
+        var task = Assert.Single(heldOut.GetProperty("tasks").EnumerateArray());
+        Assert.Equal(2, task.GetProperty("rows").EnumerateArray().Count(r => !r.GetProperty("baseline").GetBoolean())); // trained
+        Assert.Empty(heldOut.GetProperty("transfer").EnumerateArray()); // but not held out: no transfer record
+        Assert.Contains(heldOut.GetProperty("notes").EnumerateArray(), n => n.GetString()!.Contains("tabular-mlp was a task of a search", StringComparison.Ordinal)
+            && n.GetString()!.Contains("do not count in the transfer table", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_markdown_comparison_is_written_whole_to_the_file_with_the_arms_and_the_task_tables()
     {
         string file = Path.Combine(job.Home, "compare.md");
@@ -71,6 +88,8 @@ public class CompareCommandTests(FinishedJob job) : IClassFixture<FinishedJob>
     [InlineData("needs --seeds 5 or more", "--function", "a=x", "--function", "b=x", "--heldout-task", "tabular-mlp", "--protocol", "evidence", "--seeds", "2")]
     [InlineData("takes normalization-activation layers", "--function", "a=x", "--function", "b=tanh(x)", "--heldout-task", "fmnist-vgg")]
     [InlineData("'xyz' is not a job id", "xyz", "--function", "b=x", "--heldout-task", "tabular-mlp")]
+    [InlineData("--searched-task describes --function entries", "abcd1234", "abcd5678", "--searched-task", "tabular-mlp")]
+    [InlineData("unknown task 'cifar'", "--function", "a=x", "--function", "b=x", "--heldout-task", "tabular-mlp", "--searched-task", "cifar")]
     [InlineData("--out: the folder '/no/such/folder' does not exist", "--function", "a=x", "--function", "b=x", "--heldout-task", "tabular-mlp", "--out", "/no/such/folder/c.md")]
     public void Mistakes_are_usage_errors_that_name_the_problem_before_anything_trains(string message, params string[] args)
     {

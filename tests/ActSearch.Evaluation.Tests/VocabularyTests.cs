@@ -23,6 +23,7 @@ public sealed class VocabularyTests
         Assert.All(TaskCatalog.All, t => Assert.False(string.IsNullOrWhiteSpace(t.Description) || string.IsNullOrWhiteSpace(t.Data), t.Name));
         Assert.Equal("layer", TaskCatalog.Get("fmnist-resnet").Slot);
         Assert.Equal("layer", TaskCatalog.Get("fmnist-vgg").Slot);
+        Assert.Equal("layer", TaskCatalog.Get("fmnist-mobilenet").Slot);
         Assert.Equal((TaskMetric.Loss, TaskLoss.MeanSquaredError), (TaskCatalog.Get("regression").Metric, TaskCatalog.Get("regression").Loss));
         Assert.Equal((TaskMetric.Loss, TaskLoss.CrossEntropy), (TaskCatalog.Get("charlm-transformer").Metric, TaskCatalog.Get("charlm-transformer").Loss));
         Assert.Equal(TaskLoss.CrossEntropy, TaskCatalog.Get("fmnist-mlp").Loss);

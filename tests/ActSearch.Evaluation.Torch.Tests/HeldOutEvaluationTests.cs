@@ -19,8 +19,8 @@ public class HeldOutEvaluationTests
     {
         Assert.Equal(["charlm-glu", "charlm-transformer", "deep-mlp", "digits-mlp", "fmnist-cnn", "tabular-mlp"], HeldOutEvaluation.DefaultTasks(["fmnist-mlp"], layer: false));
         Assert.Equal(["charlm-glu", "charlm-transformer", "deep-mlp", "digits-mlp", "fmnist-mlp", "tabular-mlp"], HeldOutEvaluation.DefaultTasks(["fmnist-cnn", "regression"], layer: false));
-        Assert.Equal(["fmnist-vgg"], HeldOutEvaluation.DefaultTasks(["fmnist-resnet"], layer: true));
-        Assert.Empty(HeldOutEvaluation.DefaultTasks(["fmnist-resnet", "fmnist-vgg"], layer: true));
+        Assert.Equal(["fmnist-mobilenet", "fmnist-vgg"], HeldOutEvaluation.DefaultTasks(["fmnist-resnet"], layer: true));
+        Assert.Empty(HeldOutEvaluation.DefaultTasks(["fmnist-resnet", "fmnist-vgg", "fmnist-mobilenet"], layer: true));
         Assert.True(HeldOutEvaluation.Accepts("fmnist-resnet", layer: true));
         Assert.False(HeldOutEvaluation.Accepts("tabular-mlp", layer: true));
     }
@@ -64,6 +64,23 @@ public class HeldOutEvaluationTests
         Assert.False(transfer["#7"].ClearsTheBar);
         Assert.StartsWith("#7 does NOT transfer: significantly worse than the best baseline on 1", transfer["#7"].Verdict);
         Assert.StartsWith("#9 does NOT clear the bar: significantly better on 1 held-out task(s), 2 needed", transfer["#9"].Verdict);
+    }
+
+    [Fact]
+    public void A_task_a_function_was_selected_on_does_not_count_in_its_transfer()
+    {
+        // #4 wins on a and b; it was selected on a, so one held-out win is left: below the bar. #7 was selected elsewhere.
+        var a = HeldOutEvaluation.Compare("a", [Row("relu", true, 0.80, 0.005), Row("#4", false, 0.85, 0.005), Row("#7", false, 0.85, 0.005)]);
+        var b = HeldOutEvaluation.Compare("b", [Row("relu", true, 0.80, 0.005), Row("#4", false, 0.85, 0.005), Row("#7", false, 0.85, 0.005)]);
+        var result = new HeldOutResult([a, b], 5, null, "cpu", 0.05) { SelectedOn = new Dictionary<string, IReadOnlyList<string>> { ["#4"] = ["a"], ["#7"] = ["z"] } };
+        var transfer = result.Transfer.ToDictionary(t => t.Candidate);
+
+        Assert.Equal(new TransferRow("#4", 1, 0, 0), transfer["#4"]);
+        Assert.False(transfer["#4"].ClearsTheBar);
+        Assert.Equal(new TransferRow("#7", 2, 0, 0), transfer["#7"]);
+        Assert.True(result.WasSelectedOn("#4", "a"));
+        Assert.False(result.WasSelectedOn("#4", "b"));
+        Assert.Equal(2, new HeldOutResult([a, b], 5, null, "cpu", 0.05).Transfer.Single(t => t.Candidate == "#4").Wins); // nothing selected: both count
     }
 
     [Fact]
@@ -139,6 +156,7 @@ public class HeldOutEvaluationTests
     [InlineData("charlm-transformer", 1, 3, 9)] // 34 of 35 functions chose the top of 1/3, 1, 3
     [InlineData("charlm-glu", 1, 3, 9)]
     [InlineData("digits-mlp", 1.0 / 9, 1.0 / 3, 1)] // 20 of 34 chose the bottom
+    [InlineData("fmnist-resnet", 1.0 / 9, 1.0 / 3, 1)] // 3 of 5 layers chose the bottom
     public void The_evidence_protocol_tries_three_rates_per_task_lowest_first_shifted_where_the_default_grid_held_functions_back(
         string task, double low, double mid, double high)
     {

@@ -17,7 +17,7 @@ public class ProxyTaskTests(ITestOutputHelper output)
     [Fact]
     public void The_issue_names_every_task()
     {
-        Assert.Equal(["charlm-glu", "charlm-transformer", "deep-mlp", "digits-mlp", "fmnist-cnn", "fmnist-mlp", "fmnist-resnet", "fmnist-vgg", "regression", "tabular-mlp"],
+        Assert.Equal(["charlm-glu", "charlm-transformer", "deep-mlp", "digits-mlp", "fmnist-cnn", "fmnist-mlp", "fmnist-mobilenet", "fmnist-resnet", "fmnist-vgg", "regression", "tabular-mlp"],
             ProxyTasks.All.Keys.Order());
         Assert.Contains("known: ", Assert.Throws<KeyNotFoundException>(() => ProxyTasks.Get("cifar")).Message);
     }
@@ -34,6 +34,7 @@ public class ProxyTaskTests(ITestOutputHelper output)
     [InlineData("fmnist-cnn", "relu(x)", 40, 0.4)]
     [InlineData("fmnist-resnet", CompilerTests.EvoNormS0, 10, 0.15)]
     [InlineData("fmnist-vgg", CompilerTests.EvoNormS0, 20, 0.15)]
+    [InlineData("fmnist-mobilenet", CompilerTests.EvoNormS0, 20, 0.15)]
     [InlineData("tabular-mlp", "x * sigmoid(v1 * x)", 60, 0.8)]
     [InlineData("digits-mlp", "relu(x)", 100, 0.85)]
     [InlineData("deep-mlp", "tanh(x)", 20, 0.3)]

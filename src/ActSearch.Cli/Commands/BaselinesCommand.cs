@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ActSearch.Evaluation.Tasks;
 using ActSearch.Evaluation.Torch.Evaluation;
 using ActSearch.Evaluation.Torch.Tasks;
 
@@ -19,9 +20,12 @@ public sealed class BaselinesCommand : ICommand
           --only     just these baselines (repeatable): {string.Join(", ", Baselines.All.Select(b => b.Name))}
           --json     print the table as JSON
         Activations run on the tasks with activation slots (glu and bilinear only on gated ones: charlm-glu);
-        BN+ReLU, EvoNorm-S0 and EvoNorm-B0 on the tasks with layer slots (fmnist-resnet, fmnist-vgg).
+        BN+ReLU, EvoNorm-S0 and EvoNorm-B0 on the tasks with layer slots ({LayerTasks}).
         Device and slots: ACTSEARCH_DEVICE (auto|cpu|cuda), ACTSEARCH_SLOTS.
         """;
+
+    /// <summary>The tasks whose slots take normalization-activation layers, from the catalog.</summary>
+    private static string LayerTasks => string.Join(", ", TaskCatalog.All.Where(t => t.NormActivationSlots).Select(t => t.Name).Order(StringComparer.Ordinal));
 
     public async Task<int> RunAsync(ArgReader args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
     {
@@ -40,7 +44,7 @@ public sealed class BaselinesCommand : ICommand
 
         using var slots = CliSettings.Slots();
         var rows = await Baselines.RunAsync(chosen, taskList, Enumerable.Range(1, seeds).Select(s => (ulong)s), steps, slots, cancellation);
-        if (rows.Count == 0) throw new UsageException("no baseline runs on these tasks (layers run on fmnist-resnet and fmnist-vgg, activations elsewhere).");
+        if (rows.Count == 0) throw new UsageException($"no baseline runs on these tasks (layers run on {LayerTasks}, activations elsewhere).");
 
         if (json)
         {

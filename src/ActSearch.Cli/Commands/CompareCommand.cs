@@ -21,7 +21,7 @@ public sealed class CompareCommand : ICommand
     public string Name => "compare";
 
     public string Usage => """
-        compare [LABEL=]<job>... [--function LABEL=FORMULA]... [--top K] [--seeds N] [--heldout-task T]... [--steps S] [--protocol P] [--format md|json] [--out FILE]   jobs' best functions on held-out tasks, side by side
+        compare [LABEL=]<job>... [--function LABEL=FORMULA]... [--searched-task T]... [--top K] [--seeds N] [--heldout-task T]... [--steps S] [--protocol P] [--format md|json] [--out FILE]   jobs' best functions on held-out tasks, side by side
           <job>           a job id or its first hex digits; LABEL= puts it in an arm (letters, digits, - _ .): the arms
                           table gives each arm's held-out mean over its entries' best functions and Welch's test between
                           arms (default label: the job's name)
@@ -29,6 +29,8 @@ public sealed class CompareCommand : ICommand
                           initial values written as v0{1.5}), e.g. the best of a run stored in another database; with
                           only functions, name the tasks with --heldout-task (the searches' tasks are not known)
                           Two entries or more, jobs and functions together.
+          --searched-task a task the --function entries were selected on (repeatable): their rows there are not held
+                          out and do not count in their transfer record (a job's own search tasks are known)
           --top           best distinct functions per job to re-train (default 1; the arms use each job's best)
           --seeds         seeds 1..N per function and task (default 5)
           --heldout-task  a task for the evaluation (repeatable; default every task of the jobs' kind that none of them searched)
@@ -60,17 +62,21 @@ public sealed class CompareCommand : ICommand
         string format = args.Choice("--format", "md", "md", "json");
         string? outPath = args.Option("--out");
         var functions = args.Options("--function").Select(ParseFunctionArgument).ToList();
+        var functionTasks = args.Options("--searched-task").Distinct().ToList();
         var jobArgs = args.Positionals(functions.Count >= 2 ? 0 : functions.Count == 1 ? 1 : 2, 1000,
             "at least two entries (job ids or their first hex digits, see actsearch jobs; or --function LABEL=FORMULA)");
         EvaluateCommand.CheckTasks(chosen);
+        EvaluateCommand.CheckTasks(functionTasks);
+        if (functionTasks.Count > 0 && functions.Count == 0)
+            throw new UsageException("--searched-task describes --function entries, and there are none (a job's search tasks are read from the job).");
         ReportCommand.CheckOutFolder(outPath);
         var parsed = jobArgs.Select(ParseJobArgument).ToList();
         if (parsed.Count == 0 && chosen.Count == 0)
-            throw new UsageException("with functions only, name the held-out tasks with --heldout-task: the tasks their searches used are not known.");
+            throw new UsageException("with functions only, name the held-out tasks with --heldout-task: the tasks their searches used are not known (--searched-task only marks them).");
 
         var entries = new List<Entry>();
         if (parsed.Count > 0 && await LoadJobsAsync(parsed, top, entries, stderr, cancellation) is { } failed) return failed;
-        entries.AddRange(functions.Select(f => new Entry(f.Label, null, [("", f.Genome)], [], f.Genome.HasAggregates(), [])));
+        entries.AddRange(functions.Select(f => new Entry(f.Label, null, [("", f.Genome)], functionTasks, f.Genome.HasAggregates(), [])));
         var notes = new List<string>();
         foreach (var e in entries.Where(e => e.Functions.Count == 0))
             notes.Add($"Job {e.Job!.Id} ({e.Label}) has no trained candidate: it has no row.");
@@ -87,12 +93,13 @@ public sealed class CompareCommand : ICommand
         if (tasks.Count == 0)
             throw new UsageException($"every task that takes {(layer ? "layers" : "activations")} was searched by one of the jobs; name tasks with --heldout-task (their rows are then not held out).");
         if (chosen.Where(searched.Contains).ToList() is { Count: > 0 } used)
-            notes.Add($"{string.Join(", ", used)} {(used.Count == 1 ? "was a task" : "were tasks")} of a search: the functions were selected there, so those rows are NOT a held-out result.");
+            notes.Add($"{string.Join(", ", used)} {(used.Count == 1 ? "was a task" : "were tasks")} of a search: the functions were selected there, so those rows are NOT a held-out result and do not count in the transfer table.");
         if (steps is { } s) notes.Add(string.Create(CultureInfo.InvariantCulture, $"Every run trained for {s} steps (--steps), not the tasks' own budgets."));
 
         // A function several jobs found is one row: same seeds, same device, same result.
         var candidates = new List<HeldOutCandidate>();
         var rowOf = new Dictionary<Fingerprint, string>();
+        var selectedOn = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         foreach (var e in withFunctions)
             foreach (var (name, genome) in e.Functions)
             {
@@ -105,7 +112,10 @@ public sealed class CompareCommand : ICommand
                     candidates.Add(new HeldOutCandidate(row, genome));
                 }
                 e.Rows.Add(row);
+                if (!selectedOn.TryGetValue(row, out var tasksOfRow)) selectedOn[row] = tasksOfRow = new(StringComparer.Ordinal);
+                tasksOfRow.UnionWith(e.SearchTasks); // a function several searches found was selected on each one's tasks
             }
+        candidates = [.. candidates.Select(c => c with { SelectedOn = [.. selectedOn[c.Name].Order(StringComparer.Ordinal)] })];
 
         var baselines = HeldOutEvaluation.BaselinesFor(protocol, layer);
         using var slots = CliSettings.Slots();
@@ -255,6 +265,7 @@ public sealed class CompareCommand : ICommand
             ["jobs"] = new JsonArray([.. entries.Select(e => (JsonNode)new JsonObject
             {
                 ["label"] = e.Label, ["job"] = e.Job?.Id.ToString(), ["name"] = e.Job?.Name, ["seed"] = e.Job?.Seed,
+                ["searchTasks"] = new JsonArray([.. e.SearchTasks.Select(t => (JsonNode)t)]),
                 ["rows"] = new JsonArray([.. e.Rows.Select(r => (JsonNode)r)]),
             })]),
             ["heldOut"] = JsonSerializer.SerializeToNode(HeldOutDocument.From(Guid.Empty, h, notes), ActSearch.Api.HeldOutView.Json),

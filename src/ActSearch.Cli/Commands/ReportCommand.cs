@@ -220,19 +220,19 @@ public sealed class ReportCommand : ICommand
         IReadOnlyList<string> tasks = chosen.Count > 0 ? chosen : HeldOutEvaluation.DefaultTasks(report.SearchTasks, layer);
         if (tasks.Count == 0)
         {
-            // Every task taking this kind was used by the search (layers: fmnist-resnet and fmnist-vgg both).
+            // Every task taking this kind was used by the search.
             tasks = [.. report.SearchTasks.Where(t => ProxyTasks.All.ContainsKey(t) && HeldOutEvaluation.Accepts(t, layer))];
             notes.Add($"No held-out task exists for {(layer ? "normalization-activation layers" : "this kind of function")}: every task taking them was used by the search. " +
                 $"Re-trained on the search task{(tasks.Count == 1 ? "" : "s")} ({string.Join(", ", tasks)}) with seeds 1..{seeds} instead; this is NOT a held-out result.");
             if (tasks.Count == 0) return report with { HeldOutNotes = notes };
         }
         if (chosen.Count > 0 && chosen.Where(report.SearchTasks.Contains).ToList() is { Count: > 0 } searched)
-            notes.Add($"{string.Join(", ", searched)} {(searched.Count == 1 ? "was a task" : "were tasks")} of the search: the functions were selected there, so {(searched.Count == 1 ? "its" : "their")} rows are NOT a held-out result (fresh seeds only).");
+            notes.Add($"{string.Join(", ", searched)} {(searched.Count == 1 ? "was a task" : "were tasks")} of the search: the functions were selected there, so {(searched.Count == 1 ? "its" : "their")} rows are NOT a held-out result (fresh seeds only) and do not count in the transfer table.");
         if (seeds < 2) notes.Add("With one seed there is no spread, so no significance test: use --seeds 2 or more.");
         if (steps is { } s) notes.Add(string.Create(CultureInfo.InvariantCulture, $"Every run trained for {s} steps (--steps), not the tasks' own budgets."));
 
         var baselines = HeldOutEvaluation.BaselinesFor(protocol, layer);
-        var candidates = report.Top.Select(c => new HeldOutCandidate(c.Name, c.Genome)).ToList();
+        var candidates = report.Top.Select(c => new HeldOutCandidate(c.Name, c.Genome) { SelectedOn = report.SearchTasks }).ToList();
         using var slots = CliSettings.Slots();
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"held-out evaluation ({protocol.ToString().ToLowerInvariant()} protocol): {candidates.Count} found + {baselines.Count} baselines x {tasks.Count} task(s) ({string.Join(", ", tasks)}) x {seeds} seed(s) on {slots.Device} ..."));

@@ -85,7 +85,7 @@ public static class Baselines
         Baseline.Of("bilinear", "x", "the bilinear unit a * b (Shazeer 2020)", gatedOnly: true),
     ];
 
-    /// <summary>Normalization-activation layers, for tasks whose slots replace BN+ReLU (<c>fmnist-resnet</c>).</summary>
+    /// <summary>Normalization-activation layers, for tasks whose slots replace BN+ReLU (<see cref="ProxyTaskSpec.NormActivationSlots"/>).</summary>
     public static IReadOnlyList<Baseline> Layers { get; } =
     [
         // gamma and beta per channel; normalize (subtract, multiply), scale, shift, clamp.

@@ -9,6 +9,12 @@ namespace ActSearch.Evaluation.Torch.HeldOut;
 /// <summary>A function a search found, to be re-trained on held-out tasks: a short name (e.g. <c>#17</c>) and its graph.</summary>
 public sealed record HeldOutCandidate(string Name, Expr Genome)
 {
+    /// <summary>
+    /// The tasks this function was selected on (its search's tasks): its rows there are re-trained with fresh seeds but are
+    /// not held out, so they do not count in its transfer record.
+    /// </summary>
+    public IReadOnlyList<string> SelectedOn { get; init; } = [];
+
     public string Formula => TextPrinter.PrintCanonical(Genome);
 
     public bool IsLayer => Genome.HasAggregates();
@@ -72,14 +78,20 @@ public sealed record HeldOutResult(IReadOnlyList<HeldOutTaskResult> Tasks, int S
 {
     public HeldOutProtocol Protocol { get; init; } = HeldOutProtocol.Standard;
 
+    /// <summary>Per found function (by name), the tasks it was selected on (<see cref="HeldOutCandidate.SelectedOn"/>).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> SelectedOn { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+
+    /// <summary>Whether <paramref name="candidate"/> was selected on <paramref name="task"/>, so its row there is not held out.</summary>
+    public bool WasSelectedOn(string candidate, string task) => SelectedOn.TryGetValue(candidate, out var tasks) && tasks.Contains(task);
+
     /// <summary>
     /// Each found function's record across the held-out tasks against each task's best baseline, in the order the
     /// functions first appear: wins (significantly better), losses (significantly worse), ties (the rest, untestable
-    /// included).
+    /// included). A task the function was selected on is not held out for it and does not count.
     /// </summary>
     public IReadOnlyList<TransferRow> Transfer =>
     [
-        .. Tasks.SelectMany(t => t.Comparisons).GroupBy(c => c.Candidate).Select(g => new TransferRow(
+        .. Tasks.SelectMany(t => t.Comparisons.Where(c => !WasSelectedOn(c.Candidate, t.Task))).GroupBy(c => c.Candidate).Select(g => new TransferRow(
             g.Key,
             g.Count(c => c.Verdict == HeldOutVerdict.SignificantlyBetter),
             g.Count(c => c.Verdict is not (HeldOutVerdict.SignificantlyBetter or HeldOutVerdict.SignificantlyWorse)),
@@ -134,7 +146,7 @@ public static class HeldOutEvaluation
     /// <summary>
     /// The held-out tasks by default: every proxy task taking this kind of function, minus the search's tasks, minus
     /// <c>regression</c> for activations (a curve fit, not a network benchmark). Empty when none is left (a layer search
-    /// that trained on both <c>fmnist-resnet</c> and <c>fmnist-vgg</c>).
+    /// that trained on every layer task).
     /// </summary>
     public static IReadOnlyList<string> DefaultTasks(IEnumerable<string> searchTasks, bool layer)
     {
@@ -173,7 +185,11 @@ public static class HeldOutEvaluation
             if (taskRows.Count == 0) continue;
             results.Add(Compare(task, taskRows, alpha));
         }
-        return new HeldOutResult(results, seeds, steps, slots.Device.ToString(), alpha) { Protocol = protocol };
+        return new HeldOutResult(results, seeds, steps, slots.Device.ToString(), alpha)
+        {
+            Protocol = protocol,
+            SelectedOn = candidates.Where(c => c.SelectedOn.Count > 0).ToDictionary(c => c.Name, c => c.SelectedOn, StringComparer.Ordinal),
+        };
     }
 
     /// <summary>The learning rates the evidence protocol tries on a task, lowest first: its own rate times each of its <see cref="ProxyTaskSpec.RateFactors"/>.</summary>

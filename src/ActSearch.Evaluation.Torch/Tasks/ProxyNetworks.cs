@@ -30,7 +30,7 @@ public static class Slots
 
     public static SlotFactory BuiltInRelu { get; } = _ => nn.ReLU();
 
-    /// <summary>BatchNorm followed by ReLU: what norm-activation candidates replace in <c>fmnist-resnet</c>.</summary>
+    /// <summary>BatchNorm followed by ReLU: what norm-activation candidates replace in the layer tasks.</summary>
     public static SlotFactory BatchNormRelu { get; } = channels => nn.Sequential(nn.BatchNorm2d(channels), nn.ReLU());
 }
 
@@ -93,6 +93,22 @@ public static class ProxyNetworks
         nn.Conv2d(32, 64, 3, padding: 1, bias: false), slot(64),
         nn.Conv2d(64, 64, 3, padding: 1, bias: false), slot(64), nn.MaxPool2d(2),
         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, classes));
+
+    /// <summary>
+    /// A MobileNetV2-like CNN for 28x28 images: a stride-2 stem (32 channels, 14x14), three inverted residual blocks
+    /// (1x1 expansion, 3x3 depthwise convolution, 1x1 linear projection; 32 -> 32, 32 -> 64 with stride 2 to 7x7, 64 -> 64,
+    /// expansion 2), a 1x1 convolution to 128 channels, global average pooling and a linear classifier. Each BN+ReLU6 pair
+    /// of the usual design is one slot (convolutions before a slot without bias). The projections stay linear and carry no
+    /// normalization (a convolution with bias, where MobileNetV2 has a lone BatchNorm), so the candidate layers are the only
+    /// normalization in the network, and half of the slots see depthwise convolutions, which mix no channels.
+    /// </summary>
+    public static nn.Module<Tensor, Tensor> MobileNet(SlotFactory slot, int classes = 10) => nn.Sequential(
+        nn.Conv2d(1, 32, 3, stride: 2, padding: 1, bias: false), slot(32),
+        new InvertedResidualBlock(32, 32, 1, 2, slot),
+        new InvertedResidualBlock(32, 64, 2, 2, slot),
+        new InvertedResidualBlock(64, 64, 1, 2, slot),
+        nn.Conv2d(64, 128, 1, bias: false), slot(128),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, classes));
 
     /// <summary>
     /// A character-level decoder-only transformer: token and learned position embeddings, <paramref name="layers"/>
@@ -199,6 +215,34 @@ public static class ProxyNetworks
         {
             var y = conv2.forward(act1.forward(conv1.forward(x)));
             return act2.forward(y + (shortcut is null ? x : shortcut.forward(x)));
+        }
+    }
+
+    /// <summary>
+    /// MobileNetV2's inverted residual block with its two BN+ReLU6 pairs as slots: expand (1x1), slot, depthwise 3x3
+    /// (stride <c>stride</c>), slot, project (1x1, linear); the input is added back when the shapes match.
+    /// </summary>
+    private sealed class InvertedResidualBlock : nn.Module<Tensor, Tensor>
+    {
+        private readonly nn.Module<Tensor, Tensor> expand, act1, depthwise, act2, project;
+        private readonly bool residual;
+
+        public InvertedResidualBlock(int inputs, int outputs, int stride, int expansion, SlotFactory slot) : base("InvertedResidualBlock")
+        {
+            int hidden = inputs * expansion;
+            expand = nn.Conv2d(inputs, hidden, 1, bias: false);
+            act1 = slot(hidden);
+            depthwise = nn.Conv2d(hidden, hidden, 3, stride: stride, padding: 1, groups: hidden, bias: false);
+            act2 = slot(hidden);
+            project = nn.Conv2d(hidden, outputs, 1);
+            residual = stride == 1 && inputs == outputs;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            var y = project.forward(act2.forward(depthwise.forward(act1.forward(expand.forward(x)))));
+            return residual ? y + x : y;
         }
     }
 }

@@ -98,6 +98,7 @@ public static class ProxyTasks
         ["fmnist-cnn"] = (slot => ProxyNetworks.Cnn(slot), Fmnist),
         ["fmnist-resnet"] = (slot => ProxyNetworks.ResNet(slot), Fmnist),
         ["fmnist-vgg"] = (slot => ProxyNetworks.PlainCnn(slot), Fmnist),
+        ["fmnist-mobilenet"] = (slot => ProxyNetworks.MobileNet(slot), Fmnist),
         ["charlm-transformer"] = (slot => ProxyNetworks.CharTransformer(slot, CharText.VocabularySize, LmContext), () => KingJames.Value),
         ["charlm-glu"] = (slot => ProxyNetworks.CharTransformer(slot, CharText.VocabularySize, LmContext, hidden: 172, gated: true), () => KingJames.Value),
         ["tabular-mlp"] = (slot => ProxyNetworks.Mlp(slot, inputs: 30, classes: 2, hidden1: 64, hidden2: 64), () => BreastCancer.Value),
@@ -132,6 +133,7 @@ public static class ProxyTasks
         ["fmnist-cnn"] = FullFmnist,
         ["fmnist-resnet"] = FullFmnist,
         ["fmnist-vgg"] = FullFmnist,
+        ["fmnist-mobilenet"] = FullFmnist,
         ["deep-mlp"] = FullFmnist,
     };
 
