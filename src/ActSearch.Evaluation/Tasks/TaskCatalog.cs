@@ -65,6 +65,7 @@ public static class TaskCatalog
             Name = "fmnist-mobilenet", Metric = TaskMetric.Accuracy, Steps = 200, BatchSize = 64, LearningRate = 2e-3, NormActivationSlots = true,
             Description = "MobileNetV2-like CNN (three inverted residual blocks with depthwise convolutions, 32/64 channels, linear projections without normalization) whose BN+ReLU pairs are the candidate layer",
             Data = FashionMnist, FullData = FullFashionMnist,
+            Reference = new("bn_relu", 0.7776, "search-spaces/README.md, the layer baselines on fmnist-mobilenet (2026-12-07)"),
         },
         new()
         {
