@@ -157,6 +157,7 @@ public class HeldOutEvaluationTests
     [InlineData("charlm-glu", 1, 3, 9)]
     [InlineData("digits-mlp", 1.0 / 9, 1.0 / 3, 1)] // 20 of 34 chose the bottom
     [InlineData("fmnist-resnet", 1.0 / 9, 1.0 / 3, 1)] // 3 of 5 layers chose the bottom
+    [InlineData("fmnist-mobilenet", 1, 3, 9)] // 3 of 5 layers chose the top
     public void The_evidence_protocol_tries_three_rates_per_task_lowest_first_shifted_where_the_default_grid_held_functions_back(
         string task, double low, double mid, double high)
     {

@@ -19,9 +19,10 @@ public static class TaskCatalog
         "King James Version (data/kjv): trains on Genesis and Exodus (366 KB), scored by held-out cross-entropy in nats per character on the first 64 KB of Matthew";
 
     /// <summary>
-    /// The evidence protocol's rates for the language-model tasks and fmnist-cnn: the task's rate times 1, 3 and 9. Under the
-    /// default grid (1/3, 1, 3) 34 of 35 functions on charlm-transformer, all 17 on charlm-glu and all 17 on fmnist-cnn chose
-    /// 3x; under this one all 18 on charlm-transformer chose 3x, its middle (search-spaces/README.md, 2026-12-06 and -07).
+    /// The evidence protocol's rates for the language-model tasks, fmnist-cnn and fmnist-mobilenet: the task's rate times 1, 3
+    /// and 9. Under the default grid (1/3, 1, 3) 34 of 35 functions on charlm-transformer, all 17 on charlm-glu, all 17 on
+    /// fmnist-cnn and 3 of 5 layers on fmnist-mobilenet chose 3x; under this one all 18 on charlm-transformer chose 3x, its
+    /// middle (search-spaces/README.md, 2026-12-06 and -07).
     /// </summary>
     private static readonly IReadOnlyList<double> HigherRates = [1, 3, 9];
 
@@ -66,6 +67,7 @@ public static class TaskCatalog
             Description = "MobileNetV2-like CNN (three inverted residual blocks with depthwise convolutions, 32/64 channels, linear projections without normalization) whose BN+ReLU pairs are the candidate layer",
             Data = FashionMnist, FullData = FullFashionMnist,
             Reference = new("bn_relu", 0.7776, "search-spaces/README.md, the layer baselines on fmnist-mobilenet (2026-12-07)"),
+            RateFactors = HigherRates,
         },
         new()
         {
