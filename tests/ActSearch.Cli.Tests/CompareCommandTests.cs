@@ -62,6 +62,28 @@ public class CompareCommandTests(FinishedJob job) : IClassFixture<FinishedJob>
     }
 
     [Fact]
+    public void A_confirmation_trains_fresh_seeds_from_the_first_seed_given()
+    {
+        string[] common = ["compare", "--function", "a=x * sigmoid(x)", "--function", "b=tanh(x)", "--heldout-task", "tabular-mlp", "--steps", "10"];
+        var fresh = job.Run([.. common, "--seeds", "2", "--first-seed", "3", "--format", "json"]);
+        var first = job.Run([.. common, "--seeds", "4", "--format", "json"]);
+        Assert.True(fresh.Code == 0 && first.Code == 0, fresh.Output + first.Output);
+        var freshDoc = JsonDocument.Parse(fresh.Output[fresh.Output.IndexOf('{', StringComparison.Ordinal)..fresh.Output.LastIndexOf('}')] + "}").RootElement;
+        var firstDoc = JsonDocument.Parse(first.Output[first.Output.IndexOf('{', StringComparison.Ordinal)..first.Output.LastIndexOf('}')] + "}").RootElement;
+
+        Assert.Equal(3, freshDoc.GetProperty("firstSeed").GetInt32());
+        Assert.Equal(1, firstDoc.GetProperty("firstSeed").GetInt32());
+        Assert.Contains("seed(s) from 3 on", fresh.Output);
+        // Seeds 3 and 4 alone are not seeds 1 and 2: the means differ from a run of seeds 1..2 and fit inside one of 1..4.
+        var second = job.Run([.. common, "--seeds", "2", "--format", "json"]);
+        var secondDoc = JsonDocument.Parse(second.Output[second.Output.IndexOf('{', StringComparison.Ordinal)..second.Output.LastIndexOf('}')] + "}").RootElement;
+        double Mean(JsonElement doc, string row) => doc.GetProperty("heldOut").GetProperty("tasks")[0].GetProperty("rows").EnumerateArray()
+            .Single(r => r.GetProperty("function").GetString() == row).GetProperty("mean").GetDouble();
+        Assert.NotEqual(Mean(secondDoc, "relu"), Mean(freshDoc, "relu"));
+        Assert.Equal(Mean(firstDoc, "relu"), (Mean(secondDoc, "relu") + Mean(freshDoc, "relu")) / 2, 9);
+    }
+
+    [Fact]
     public void The_markdown_comparison_is_written_whole_to_the_file_with_the_arms_and_the_task_tables()
     {
         string file = Path.Combine(job.Home, "compare.md");
@@ -90,6 +112,7 @@ public class CompareCommandTests(FinishedJob job) : IClassFixture<FinishedJob>
     [InlineData("'xyz' is not a job id", "xyz", "--function", "b=x", "--heldout-task", "tabular-mlp")]
     [InlineData("--searched-task describes --function entries", "abcd1234", "abcd5678", "--searched-task", "tabular-mlp")]
     [InlineData("unknown task 'cifar'", "--function", "a=x", "--function", "b=x", "--heldout-task", "tabular-mlp", "--searched-task", "cifar")]
+    [InlineData("--first-seed", "--function", "a=x", "--function", "b=x", "--heldout-task", "tabular-mlp", "--first-seed", "0")]
     [InlineData("--out: the folder '/no/such/folder' does not exist", "--function", "a=x", "--function", "b=x", "--heldout-task", "tabular-mlp", "--out", "/no/such/folder/c.md")]
     public void Mistakes_are_usage_errors_that_name_the_problem_before_anything_trains(string message, params string[] args)
     {

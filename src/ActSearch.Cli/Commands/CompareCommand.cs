@@ -21,7 +21,7 @@ public sealed class CompareCommand : ICommand
     public string Name => "compare";
 
     public string Usage => """
-        compare [LABEL=]<job>... [--function LABEL=FORMULA]... [--searched-task T]... [--top K] [--seeds N] [--heldout-task T]... [--steps S] [--protocol P] [--format md|json] [--out FILE]   jobs' best functions on held-out tasks, side by side
+        compare [LABEL=]<job>... [--function LABEL=FORMULA]... [--searched-task T]... [--top K] [--seeds N] [--first-seed S] [--heldout-task T]... [--steps S] [--protocol P] [--format md|json] [--out FILE]   jobs' best functions on held-out tasks, side by side
           <job>           a job id or its first hex digits; LABEL= puts it in an arm (letters, digits, - _ .): the arms
                           table gives each arm's held-out mean over its entries' best functions and Welch's test between
                           arms (default label: the job's name)
@@ -33,6 +33,8 @@ public sealed class CompareCommand : ICommand
                           out and do not count in their transfer record (a job's own search tasks are known)
           --top           best distinct functions per job to re-train (default 1; the arms use each job's best)
           --seeds         seeds 1..N per function and task (default 5)
+          --first-seed    start the seeds there instead (S..S+N-1): fresh seeds to confirm an earlier comparison (the
+                          evidence protocol's rate choice uses its own validation seeds and is the same)
           --heldout-task  a task for the evaluation (repeatable; default every task of the jobs' kind that none of them searched)
           --steps         training steps per run instead of each task's budget
           --protocol      standard (default) or evidence (each function picks its learning rate per task first; --seeds 5 or more)
@@ -56,6 +58,7 @@ public sealed class CompareCommand : ICommand
     {
         int top = args.Int("--top", 1, 100) ?? 1;
         int seeds = args.Int("--seeds", 1, 100) ?? 5;
+        int firstSeed = args.Int("--first-seed", 1, 1_000_000) ?? 1;
         var chosen = args.Options("--heldout-task").Distinct().ToList();
         int? steps = args.Int("--steps", 1, 1_000_000);
         var protocol = ReportCommand.ReadProtocol(args, seeds);
@@ -120,8 +123,8 @@ public sealed class CompareCommand : ICommand
         var baselines = HeldOutEvaluation.BaselinesFor(protocol, layer);
         using var slots = CliSettings.Slots();
         stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"held-out comparison ({protocol.ToString().ToLowerInvariant()} protocol): {candidates.Count} functions of {withFunctions.Count} entries + {baselines.Count} baselines x {tasks.Count} task(s) ({string.Join(", ", tasks)}) x {seeds} seed(s) on {slots.Device} ..."));
-        var result = await HeldOutEvaluation.RunAsync(candidates, baselines, tasks, seeds, steps, slots, HeldOutEvaluation.DefaultAlpha, cancellation, protocol);
+            $"held-out comparison ({protocol.ToString().ToLowerInvariant()} protocol): {candidates.Count} functions of {withFunctions.Count} entries + {baselines.Count} baselines x {tasks.Count} task(s) ({string.Join(", ", tasks)}) x {seeds} seed(s) from {firstSeed} on {slots.Device} ..."));
+        var result = await HeldOutEvaluation.RunAsync(candidates, baselines, tasks, seeds, steps, slots, HeldOutEvaluation.DefaultAlpha, cancellation, protocol, firstSeed);
         notes.AddRange(ReportCommand.RateEdgeNotes(result));
         var arms = Arms(withFunctions, result);
 
@@ -230,7 +233,7 @@ public sealed class CompareCommand : ICommand
         foreach (string note in notes) sb.Append("> ").Append(ReportRenderer.M(note)).Append("\n\n");
         sb.Append(ReportRenderer.M(string.Create(inv,
             $"Each entry's best distinct function(s) and {(h.Protocol == HeldOutProtocol.Evidence ? "every baseline of the kind (each function at the learning rate it chose per task on a validation split)" : "the standard baselines (each task's own learning rate)")}, " +
-            $"re-trained with seeds 1..{h.Seeds} on {h.Device}{(h.Steps is { } s ? $" for {s} steps each" : "")}; Welch's t-test, two-sided, against the best baseline per task (significant when p < {h.Alpha})."))).Append("\n\n");
+            $"re-trained with seeds {h.SeedRange} on {h.Device}{(h.Steps is { } s ? $" for {s} steps each" : "")}; Welch's t-test, two-sided, against the best baseline per task (significant when p < {h.Alpha})."))).Append("\n\n");
         if (arms.Any(a => a.Values.Count >= 2))
         {
             sb.Append("## Arms\n\n");
@@ -268,6 +271,7 @@ public sealed class CompareCommand : ICommand
                 ["searchTasks"] = new JsonArray([.. e.SearchTasks.Select(t => (JsonNode)t)]),
                 ["rows"] = new JsonArray([.. e.Rows.Select(r => (JsonNode)r)]),
             })]),
+            ["firstSeed"] = h.FirstSeed,
             ["heldOut"] = JsonSerializer.SerializeToNode(HeldOutDocument.From(Guid.Empty, h, notes), ActSearch.Api.HeldOutView.Json),
             ["arms"] = new JsonArray([.. arms.Select(a => (JsonNode)new JsonObject
             {

@@ -267,7 +267,7 @@ public static class ReportRenderer
     private static string HeldOutIntro(JobReport r, HeldOutResult h)
     {
         string runs = string.Create(Inv,
-            $"The {r.Top.Count} best distinct function(s) by {r.PrimaryName} and {(h.Protocol == HeldOutProtocol.Evidence ? "every baseline of the kind" : "the standard baselines")}, re-trained with seeds 1..{h.Seeds} " +
+            $"The {r.Top.Count} best distinct function(s) by {r.PrimaryName} and {(h.Protocol == HeldOutProtocol.Evidence ? "every baseline of the kind" : "the standard baselines")}, re-trained with seeds {h.SeedRange} " +
             $"on {h.Device}{(h.Steps is { } s ? $" for {s} steps each" : "")}. ");
         string rates = h.Protocol == HeldOutProtocol.Evidence
             ? string.Create(Inv, $"Evidence protocol: each function first chose its learning rate per task among the task's rate x {RateGrids(h)}, by its mean score over ") +

@@ -78,6 +78,12 @@ public sealed record HeldOutResult(IReadOnlyList<HeldOutTaskResult> Tasks, int S
 {
     public HeldOutProtocol Protocol { get; init; } = HeldOutProtocol.Standard;
 
+    /// <summary>The first of the <see cref="Seeds"/> consecutive seeds (1 unless a confirmation asked for fresh ones).</summary>
+    public int FirstSeed { get; init; } = 1;
+
+    /// <summary>The seeds as text: <c>1..5</c>.</summary>
+    public string SeedRange => $"{FirstSeed}..{FirstSeed + Seeds - 1}";
+
     /// <summary>Per found function (by name), the tasks it was selected on (<see cref="HeldOutCandidate.SelectedOn"/>).</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> SelectedOn { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
 
@@ -167,13 +173,14 @@ public static class HeldOutEvaluation
     /// </summary>
     public static async Task<HeldOutResult> RunAsync(IReadOnlyList<HeldOutCandidate> candidates, IReadOnlyList<Baseline> baselines,
         IReadOnlyList<string> tasks, int seeds, int? steps, DeviceSlots slots, double alpha = DefaultAlpha, CancellationToken cancellation = default,
-        HeldOutProtocol protocol = HeldOutProtocol.Standard)
+        HeldOutProtocol protocol = HeldOutProtocol.Standard, int firstSeed = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(seeds, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(firstSeed, 1);
         var found = candidates.Select(c => Baseline.Of(c.Name, c.Formula, c.Genome, c.IsLayer, "found by the search")).ToList();
         List<Baseline> functions = [.. found, .. baselines];
         var rates = protocol == HeldOutProtocol.Evidence ? await ChooseLearningRatesAsync(functions, tasks, steps, slots, cancellation) : null;
-        var rows = await Baselines.RunAsync(functions, tasks, Enumerable.Range(1, seeds).Select(s => (ulong)s), steps, slots, cancellation,
+        var rows = await Baselines.RunAsync(functions, tasks, Enumerable.Range(firstSeed, seeds).Select(s => (ulong)s), steps, slots, cancellation,
             rates is null ? null : (b, t) => t with { Spec = t.Spec.WithLearningRate(rates[(b.Name, t.Spec.Name)]) });
         var foundNames = found.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
         var results = new List<HeldOutTaskResult>();
@@ -188,6 +195,7 @@ public static class HeldOutEvaluation
         return new HeldOutResult(results, seeds, steps, slots.Device.ToString(), alpha)
         {
             Protocol = protocol,
+            FirstSeed = firstSeed,
             SelectedOn = candidates.Where(c => c.SelectedOn.Count > 0).ToDictionary(c => c.Name, c => c.SelectedOn, StringComparer.Ordinal),
         };
     }
