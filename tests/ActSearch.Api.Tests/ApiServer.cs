@@ -47,6 +47,13 @@ public sealed class ApiServer : IAsyncDisposable
 
     public HttpClient Client { get; }
 
+    /// <summary>
+    /// A client of its own, for a request the server answers before reading its whole body (a 413): Kestrel then closes
+    /// that connection, and a shared client could hand the closing connection to the next test's request ("The response
+    /// ended prematurely", seen once in CI on a POST right after the 413 test).
+    /// </summary>
+    public HttpClient NewClient() => new() { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(60) };
+
     /// <summary>Starts a server on a new database; <paramref name="settings"/> are ActSearch settings (keys without the section).</summary>
     public static async Task<ApiServer> StartAsync(PostgresServer postgres, IReadOnlyDictionary<string, string?>? settings = null)
     {
