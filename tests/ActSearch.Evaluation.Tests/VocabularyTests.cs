@@ -24,12 +24,13 @@ public sealed class VocabularyTests
         Assert.Equal("layer", TaskCatalog.Get("fmnist-resnet").Slot);
         Assert.Equal("layer", TaskCatalog.Get("fmnist-vgg").Slot);
         Assert.Equal("layer", TaskCatalog.Get("fmnist-mobilenet").Slot);
+        Assert.Equal("layer", TaskCatalog.Get("digits-cnn").Slot);
         Assert.Equal((TaskMetric.Loss, TaskLoss.MeanSquaredError), (TaskCatalog.Get("regression").Metric, TaskCatalog.Get("regression").Loss));
         Assert.Equal((TaskMetric.Loss, TaskLoss.CrossEntropy), (TaskCatalog.Get("charlm-transformer").Metric, TaskCatalog.Get("charlm-transformer").Loss));
         Assert.Equal(TaskLoss.CrossEntropy, TaskCatalog.Get("fmnist-mlp").Loss);
         Assert.True(TaskCatalog.Get("charlm-glu").GatedSlots);
         Assert.False(TaskCatalog.Get("charlm-transformer").GatedSlots);
-        Assert.Contains("known: charlm-glu, charlm-transformer, deep-mlp, digits-mlp, fmnist-cnn", Assert.Throws<KeyNotFoundException>(() => TaskCatalog.Get("cifar")).Message);
+        Assert.Contains("known: charlm-glu, charlm-transformer, deep-mlp, digits-cnn, digits-mlp, fmnist-cnn", Assert.Throws<KeyNotFoundException>(() => TaskCatalog.Get("cifar")).Message);
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public class ProxyTaskTests(ITestOutputHelper output)
     [Fact]
     public void The_issue_names_every_task()
     {
-        Assert.Equal(["charlm-glu", "charlm-transformer", "deep-mlp", "digits-mlp", "fmnist-cnn", "fmnist-mlp", "fmnist-mobilenet", "fmnist-resnet", "fmnist-vgg", "regression", "tabular-mlp"],
+        Assert.Equal(["charlm-glu", "charlm-transformer", "deep-mlp", "digits-cnn", "digits-mlp", "fmnist-cnn", "fmnist-mlp", "fmnist-mobilenet", "fmnist-resnet", "fmnist-vgg", "regression", "tabular-mlp"],
             ProxyTasks.All.Keys.Order());
         Assert.Contains("known: ", Assert.Throws<KeyNotFoundException>(() => ProxyTasks.Get("cifar")).Message);
     }
@@ -37,6 +37,7 @@ public class ProxyTaskTests(ITestOutputHelper output)
     [InlineData("fmnist-mobilenet", CompilerTests.EvoNormS0, 20, 0.15)]
     [InlineData("tabular-mlp", "x * sigmoid(v1 * x)", 60, 0.8)]
     [InlineData("digits-mlp", "relu(x)", 100, 0.85)]
+    [InlineData("digits-cnn", CompilerTests.EvoNormS0, 60, 0.85)]
     [InlineData("deep-mlp", "tanh(x)", 20, 0.3)]
     [InlineData("regression", "x * sigmoid(x)", 100, 0)]
     public void Every_task_trains_a_candidate_and_reports_its_measurements(string name, string formula, int steps, double minAccuracy)

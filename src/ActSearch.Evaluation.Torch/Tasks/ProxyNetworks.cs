@@ -95,6 +95,14 @@ public static class ProxyNetworks
         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, classes));
 
     /// <summary>
+    /// <see cref="PlainCnn"/> on 8x8 images given as 64 pixel values per row (scikit-learn's digits): the rows become one
+    /// channel of 8x8, then the same four slotted convolutions (pooling to 4x4 and 2x2). The architecture of fmnist-vgg on
+    /// other data, so a layer that gains there meets a second plain network whose data it has never seen.
+    /// </summary>
+    public static nn.Module<Tensor, Tensor> DigitsCnn(SlotFactory slot, int classes = 10) =>
+        nn.Sequential(nn.Unflatten(1, [1, 8, 8]), PlainCnn(slot, classes));
+
+    /// <summary>
     /// A MobileNetV2-like CNN for 28x28 images: a stride-2 stem (32 channels, 14x14), three inverted residual blocks
     /// (1x1 expansion, 3x3 depthwise convolution, 1x1 linear projection; 32 -> 32, 32 -> 64 with stride 2 to 7x7, 64 -> 64,
     /// expansion 2), a 1x1 convolution to 128 channels, global average pooling and a linear classifier. Each BN+ReLU6 pair

@@ -103,6 +103,7 @@ public static class ProxyTasks
         ["charlm-glu"] = (slot => ProxyNetworks.CharTransformer(slot, CharText.VocabularySize, LmContext, hidden: 172, gated: true), () => KingJames.Value),
         ["tabular-mlp"] = (slot => ProxyNetworks.Mlp(slot, inputs: 30, classes: 2, hidden1: 64, hidden2: 64), () => BreastCancer.Value),
         ["digits-mlp"] = (slot => ProxyNetworks.Mlp(slot, inputs: 64, classes: 10, hidden1: 128, hidden2: 64), () => Digits.Value),
+        ["digits-cnn"] = (slot => ProxyNetworks.DigitsCnn(slot), () => Digits.Value),
         ["deep-mlp"] = (slot => ProxyNetworks.DeepMlp(slot), Fmnist),
         ["regression"] = (slot => ProxyNetworks.Regressor(slot), () => SmoothCurve.Value),
     };

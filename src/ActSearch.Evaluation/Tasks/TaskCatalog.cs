@@ -18,6 +18,9 @@ public static class TaskCatalog
     private const string KingJames =
         "King James Version (data/kjv): trains on Genesis and Exodus (366 KB), scored by held-out cross-entropy in nats per character on the first 64 KB of Matthew";
 
+    private const string Digits =
+        "handwritten digits, 1,797 8x8 images as 64 pixel counts (data/digits), standardized on the training split";
+
     /// <summary>
     /// The evidence protocol's rates for the language-model tasks, fmnist-cnn and fmnist-mobilenet: the task's rate times 1, 3
     /// and 9. Under the default grid (1/3, 1, 3) 34 of 35 functions on charlm-transformer, all 17 on charlm-glu, all 17 on
@@ -98,9 +101,16 @@ public static class TaskCatalog
         {
             Name = "digits-mlp", Metric = TaskMetric.Accuracy, Steps = 300, BatchSize = 64, LearningRate = 3e-3,
             Description = "64-128-64-10 MLP on scikit-learn's handwritten digits (75/25 stratified split, seed 7)",
-            Data = "handwritten digits, 1,797 8x8 images as 64 pixel counts (data/digits), standardized on the training split",
+            Data = Digits,
             Reference = new("gelu", 0.9800, "actsearch baselines --task digits-mlp --seeds 5 (2026-12-07)"),
             RateFactors = LowerRates,
+        },
+        new()
+        {
+            Name = "digits-cnn", Metric = TaskMetric.Accuracy, Steps = 200, BatchSize = 64, LearningRate = 2e-3, NormActivationSlots = true,
+            Description = "fmnist-vgg's plain CNN (four 3x3 convolutions, 32/32/64/64 channels, no residual connections) on the 8x8 digits (75/25 stratified split, seed 7); its BN+ReLU pairs are the candidate layer",
+            Data = Digits,
+            Reference = new("bn_relu", 0.992, "actsearch baselines --task digits-cnn --seeds 5 (2026-12-07)"),
         },
         new()
         {
