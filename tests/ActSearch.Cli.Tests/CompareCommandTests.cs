@@ -114,6 +114,7 @@ public class CompareCommandTests(FinishedJob job) : IClassFixture<FinishedJob>
     [InlineData("unknown task 'cifar'", "--function", "a=x", "--function", "b=x", "--heldout-task", "tabular-mlp", "--searched-task", "cifar")]
     [InlineData("--first-seed", "--function", "a=x", "--function", "b=x", "--heldout-task", "tabular-mlp", "--first-seed", "0")]
     [InlineData("--out: the folder '/no/such/folder' does not exist", "--function", "a=x", "--function", "b=x", "--heldout-task", "tabular-mlp", "--out", "/no/such/folder/c.md")]
+    [InlineData("--out: '/tmp' is a folder; name the file to write", "--function", "a=x", "--function", "b=x", "--heldout-task", "tabular-mlp", "--out", "/tmp")]
     public void Mistakes_are_usage_errors_that_name_the_problem_before_anything_trains(string message, params string[] args)
     {
         var (code, stdout, stderr) = CliRunner.Run(["compare", .. args]);

@@ -262,10 +262,11 @@ public sealed class ReportCommand : ICommand
         }
     }
 
-    /// <summary>A usage error, before anything trains, when the folder of --out does not exist.</summary>
+    /// <summary>A usage error, before anything trains, when --out is a folder or its folder does not exist.</summary>
     internal static void CheckOutFolder(string? outPath)
     {
         if (outPath is null) return;
+        if (Directory.Exists(outPath)) throw new UsageException($"--out: '{outPath}' is a folder; name the file to write (such as {Path.Combine(outPath, "report.md")}).");
         string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
         if (!string.IsNullOrEmpty(dir) && !Directory.Exists(dir)) throw new UsageException($"--out: the folder '{dir}' does not exist.");
     }
