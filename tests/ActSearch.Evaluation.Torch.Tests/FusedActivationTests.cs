@@ -29,7 +29,11 @@ public class FusedActivationTests
         20, -20, 30, -30, 88, -88, 700, -700, 1e3, -1e3, 1e30, -1e30, double.NaN, double.PositiveInfinity, double.NegativeInfinity,
     ];
 
-    private static (double[] Y, double[] Dx, double[][] DParameters) Run(Expr expr, bool fuse, double[] xs, int channels = 0)
+    /// <summary>
+    /// y, the gradient of sum(y * w) with respect to x and the parameters, and w: a weight per element (from -1.5 to 2), so
+    /// every element's gradient counts on its own; <paramref name="weighted"/> false: w = 1.
+    /// </summary>
+    private static (double[] Y, double[] Dx, double[][] DParameters, double[] W) Run(Expr expr, bool fuse, double[] xs, int channels = 0, bool weighted = true)
     {
         using var scope = NewDisposeScope();
         using var module = ExprModule.Compile(expr, new ExprCompileOptions { Fusion = fuse ? Fusion.On : Fusion.Off, Channels = channels });
@@ -38,31 +42,32 @@ public class FusedActivationTests
         long c = Math.Max(channels, 1);
         var x = tensor(xs, ScalarType.Float64).reshape(xs.Length / c, c).requires_grad_(true);
         var y = module.forward(x);
-        // A weight per element, so every element's gradient counts on its own.
-        var w = linspace(-1.5, 2, xs.Length, ScalarType.Float64).reshape(x.shape);
+        var w = weighted ? linspace(-1.5, 2, xs.Length, ScalarType.Float64).reshape(x.shape) : ones_like(y);
         (y * w).sum().backward();
         var parameters = module.parameters().Select(p => p.grad is { } g ? g.data<double>().ToArray() : []).ToArray();
-        return (y.detach().data<double>().ToArray(), x.grad!.data<double>().ToArray(), parameters);
+        return (y.detach().data<double>().ToArray(), x.grad!.data<double>().ToArray(), parameters, w.data<double>().ToArray());
     }
 
     private static bool Close(double a, double b) =>
         a.Equals(b) || Math.Abs(a - b) <= 1e-7 * Math.Max(Math.Abs(a), Math.Abs(b)) + 1e-12;
 
-    private static void AssertSame(double chain, double fused, string what)
-    {
-        if (double.IsNaN(chain) || double.IsInfinity(chain))
-        {
-            Assert.True(chain.Equals(fused), $"{what}: the op chain gives {chain}, the fused op {fused:R}");
-            return;
-        }
-        Assert.True(Math.Abs(chain - fused) <= 1e-5 * Math.Max(Math.Abs(chain), Math.Abs(fused)) + 1e-12,
-            $"{what}: the op chain gives {chain:R}, the fused op {fused:R}");
-    }
+    private static bool Agree(double chain, double fused) =>
+        double.IsNaN(chain) || double.IsInfinity(chain)
+            ? chain.Equals(fused)
+            : Math.Abs(chain - fused) <= 1e-5 * Math.Max(Math.Abs(chain), Math.Abs(fused)) + 1e-12;
+
+    private static void AssertSame(double chain, double fused, string what) =>
+        Assert.True(Agree(chain, fused), $"{what}: the op chain gives {chain:R}, the fused op {fused:R}");
 
     private static void AssertAgrees(Expr expr, double[] xs, int channels = 0, bool skipIllConditioned = false)
     {
         var chain = Run(expr, fuse: false, xs, channels);
         var fused = Run(expr, fuse: true, xs, channels);
+        // The fused op takes f'(x) in its forward pass (the chain rule seeded with 1) and multiplies by the gradient w
+        // afterwards; the chain carries w through every node. Both are the op chain's arithmetic, rounded in another order:
+        // where terms cancel (d/dx x / x = 1/x - x/x^2, 0 exactly from a seed of 1, 2e-10 from w = 0.43 at x = 1e-6) x's
+        // gradient may equal either the chain's with w or the chain's with 1 times w.
+        var unweighted = Run(expr, fuse: false, xs, channels, weighted: false);
         // Where moving x by 1e-13 of itself moves f or f' by more than 1e-7 (sin(exp(e^6 x)), say), one ulp of difference
         // between two correct kernels decides the answer: such points say nothing about the fused op and are skipped.
         var nearby = skipIllConditioned ? Run(expr, fuse: false, [.. xs.Select(v => v * (1 + 1e-13))], channels) : chain;
@@ -71,7 +76,8 @@ public class FusedActivationTests
         {
             if (skipIllConditioned && !(Close(chain.Y[i], nearby.Y[i]) && Close(chain.Dx[i], nearby.Dx[i]))) continue;
             AssertSame(chain.Y[i], fused.Y[i], $"{formula} at x = {xs[i]:R}");
-            AssertSame(chain.Dx[i], fused.Dx[i], $"d/dx {formula} at x = {xs[i]:R}");
+            if (!Agree(unweighted.Dx[i] * chain.W[i], fused.Dx[i]))
+                AssertSame(chain.Dx[i], fused.Dx[i], $"d/dx {formula} at x = {xs[i]:R}");
         }
         for (int k = 0; k < chain.DParameters.Length; k++)
             for (int i = 0; i < chain.DParameters[k].Length; i++)
@@ -126,6 +132,32 @@ public class FusedActivationTests
         double[] xs = [.. Enumerable.Range(0, 24).Select(i => -3 + 0.25 * i)];
         AssertAgrees(ExprParser.Parse("x * sigmoid(beta{1.3} * x) + alpha{0.2} * tanh(x)"), xs);
         AssertAgrees(ExprParser.Parse("v0{0.5} * x + max(x, v1{0.1} * x) * exp(-square(x))", perChannel), xs, channels: 4);
+    }
+
+    [Theory]
+    [InlineData("x * sigmoid(x)", 1)] // f'(x) alone
+    [InlineData("x * sigmoid(beta{1.3} * x)", 2)] // and df/dbeta
+    [InlineData("x * sigmoid(beta{1.3} * x) + alpha{0.2} * tanh(x)", 3)]
+    [InlineData("x * log(beta{2})", 2)] // a row for log(beta), which the product reads; beta's gradient goes through it once per call
+    [InlineData("tanh(x) + sigmoid(1.5)", 1)] // constants have no gradient
+    public void Training_saves_one_derivative_row_per_gradient_backward_needs(string formula, int rows) =>
+        Assert.Equal(rows, FusedProgram.TryCompile(ExprParser.Parse(formula))!.DerivativeRows);
+
+    [Fact]
+    public void Without_gradients_the_forward_alone_runs_and_gives_the_training_forwards_values()
+    {
+        using var scope = NewDisposeScope();
+        using var module = ExprModule.Compile(ExprParser.Parse("x * sigmoid(beta{1.3} * x) + tanh(x) * erf(x)"), new ExprCompileOptions { Fusion = Fusion.On });
+        manual_seed(7);
+        var x = randn(16, 8, 9, 9);
+        var training = module.forward(x.clone().requires_grad_(true));
+        Assert.True(training.requires_grad);
+        using (no_grad())
+        {
+            var evaluation = module.forward(x);
+            Assert.False(evaluation.requires_grad);
+            Assert.True(evaluation.eq(training.detach()).all().item<bool>());
+        }
     }
 
     [Theory]
@@ -247,7 +279,7 @@ public class FusedActivationTests
         string[] formulas = ["tanh(x) * erf(x) + 0.5 * x", "x * sigmoid(x)", "max(x, 0.3 * x) + gauss(x)", "softplus(x) - slog(x) * 0.1"];
         double[] xs = [.. Enumerable.Range(0, 20_000).Select(i => -5 + 10.0 * i / 20_000)]; // several chunks per call
         var alone = formulas.Select(f => Run(ExprParser.Parse(f), fuse: true, xs)).ToArray();
-        var together = new (double[] Y, double[] Dx, double[][] DParameters)[formulas.Length][];
+        var together = new (double[] Y, double[] Dx, double[][] DParameters, double[] W)[formulas.Length][];
         var threads = formulas.Select((f, k) => new Thread(() =>
         {
             together[k] = [.. Enumerable.Range(0, 20).Select(_ => Run(ExprParser.Parse(f), fuse: true, xs))];

@@ -25,8 +25,9 @@ public sealed record ExprCompileOptions
     public bool FuseKnownPatterns { get; init; }
 
     /// <summary>
-    /// Whether a scalar activation (no statistics) runs as one fused op (<see cref="FusedProgram"/>: one pass forward, one
-    /// pass backward, only x and f(x) saved) on CPU tensors; null: <see cref="DefaultFusion"/>.
+    /// Whether a scalar activation (no statistics) runs as one fused op (<see cref="FusedProgram"/>: one pass forward that
+    /// also takes the derivatives backward needs, and a backward that multiplies them by the gradient) on CPU tensors;
+    /// null: <see cref="DefaultFusion"/>.
     /// </summary>
     public Fusion? Fusion { get; init; }
 

@@ -10,10 +10,10 @@ namespace ActSearch.Evaluation.Torch.Compilation;
 /// <summary>
 /// A scalar activation (no batch, instance or group statistics) compiled for one fused CPU op: forward computes f(x)
 /// in one pass over the input, a chunk of <see cref="ChunkRows"/> elements at a time, keeping every node's values of the
-/// chunk in cache; backward recomputes the chunk's inner node values from x (the op saves x and its output, as autograd
-/// saves a tanh's output) and runs the
-/// chain rule backwards through them, giving f'(x) * grad and the gradients of the learnable parameters (summed per
-/// scalar, or per channel) in the same pass. Arithmetic is in the tensor's own type (float32 runs 8 lanes wide), through
+/// chunk in cache. In training the same pass also runs the chain rule backwards through the chunk's node values, seeded
+/// with 1, and keeps f'(x) and the derivatives with respect to the learnable parameters (<see cref="DerivativeRows"/>), so
+/// backward only multiplies them by the incoming gradient and sums the parameters' products (per scalar, or per
+/// channel): no node is computed twice, and what is saved is one row per derivative instead of x and f(x). Arithmetic is in the tensor's own type (float32 runs 8 lanes wide), through
 /// <see cref="FusedKernels{T}"/>, which follow the op chain of <see cref="TorchPrimitives"/>: in float64 the two agree to
 /// 1e-5 relative or better, NaN and Inf included.
 /// <para>
@@ -29,7 +29,7 @@ namespace ActSearch.Evaluation.Torch.Compilation;
 public sealed class FusedProgram
 {
     /// <summary>Elements per chunk: every node's row of a chunk (values and adjoints) stays in L1/L2.</summary>
-    public const int ChunkRows = 4096;
+    public const int ChunkRows = 8192;
 
     private enum Kind : byte { Input, Constant, Parameter, Unary, Binary }
 
@@ -41,13 +41,36 @@ public sealed class FusedProgram
 
     private readonly Instruction[] _code;
     private readonly int _input; // the instruction of x; -1 when the graph ignores x
+    private readonly int[] _row; // per instruction: its derivative row (1, 2, ...; row 0 is f'(x)), or 0 when it has none
 
     private FusedProgram(Instruction[] code, Expressions.Parameter[] parameters)
     {
         _code = code;
         _input = Array.FindIndex(code, i => i.Kind == Kind.Input);
         Parameters = parameters;
+        // A row for each per-channel parameter, and for each varying scalar node that an element-wise node reads (or that
+        // is the root): its gradient is a sum over the tensor, taken in Backward.
+        var readElementwise = new bool[code.Length];
+        foreach (var ins in code)
+            if (ins.Kind is Kind.Unary or Kind.Binary && !ins.Scalar)
+            {
+                readElementwise[ins.A] = true;
+                if (ins.B >= 0) readElementwise[ins.B] = true;
+            }
+        readElementwise[^1] = true;
+        _row = new int[code.Length];
+        int rows = 1;
+        for (int i = 0; i < code.Length; i++)
+            if (code[i].Varies && readElementwise[i] && (code[i].Scalar || code[i].Kind == Kind.Parameter)) _row[i] = rows++;
+        DerivativeRows = rows;
     }
+
+    /// <summary>
+    /// Rows of x's length that <see cref="ForwardWithDerivatives"/> writes for backward: f'(x), then one per per-channel
+    /// parameter and per scalar node with a gradient that element-wise nodes read (so <c>x * sigmoid(x)</c> has 1, Swish with a
+    /// learnable beta 2).
+    /// </summary>
+    public int DerivativeRows { get; }
 
     /// <summary>The learnable parameters in the order <see cref="Forward"/> and <see cref="Backward"/> take their values.</summary>
     public IReadOnlyList<Expressions.Parameter> Parameters { get; }
@@ -132,77 +155,106 @@ public sealed class FusedProgram
     }
 
     /// <summary>
-    /// Given x and the gradient of the output, writes the gradient of x into <paramref name="dx"/> and adds the gradients
-    /// of the parameters (shaped as <paramref name="parameters"/>) into <paramref name="dParameters"/> (summed in double).
+    /// f(x) into <paramref name="y"/> and, in the same pass, the derivatives that backward needs into
+    /// <paramref name="derivatives"/>: <see cref="DerivativeRows"/> rows of x's length, row 0 being f'(x) and each further
+    /// row the derivative of f with respect to one per-channel parameter, or to one scalar node (a scalar parameter or a
+    /// function of scalar parameters and constants) that an element-wise node reads. The chain rule runs backwards
+    /// through the chunk's node values while they are in cache, seeded with 1, so backward is a multiplication by the
+    /// incoming gradient and a sum per parameter: nothing is computed twice.
     /// </summary>
-    public void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, IReadOnlyList<T[]> parameters, long inner, double[][] dParameters)
+    public void ForwardWithDerivatives<T>(ReadOnlySpan<T> x, Span<T> y, Span<T> derivatives, IReadOnlyList<T[]> parameters, long inner)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (derivatives.Length != (long)DerivativeRows * x.Length)
+            throw new ArgumentException($"Expected {DerivativeRows} derivative rows of {x.Length} elements, got {derivatives.Length} elements.", nameof(derivatives));
         var ws = Workspace<T>.For(_code.Length);
-        var code = _code;
-        int root = code.Length - 1;
         var scalars = Scalars(parameters);
-        var scalarGradient = new double[code.Length]; // of scalar nodes, summed over the whole tensor
         for (int start = 0; start < x.Length; start += ChunkRows)
         {
             int n = Math.Min(ChunkRows, x.Length - start);
             var xs = x.Slice(start, n);
             var ys = y.Slice(start, n);
-            var dxs = dx.Slice(start, n);
-            Run(ws, xs, default, start, parameters, scalars, inner, skipRoot: true); // the root's values are y, saved
-            dxs.Clear();
-            if (root == _input)
+            Run(ws, xs, ys, start, parameters, scalars, inner);
+            Derivatives(ws, xs, ys, derivatives, x.Length, start);
+        }
+    }
+
+    /// <summary>
+    /// Given the rows of <see cref="ForwardWithDerivatives"/> and the gradient of the output, writes the gradient of x
+    /// into <paramref name="dx"/> and adds the gradients of the parameters (shaped as <paramref name="parameters"/>) into
+    /// <paramref name="dParameters"/>, summed in double: per scalar node over the whole tensor before the sum goes through the
+    /// scalar subgraph, as autograd does with a broadcast scalar (the order matters where a derivative is infinite).
+    /// </summary>
+    public void Backward<T>(ReadOnlySpan<T> derivatives, ReadOnlySpan<T> dy, Span<T> dx, IReadOnlyList<T[]> parameters, long inner, double[][] dParameters)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int length = dy.Length;
+        if (derivatives.Length != (long)DerivativeRows * length)
+            throw new ArgumentException($"Expected {DerivativeRows} derivative rows of {length} elements, got {derivatives.Length} elements.", nameof(derivatives));
+        System.Numerics.Tensors.TensorPrimitives.Multiply(dy, derivatives[..length], dx);
+        var code = _code;
+        var scalarGradient = new double[code.Length]; // of scalar nodes, summed over the whole tensor
+        for (int i = 0; i < code.Length; i++)
+        {
+            if (_row[i] <= 0) continue;
+            var row = derivatives.Slice(_row[i] * length, length);
+            if (code[i].Scalar)
             {
-                dy.Slice(start, n).CopyTo(dxs); // f(x) = x
+                scalarGradient[i] = Dot(dy, row);
                 continue;
             }
-            if (code[root].Scalar)
+            var target = dParameters[code[i].Parameter]; // per channel: summed a run of one channel at a time
+            for (int j = 0; j < length;)
             {
-                scalarGradient[root] += Sum(dy.Slice(start, n));
-                continue;
+                int run = ChannelRun(j, inner, length - j, out long channel);
+                target[(int)(channel % target.Length)] += Dot(dy.Slice(j, run), row.Slice(j, run));
+                j += run;
             }
-            for (int i = 0; i < root; i++)
-                if (code[i].Varies && i != _input) ws.Adjoints[i].AsSpan(0, n).Clear();
-            var scratch = ws.Scratch.AsSpan(0, n);
-            for (int i = root; i >= 0; i--)
+        }
+        ScalarBackward(Scalars(parameters), scalarGradient, dParameters);
+    }
+
+    /// <summary>
+    /// One chunk's derivative rows (at <paramref name="start"/> of each row of <paramref name="length"/>): the chain rule
+    /// backwards through the chunk's node values, from a gradient of 1 at the root.
+    /// </summary>
+    private void Derivatives<T>(Workspace<T> ws, ReadOnlySpan<T> xs, ReadOnlySpan<T> ys, Span<T> rows, int length, int start)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var code = _code;
+        int n = xs.Length, root = code.Length - 1;
+        var dxs = rows.Slice(start, n);
+        dxs.Clear(); // f'(x) accumulates over the nodes that read x
+        if (root == _input)
+        {
+            dxs.Fill(T.One); // f(x) = x
+            return;
+        }
+        for (int i = 0; i < root; i++)
+            if (code[i].Varies && i != _input) ws.Adjoints[i].AsSpan(0, n).Clear();
+        var ones = ws.Ones(n);
+        var scratch = ws.Scratch.AsSpan(0, n);
+        for (int i = root; i >= 0; i--)
+        {
+            var ins = code[i];
+            if (!ins.Varies || i == _input) continue;
+            ReadOnlySpan<T> g = i == root ? ones : ws.Adjoints[i].AsSpan(0, n);
+            if (_row[i] > 0) g.CopyTo(rows.Slice(_row[i] * length + start, n));
+            if (ins.Scalar) continue; // its gradient is summed over the tensor in Backward, then goes through the scalar subgraph
+            switch (ins.Kind)
             {
-                var ins = code[i];
-                if (!ins.Varies) continue;
-                ReadOnlySpan<T> g = i == root ? dy.Slice(start, n) : Adjoint(ws, i, dxs, n);
-                if (ins.Scalar)
+                case Kind.Unary:
+                    FusedKernels<T>.UnaryBackward(ins.Op!.Name, Value(ws, ins.A, xs, n), i == root ? ys : ws.Values[i].AsSpan(0, n), g, Adjoint(ws, ins.A, dxs, n), scratch);
+                    break;
+                case Kind.Binary:
                 {
-                    // Summed over the tensor first; it goes through the scalar subgraph after the last chunk.
-                    scalarGradient[i] += Sum(g);
-                    continue;
-                }
-                switch (ins.Kind)
-                {
-                    case Kind.Unary:
-                        FusedKernels<T>.UnaryBackward(ins.Op!.Name, Value(ws, ins.A, xs, n), i == root ? ys : ws.Values[i].AsSpan(0, n), g, Adjoint(ws, ins.A, dxs, n), scratch);
-                        break;
-                    case Kind.Binary:
-                    {
-                        bool da = code[ins.A].Varies, db = code[ins.B].Varies;
-                        if (!da && !db) break;
-                        FusedKernels<T>.BinaryBackward(ins.Op!.Name, Value(ws, ins.A, xs, n), Value(ws, ins.B, xs, n), i == root ? ys : ws.Values[i].AsSpan(0, n), g,
-                            da ? Adjoint(ws, ins.A, dxs, n) : default, db ? Adjoint(ws, ins.B, dxs, n) : default, scratch);
-                        break;
-                    }
-                    case Kind.Parameter: // per channel: summed a run of one channel at a time
-                    {
-                        var target = dParameters[ins.Parameter];
-                        for (int j = 0; j < n;)
-                        {
-                            int run = ChannelRun(start + j, inner, n - j, out long channel);
-                            target[(int)(channel % target.Length)] += Sum(g.Slice(j, run));
-                            j += run;
-                        }
-                        break;
-                    }
+                    bool da = code[ins.A].Varies, db = code[ins.B].Varies;
+                    FusedKernels<T>.BinaryBackward(ins.Op!.Name, Value(ws, ins.A, xs, n), Value(ws, ins.B, xs, n), i == root ? ys : ws.Values[i].AsSpan(0, n), g,
+                        da ? Adjoint(ws, ins.A, dxs, n) : default, db ? Adjoint(ws, ins.B, dxs, n) : default, scratch);
+                    break;
                 }
             }
         }
-        ScalarBackward(scalars, scalarGradient, dParameters);
     }
 
     /// <summary>The scalar nodes' values, once per call (in the tensor's type, as the op chain computes them).</summary>
@@ -272,45 +324,48 @@ public sealed class FusedProgram
     }
 
     /// <summary>
-    /// A chunk's sum, in double: float32 rows are summed in float64 lanes (a chunk of 4,096 partial sums in float would
-    /// drift from what autograd's reduction gives), double rows by TensorPrimitives.
+    /// The sum of <paramref name="a"/> times <paramref name="b"/> in double: float32 products (as autograd's product of
+    /// the gradient and the derivative) summed in float64 lanes, so that millions of terms do not drift; double rows by
+    /// TensorPrimitives.
     /// </summary>
-    private static double Sum<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
+    private static double Dot<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (typeof(T) == typeof(double)) return System.Numerics.Tensors.TensorPrimitives.Sum(MemoryMarshal.Cast<T, double>(values));
-        var f = MemoryMarshal.Cast<T, float>(values);
+        if (typeof(T) == typeof(double)) return System.Numerics.Tensors.TensorPrimitives.Dot(MemoryMarshal.Cast<T, double>(a), MemoryMarshal.Cast<T, double>(b));
+        var fa = MemoryMarshal.Cast<T, float>(a);
+        var fb = MemoryMarshal.Cast<T, float>(b);
         double total = 0;
         int i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
-            ref float first = ref MemoryMarshal.GetReference(f);
+            ref float firstA = ref MemoryMarshal.GetReference(fa);
+            ref float firstB = ref MemoryMarshal.GetReference(fb);
             Vector256<double> low = Vector256<double>.Zero, high = Vector256<double>.Zero;
-            for (; i <= f.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            for (; i <= fa.Length - Vector256<float>.Count; i += Vector256<float>.Count)
             {
-                var (l, h) = Vector256.Widen(Vector256.LoadUnsafe(ref first, (nuint)i));
+                var (l, h) = Vector256.Widen(Vector256.LoadUnsafe(ref firstA, (nuint)i) * Vector256.LoadUnsafe(ref firstB, (nuint)i));
                 low += l;
                 high += h;
             }
             total = Vector256.Sum(low + high);
         }
-        for (; i < f.Length; i++) total += f[i];
+        for (; i < fa.Length; i++) total += fa[i] * fb[i];
         return total;
     }
 
     // x itself is the input's row, and dx the input's gradient row: no copies.
-    private Span<T> Value<T>(Workspace<T> ws, int i, ReadOnlySpan<T> x, int n) where T : unmanaged =>
+    private Span<T> Value<T>(Workspace<T> ws, int i, ReadOnlySpan<T> x, int n) where T : unmanaged, IFloatingPointIeee754<T> =>
         i == _input ? MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(x), n) : ws.Values[i].AsSpan(0, n);
 
-    private Span<T> Adjoint<T>(Workspace<T> ws, int i, Span<T> dx, int n) where T : unmanaged =>
+    private Span<T> Adjoint<T>(Workspace<T> ws, int i, Span<T> dx, int n) where T : unmanaged, IFloatingPointIeee754<T> =>
         i == _input ? dx : ws.Adjoints[i].AsSpan(0, n);
 
     /// <summary>Every node's values for one chunk, into the workspace's rows; the root's also into <paramref name="y"/> when given.</summary>
-    private void Run<T>(Workspace<T> ws, ReadOnlySpan<T> x, Span<T> y, long start, IReadOnlyList<T[]> parameters, T[] scalars, long inner, bool skipRoot = false)
+    private void Run<T>(Workspace<T> ws, ReadOnlySpan<T> x, Span<T> y, long start, IReadOnlyList<T[]> parameters, T[] scalars, long inner)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var code = _code;
         int n = x.Length, root = code.Length - 1;
-        for (int i = 0; i < (skipRoot ? root : code.Length); i++)
+        for (int i = 0; i < code.Length; i++)
         {
             var ins = code[i];
             if (ins.Kind == Kind.Input)
@@ -348,7 +403,7 @@ public sealed class FusedProgram
     }
 
     /// <summary>A thread's scratch rows: values and adjoints of every node of a chunk. Nothing is shared between threads.</summary>
-    private sealed class Workspace<T> where T : unmanaged
+    private sealed class Workspace<T> where T : unmanaged, INumberBase<T>
     {
         [ThreadStatic]
         private static Workspace<T>? t_current;
@@ -360,6 +415,19 @@ public sealed class FusedProgram
         public T[] Scratch { get; } = new T[ChunkRows];
 
         public T[] Scratch2 { get; } = new T[ChunkRows];
+
+        private T[]? _ones;
+
+        /// <summary>A row of ones: the gradient the derivative rows are seeded with.</summary>
+        public ReadOnlySpan<T> Ones(int n)
+        {
+            if (_ones is null)
+            {
+                _ones = new T[ChunkRows];
+                _ones.AsSpan().Fill(T.One);
+            }
+            return _ones.AsSpan(0, n);
+        }
 
         public static Workspace<T> For(int nodes)
         {
@@ -375,8 +443,10 @@ public sealed class FusedProgram
 }
 
 /// <summary>
-/// The fused op in autograd: saves x, its output and the parameter tensors (nothing else), and calls <see cref="FusedProgram"/> for
-/// forward and backward. Stateless (TorchSharp keeps one instance per function type): the program travels in the context.
+/// The fused op in autograd: forward computes f(x) and its derivative rows (<see cref="FusedProgram.ForwardWithDerivatives"/>)
+/// and saves those rows and the parameter tensors, nothing else (not x, not f(x)); backward multiplies them by the
+/// incoming gradient. Where no gradient is wanted (evaluation, <c>no_grad</c>) it is not called: <see cref="Apply"/> runs
+/// the forward alone. Stateless (TorchSharp keeps one instance per function type): the program travels in the context.
 /// </summary>
 internal sealed class FusedFunction : autograd.SingleTensorFunction<FusedFunction>
 {
@@ -385,7 +455,16 @@ internal sealed class FusedFunction : autograd.SingleTensorFunction<FusedFunctio
     public override string Name => "ActSearchFusedActivation";
 
     /// <summary>f(x) through <paramref name="program"/>, with the parameters' tensors in the program's order.</summary>
-    public static Tensor Apply(FusedProgram program, Tensor x, IReadOnlyList<Tensor> parameters) => apply([x, program, .. parameters]);
+    public static Tensor Apply(FusedProgram program, Tensor x, IReadOnlyList<Tensor> parameters)
+    {
+        if (is_grad_enabled() && (x.requires_grad || parameters.Any(p => p.requires_grad))) return apply([x, program, .. parameters]);
+        var input = x.contiguous();
+        var y = empty_like(input);
+        long inner = Inner(input);
+        if (input.dtype == ScalarType.Float32) program.Forward(Span<float>(input), Span<float>(y), Values<float>([.. parameters]), inner);
+        else program.Forward(Span<double>(input), Span<double>(y), Values<double>([.. parameters]), inner);
+        return y;
+    }
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
@@ -393,10 +472,11 @@ internal sealed class FusedFunction : autograd.SingleTensorFunction<FusedFunctio
         var program = (FusedProgram)vars[1];
         Tensor[] parameters = [.. vars.Skip(2).Cast<Tensor>()];
         var y = empty_like(x);
+        var derivatives = empty([program.DerivativeRows, x.numel()], x.dtype);
         long inner = Inner(x);
-        if (x.dtype == ScalarType.Float32) program.Forward(Span<float>(x), Span<float>(y), Values<float>(parameters), inner);
-        else program.Forward(Span<double>(x), Span<double>(y), Values<double>(parameters), inner);
-        ctx.save_for_backward([x, y, .. parameters]);
+        if (x.dtype == ScalarType.Float32) program.ForwardWithDerivatives(Span<float>(x), Span<float>(y), Span<float>(derivatives), Values<float>(parameters), inner);
+        else program.ForwardWithDerivatives(Span<double>(x), Span<double>(y), Span<double>(derivatives), Values<double>(parameters), inner);
+        ctx.save_for_backward([derivatives, .. parameters]);
         ctx.save_data(ProgramKey, program);
         return y;
     }
@@ -404,15 +484,15 @@ internal sealed class FusedFunction : autograd.SingleTensorFunction<FusedFunctio
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
         var saved = ctx.get_saved_variables();
-        var (x, y) = (saved[0], saved[1]);
-        Tensor[] parameters = [.. saved.Skip(2)];
+        var derivatives = saved[0];
+        Tensor[] parameters = [.. saved.Skip(1)];
         var program = (FusedProgram)ctx.get_data(ProgramKey);
-        var grad = gradOutput.to(x.dtype).contiguous();
-        var dx = empty_like(x);
+        var grad = gradOutput.to(derivatives.dtype).contiguous();
+        var dx = empty_like(grad);
         double[][] dParameters = [.. parameters.Select(p => new double[Math.Max(1, p.numel())])];
-        long inner = Inner(x);
-        if (x.dtype == ScalarType.Float32) program.Backward(Span<float>(x), Span<float>(y), Span<float>(grad), Span<float>(dx), Values<float>(parameters), inner, dParameters);
-        else program.Backward(Span<double>(x), Span<double>(y), Span<double>(grad), Span<double>(dx), Values<double>(parameters), inner, dParameters);
+        long inner = Inner(grad);
+        if (grad.dtype == ScalarType.Float32) program.Backward(Span<float>(derivatives), Span<float>(grad), Span<float>(dx), Values<float>(parameters), inner, dParameters);
+        else program.Backward(Span<double>(derivatives), Span<double>(grad), Span<double>(dx), Values<double>(parameters), inner, dParameters);
         List<Tensor> result = [dx, null!]; // one gradient per argument of apply: the program has none
         for (int i = 0; i < parameters.Length; i++)
         {
