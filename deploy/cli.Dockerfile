@@ -24,5 +24,7 @@ WORKDIR /app
 COPY --from=build /app ./
 COPY --chmod=0755 deploy/healthcheck.sh /usr/local/bin/actsearch-healthcheck
 RUN ln -s /app/actsearch /usr/local/bin/actsearch
+# actsearch run trains in this process: the worker image's allocator settings (deploy/CONFIGURATION.md).
+ENV GLIBC_TUNABLES=glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=536870912
 USER 1654
 ENTRYPOINT ["actsearch"]

@@ -43,9 +43,12 @@ RUN test -e /app/libtorch_cuda.so \
  || { echo "the cuda target needs --build-arg TORCHSHARP_NATIVE=TorchSharp-cuda-linux (found no libtorch_cuda.so)" >&2; exit 1; }
 COPY --chmod=0755 deploy/healthcheck.sh /usr/local/bin/actsearch-healthcheck
 # ACTSEARCH_URLS as in k8s/base/env/worker.env; the proxy tasks' data sets ship in the image (the publish output's data/).
+# GLIBC_TUNABLES: freed tensor memory stays in the process (one malloc arena, tensors on the heap, no trimming), so a
+# training step does not fault its pages in again (deploy/CONFIGURATION.md).
 ENV ACTSEARCH_URLS=http://+:5081 \
     ACTSEARCH_DATA=/app/data \
-    ACTSEARCH_DEVICE=cuda
+    ACTSEARCH_DEVICE=cuda \
+    GLIBC_TUNABLES=glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=536870912
 EXPOSE 5081 11111 30000
 USER 1654
 HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 CMD ["actsearch-healthcheck", "/healthz"]
@@ -58,7 +61,8 @@ COPY --from=build /app ./
 COPY --chmod=0755 deploy/healthcheck.sh /usr/local/bin/actsearch-healthcheck
 ENV ACTSEARCH_URLS=http://+:5081 \
     ACTSEARCH_DATA=/app/data \
-    ACTSEARCH_DEVICE=cpu
+    ACTSEARCH_DEVICE=cpu \
+    GLIBC_TUNABLES=glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=536870912
 EXPOSE 5081 11111 30000
 USER 1654
 HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 CMD ["actsearch-healthcheck", "/healthz"]

@@ -167,6 +167,17 @@ public sealed class DockerfileTests
         Assert.Contains("data/ data/", Dockerfile.Read("deploy/worker.Dockerfile").Stages.Single(s => s.Name == "build").Arguments("COPY"));
     }
 
+    [Fact]
+    public void Images_that_train_keep_freed_tensor_memory_in_the_process()
+    {
+        // The same glibc settings wherever training runs: the worker images and the CLI (actsearch run trains in-process).
+        var training = Dockerfile.Read("deploy/worker.Dockerfile").Images.Append(Dockerfile.Read("deploy/cli.Dockerfile").Images.Single()).ToList();
+        string tunables = training[0].Env["GLIBC_TUNABLES"];
+        foreach (var image in training) Assert.Equal(tunables, image.Env["GLIBC_TUNABLES"]);
+        Assert.Equal(["glibc.malloc.arena_max=1", "glibc.malloc.mmap_threshold=33554432", "glibc.malloc.trim_threshold=536870912"], tunables.Split(':'));
+        Assert.DoesNotContain("GLIBC_TUNABLES", Dockerfile.Read("deploy/coordinator.Dockerfile").Images.Single().Env.Keys); // it trains nothing
+    }
+
     /// <summary>
     /// The native libtorch package is the MSBuild property TorchSharpNative, which the worker Dockerfile passes from
     /// its build argument: evaluated by MSBuild, the default build references TorchSharp-cpu and the CUDA build
