@@ -15,9 +15,6 @@ trap 'bash scripts/pg-test-server.sh stop || true; rm -rf "$pg_root"' EXIT
 dotnet build ActSearch.sln -c Release -warnaserror --nologo -v quiet
 log=$(mktemp)
 status=0
-# The tests train as the worker images do: glibc keeps freed tensor memory instead of faulting it in at every step
-# (deploy/CONFIGURATION.md).
-export GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=536870912}
 dotnet test ActSearch.sln -c Release --no-build --nologo 2>&1 | tee "$log" || status=$?
 
 # One closing line that any CI can read, summed over the test assemblies.
