@@ -13,7 +13,8 @@ namespace ActSearch.Evaluation.Torch.Compilation;
 /// chunk in cache. In training the same pass also runs the chain rule backwards through the chunk's node values, seeded
 /// with 1, and keeps f'(x) and the derivatives with respect to the learnable parameters (<see cref="DerivativeRows"/>), so
 /// backward only multiplies them by the incoming gradient and sums the parameters' products (per scalar, or per
-/// channel): no node is computed twice, and what is saved is one row per derivative instead of x and f(x). Arithmetic is in the tensor's own type (float32 runs 8 lanes wide), through
+/// channel): no node is computed twice, and what is saved is one row per derivative instead of x and f(x). Arithmetic is
+/// in the tensor's own type (float32 runs 8 lanes wide), through
 /// <see cref="FusedKernels{T}"/>, which follow the op chain of <see cref="TorchPrimitives"/>: in float64 the two agree to
 /// 1e-5 relative or better, NaN and Inf included.
 /// <para>
@@ -29,7 +30,7 @@ namespace ActSearch.Evaluation.Torch.Compilation;
 public sealed class FusedProgram
 {
     /// <summary>Elements per chunk: every node's row of a chunk (values and adjoints) stays in L1/L2.</summary>
-    public const int ChunkRows = 8192;
+    public const int ChunkRows = 4096;
 
     private enum Kind : byte { Input, Constant, Parameter, Unary, Binary }
 
