@@ -178,7 +178,7 @@ public sealed class DockerfileTests
         Assert.DoesNotContain("GLIBC_TUNABLES", Dockerfile.Read("deploy/coordinator.Dockerfile").Images.Single().Env.Keys); // it trains nothing
         // Where training runs outside the images: the experiments script, and the line README.md gives people. Not the
         // tests' script: with these settings the clean-clone suite ran slower in every project, the pure-logic ones too
-        // (Evolution 14 -> 22 s, Cli 2:20 -> 3:01; one arena for many test threads and the JIT's own allocations).
+        // (one run each: Evolution 14 -> 22 s, Cli 2:20 -> 3:01).
         Assert.Contains($"GLIBC_TUNABLES=${{GLIBC_TUNABLES:-{tunables}}}", File.ReadAllText(Repo.Path("scripts/experiments.sh")), StringComparison.Ordinal);
         Assert.Contains($"export GLIBC_TUNABLES={tunables}", File.ReadAllText(Repo.Path("README.md")), StringComparison.Ordinal);
     }
