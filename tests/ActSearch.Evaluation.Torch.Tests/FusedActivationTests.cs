@@ -65,7 +65,7 @@ public class FusedActivationTests
         var fused = Run(expr, fuse: true, xs, channels);
         // The fused op takes f'(x) in its forward pass (the chain rule seeded with 1) and multiplies by the gradient w
         // afterwards; the chain carries w through every node. Both are the op chain's arithmetic, rounded in another order:
-        // where terms cancel (d/dx x / x = 1/x - x/x^2, 0 exactly from a seed of 1, 2e-10 from w = 0.43 at x = 1e-6) x's
+        // where terms cancel (d/dx x / x = 1/x - x/x^2, 0 exactly from a seed of 1, -2.3e-10 from w = -1.19 at x = 1e-6) x's
         // gradient may equal either the chain's with w or the chain's with 1 times w.
         var unweighted = Run(expr, fuse: false, xs, channels, weighted: false);
         // Where moving x by 1e-13 of itself moves f or f' by more than 1e-7 (sin(exp(e^6 x)), say), one ulp of difference
