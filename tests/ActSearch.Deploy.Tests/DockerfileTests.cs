@@ -177,7 +177,7 @@ public sealed class DockerfileTests
         Assert.Equal(["glibc.malloc.arena_max=1", "glibc.malloc.mmap_threshold=33554432", "glibc.malloc.trim_threshold=536870912"], tunables.Split(':'));
         Assert.DoesNotContain("GLIBC_TUNABLES", Dockerfile.Read("deploy/coordinator.Dockerfile").Images.Single().Env.Keys); // it trains nothing
         // Where training runs outside the images: the experiments script, and the line README.md gives people. Not the
-        // tests' script: the clean-clone suite took 8:19 with them and 8:16-8:17 without (deploy/CONFIGURATION.md).
+        // tests' script: the clean-clone suite took 8:19 with them and 8:17 without (deploy/CONFIGURATION.md).
         Assert.Contains($"GLIBC_TUNABLES=${{GLIBC_TUNABLES:-{tunables}}}", File.ReadAllText(Repo.Path("scripts/experiments.sh")), StringComparison.Ordinal);
         Assert.Contains($"export GLIBC_TUNABLES={tunables}", File.ReadAllText(Repo.Path("README.md")), StringComparison.Ordinal);
     }
