@@ -295,21 +295,127 @@ public class FusedActivationTests
     }
 
     [Fact]
-    public void Auto_fuses_float32_graphs_of_four_element_ops_or_more_where_the_AVX_512_kernels_run()
+    public void Auto_fuses_large_float32_inputs_and_small_ones_for_graphs_of_four_element_ops_where_the_AVX_512_kernels_run()
     {
         using var one = ExprModule.Compile(ExprParser.Parse("tanh(x)"), new ExprCompileOptions { Fusion = Fusion.Auto });
         using var two = ExprModule.Compile(ExprParser.Parse("x * sigmoid(x)"), new ExprCompileOptions { Fusion = Fusion.Auto });
         using var five = ExprModule.Compile(ExprParser.Parse("tanh(x) * erf(x) + 0.5 * x"), new ExprCompileOptions { Fusion = Fusion.Auto });
-        Assert.False(one.IsFused);
-        Assert.False(two.IsFused);
-        Assert.Equal(FusedFloatKernels.Enabled, five.IsFused);
+        bool avx512 = FusedFloatKernels.Enabled;
+        const long small = ExprModule.AutoFusionMinElements - 1, large = ExprModule.AutoFusionMinElements;
+        foreach (var module in new[] { one, two })
+        {
+            Assert.False(module.Fuses(small, ScalarType.Float32, DeviceType.CPU));
+            Assert.Equal(avx512, module.Fuses(large, ScalarType.Float32, DeviceType.CPU));
+        }
+        Assert.Equal(avx512, five.Fuses(small, ScalarType.Float32, DeviceType.CPU));
         Assert.Equal(5, FusedProgram.TryCompile(five.Expr)!.ElementOps);
+        foreach (var module in new[] { one, two, five })
+        {
+            Assert.False(module.Fuses(large, ScalarType.Float64, DeviceType.CPU));
+            Assert.False(module.Fuses(large, ScalarType.Float32, DeviceType.CUDA));
+        }
 
         // float64 under Auto runs the op chain: bit for bit what Off gives.
         using var scope = NewDisposeScope();
         using var off = ExprModule.Compile(five.Expr, new ExprCompileOptions { Fusion = Fusion.Off });
         var x = linspace(-6, 6, 1000, dtype: ScalarType.Float64).reshape(10, 100);
         Assert.True(five.forward(x).eq(off.forward(x)).all().item<bool>());
+    }
+
+    /// <summary>f, f' rows and parameter gradients of a float32 program over <paramref name="x"/> (4 channels of <paramref name="inner"/>).</summary>
+    private static (float[] Y, float[] Plain, float[] Rows, float[] Dx, double[][] DParameters) RunFloat(FusedProgram program, float[] x, float[][] parameters, long inner)
+    {
+        var y = new float[x.Length];
+        var plain = new float[x.Length];
+        var rows = new float[program.DerivativeRows * x.Length];
+        var dx = new float[x.Length];
+        double[][] dParameters = [.. parameters.Select(p => new double[p.Length])];
+        program.Forward<float>(x, plain, parameters, inner);
+        program.ForwardWithDerivatives<float>(x, y, rows, parameters, inner);
+        var dy = Enumerable.Range(0, x.Length).Select(i => -1.5f + 3.5f * i / x.Length).ToArray();
+        program.Backward<float>(rows, dy, dx, parameters, inner, dParameters);
+        return (y, plain, rows, dx, dParameters);
+    }
+
+    // The same kernels, nodes and order of accumulation: the same bits, NaN and Inf included.
+    private static bool Same(float interpreted, float generated) => interpreted.Equals(generated);
+
+    [Fact]
+    public void Generated_float32_loops_give_the_interpreters_results_bit_for_bit_for_random_formulas_edges_tails_and_parameters()
+    {
+        if (!FusedFloatKernels.Enabled) // generated loops need AVX-512; without it the interpreter runs every formula
+        {
+            Assert.False(FusedProgram.TryCompile(ExprParser.Parse("tanh(x) * x"))!.RunsGeneratedLoop);
+            return;
+        }
+        // Every primitive with a 16-lane kernel, parameters scalar or per channel, and inputs with the kernels' edges (0,
+        // -0, NaN, Inf, overflow of exp) among ordinary values; 4 channels of 1,073 elements: a tail of 1 per channel run,
+        // and 4,292 elements in all (a tail of 4 without channels).
+        var perChannel = new ParseOptions { DefaultParameterShape = ParameterShape.PerChannel };
+        var genome = new GenomeOptions
+        {
+            Unary = [.. FusedFloatKernels.UnaryKernels.Keys],
+            Binary = [.. FusedFloatKernels.BinaryKernels.Keys],
+            Constants = [0, 0.5, 1, 2, 3],
+            MaxParameters = 2,
+            ParameterInitials = [0.5, 1.3],
+            MaxNodes = 16,
+            MaxDepth = 6,
+        };
+        const long inner = 1_073;
+        float[] edges = [0f, -0f, float.NaN, float.PositiveInfinity, float.NegativeInfinity, 1e-30f, -1e-30f, 0.5f, -0.5f, 9f, -9f, 89f, -89f, 105f, -105f];
+        var x = Enumerable.Range(0, 4 * (int)inner).Select(i => i < edges.Length ? edges[i] : -6f + 12f * ((i * 7919) % 4292) / 4292f).ToArray();
+        var rng = new Rng(1414);
+        int generated = 0;
+        for (int k = 0; k < 1_000; k++)
+        {
+            var expr = GenomeFactory.Create(rng, genome);
+            if (k % 2 == 1) expr = ExprParser.Parse(TextPrinter.Print(expr), perChannel); // the same shape with per-channel parameters
+            var fast = FusedProgram.TryCompile(expr)!;
+            var slow = FusedProgram.TryCompile(expr, generateLoops: false)!;
+            Assert.False(slow.RunsGeneratedLoop);
+            if (!fast.RunsGeneratedLoop) continue; // the root is x or a scalar: the interpreter runs it
+            generated++;
+            float[][] parameters = [.. fast.Parameters.Select((p, j) => Enumerable.Range(0, p.Shape == ParameterShape.Scalar ? 1 : 4).Select(c => 0.4f + 0.3f * j + 0.2f * c).ToArray())];
+            var a = RunFloat(slow, x, parameters, inner);
+            var b = RunFloat(fast, x, parameters, inner);
+            string formula = TextPrinter.Print(expr);
+            for (int i = 0; i < x.Length; i++)
+            {
+                Assert.True(Same(a.Y[i], b.Y[i]), $"{formula} at x = {x[i]:R}: interpreted {a.Y[i]:R}, generated {b.Y[i]:R}");
+                Assert.True(b.Y[i].Equals(b.Plain[i]), $"{formula} at x = {x[i]:R}: the training loop gives {b.Y[i]:R}, the plain loop {b.Plain[i]:R}");
+                Assert.True(Same(a.Dx[i], b.Dx[i]), $"d/dx {formula} at x = {x[i]:R}: interpreted {a.Dx[i]:R}, generated {b.Dx[i]:R}");
+            }
+            for (int i = 0; i < a.Rows.Length; i++)
+                Assert.True(Same(a.Rows[i], b.Rows[i]), $"{formula}: derivative row {i / x.Length} at x = {x[i % x.Length]:R}: interpreted {a.Rows[i]:R}, generated {b.Rows[i]:R}");
+            for (int j = 0; j < a.DParameters.Length; j++)
+                for (int c = 0; c < a.DParameters[j].Length; c++)
+                {
+                    double p = a.DParameters[j][c], q = b.DParameters[j][c];
+                    Assert.True(p.Equals(q), $"{formula}: d/dparameter {j}[{c}] interpreted {p:R}, generated {q:R}");
+                }
+        }
+        Assert.True(generated > 800, $"only {generated} of 1,000 formulas ran generated loops");
+    }
+
+    [Fact]
+    public void A_formula_with_a_primitive_without_a_16_lane_kernel_runs_the_interpreter_and_threads_share_one_generated_loop()
+    {
+        Assert.False(FusedProgram.TryCompile(ExprParser.Parse("sin(x) * tanh(x)"))!.RunsGeneratedLoop);
+        var program = FusedProgram.TryCompile(ExprParser.Parse("tanh(x) * erf(x) + 0.5 * x"))!;
+        var x = Enumerable.Range(0, 50_000).Select(i => -5f + 10f * i / 50_000).ToArray();
+        var alone = RunFloat(FusedProgram.TryCompile(ExprParser.Parse("tanh(x) * erf(x) + 0.5 * x"))!, x, [], 1);
+        // Eight threads make the first call at once (the loop is generated once, lazily), then run it twenty times each.
+        var results = new (float[] Y, float[] Plain, float[] Rows, float[] Dx, double[][] DParameters)[8][];
+        var threads = Enumerable.Range(0, 8).Select(k => new Thread(() => results[k] = [.. Enumerable.Range(0, 20).Select(_ => RunFloat(program, x, [], 1))])).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        Assert.Equal(FusedFloatKernels.Enabled, program.RunsGeneratedLoop);
+        foreach (var run in results.SelectMany(r => r))
+        {
+            Assert.Equal(alone.Y, run.Y);
+            Assert.Equal(alone.Dx, run.Dx);
+        }
     }
 
     [Fact]

@@ -27,7 +27,7 @@ namespace ActSearch.Evaluation.Torch.Compilation;
 /// (no thread pool, no OpenMP), so a training slot stays one thread.
 /// </para>
 /// </summary>
-public sealed class FusedProgram
+public sealed partial class FusedProgram
 {
     /// <summary>Elements per chunk: every node's row of a chunk (values and adjoints) stays in L1/L2.</summary>
     public const int ChunkRows = 4096;
@@ -44,9 +44,12 @@ public sealed class FusedProgram
     private readonly int _input; // the instruction of x; -1 when the graph ignores x
     private readonly int[] _row; // per instruction: its derivative row (1, 2, ...; row 0 is f'(x)), or 0 when it has none
 
-    private FusedProgram(Instruction[] code, Expressions.Parameter[] parameters)
+    private readonly Lazy<Loops?>? _loops; // float32 machine code of its own (FusedLoops.cs); null: interpreted
+
+    private FusedProgram(Instruction[] code, Expressions.Parameter[] parameters, bool generateLoops)
     {
         _code = code;
+        if (generateLoops) _loops = new Lazy<Loops?>(GenerateLoops); // compiled at the first float32 call, once
         _input = Array.FindIndex(code, i => i.Kind == Kind.Input);
         Parameters = parameters;
         // A row for each per-channel parameter, and for each varying scalar node that an element-wise node reads (or that
@@ -82,8 +85,17 @@ public sealed class FusedProgram
     /// <summary>Unary and binary operations per element (inputs, constants and scalar subgraphs not counted): what the op chain would run as separate ops.</summary>
     public int ElementOps => _code.Count(i => i.Kind is Kind.Unary or Kind.Binary && !i.Scalar);
 
+    /// <summary>
+    /// True when float32 calls run a loop generated for this formula, false when they run the
+    /// interpreter (a primitive without a 16-lane kernel, no AVX-512, or compiled without; FusedLoops.cs).
+    /// </summary>
+    public bool RunsGeneratedLoop => _loops?.Value is not null;
+
     /// <summary>The program of a graph without aggregates, or null (a layer with statistics stays an op chain).</summary>
-    public static FusedProgram? TryCompile(Expr expr)
+    public static FusedProgram? TryCompile(Expr expr) => TryCompile(expr, generateLoops: true);
+
+    /// <summary><see cref="TryCompile(Expr)"/>; without <paramref name="generateLoops"/> float32 runs the interpreter too (the tests compare the two).</summary>
+    internal static FusedProgram? TryCompile(Expr expr, bool generateLoops)
     {
         ArgumentNullException.ThrowIfNull(expr);
         var code = new List<Instruction>();
@@ -136,7 +148,7 @@ public sealed class FusedProgram
             index[node] = code.Count;
             code.Add(ins);
         }
-        return new FusedProgram([.. code], [.. parameters]);
+        return new FusedProgram([.. code], [.. parameters], generateLoops);
     }
 
     /// <summary>
@@ -146,8 +158,13 @@ public sealed class FusedProgram
     public void Forward<T>(ReadOnlySpan<T> x, Span<T> y, IReadOnlyList<T[]> parameters, long inner)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var ws = Workspace<T>.For(_code.Length);
         var scalars = Scalars(parameters);
+        if (typeof(T) == typeof(float) && _loops?.Value is { } loops)
+        {
+            RunLoop(loops.Forward, MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y), default, (IReadOnlyList<float[]>)parameters, (float[])(object)scalars, inner);
+            return;
+        }
+        var ws = Workspace<T>.For(_code.Length);
         for (int start = 0; start < x.Length; start += ChunkRows)
         {
             int n = Math.Min(ChunkRows, x.Length - start);
@@ -168,8 +185,14 @@ public sealed class FusedProgram
     {
         if (derivatives.Length != (long)DerivativeRows * x.Length)
             throw new ArgumentException($"Expected {DerivativeRows} derivative rows of {x.Length} elements, got {derivatives.Length} elements.", nameof(derivatives));
-        var ws = Workspace<T>.For(_code.Length);
         var scalars = Scalars(parameters);
+        if (typeof(T) == typeof(float) && _loops?.Value is { } loops)
+        {
+            RunLoop(loops.Training, MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y), MemoryMarshal.Cast<T, float>(derivatives),
+                (IReadOnlyList<float[]>)parameters, (float[])(object)scalars, inner);
+            return;
+        }
+        var ws = Workspace<T>.For(_code.Length);
         for (int start = 0; start < x.Length; start += ChunkRows)
         {
             int n = Math.Min(ChunkRows, x.Length - start);

@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using V = System.Runtime.Intrinsics.Vector512<float>;
@@ -25,46 +26,68 @@ internal static class FusedFloatKernels
     /// <summary>Whether these kernels run: AVX-512 is there (Vector512 without it would be emulated, slower than the generic path).</summary>
     public static readonly bool Enabled = Vector512.IsHardwareAccelerated;
 
+    /// <summary>
+    /// Every primitive these kernels have, by the registry's name: unary ones for <see cref="TryUnary"/> and
+    /// <see cref="TryUnaryBackward"/> (the interpreter, chunk by chunk) and for the generated loops of
+    /// <see cref="FusedProgram"/>, binary ones for the generated loops only (the interpreter's TensorPrimitives are as
+    /// fast for them). A formula whose primitives are all here compiles into one generated loop.
+    /// </summary>
+    internal static readonly IReadOnlyDictionary<string, Type> UnaryKernels = new Dictionary<string, Type>
+    {
+        ["neg"] = typeof(Neg), ["abs"] = typeof(Abs), ["square"] = typeof(Square), ["cube"] = typeof(Cube), ["sqrt"] = typeof(Sqrt),
+        ["tanh"] = typeof(Tanh), ["sigmoid"] = typeof(Sigmoid), ["erf"] = typeof(Erf), ["gauss"] = typeof(Gauss), ["exp"] = typeof(Exp),
+        ["softplus"] = typeof(Softplus), ["relu"] = typeof(Relu),
+    };
+
+    /// <inheritdoc cref="UnaryKernels"/>
+    internal static readonly IReadOnlyDictionary<string, Type> BinaryKernels = new Dictionary<string, Type>
+    {
+        ["add"] = typeof(Add), ["sub"] = typeof(Sub), ["mul"] = typeof(Mul), ["div"] = typeof(Div), ["pdiv"] = typeof(PDiv),
+        ["max"] = typeof(Max), ["min"] = typeof(Min),
+    };
+
+    private delegate void MapFunction(ReadOnlySpan<float> a, Span<float> y);
+
+    private delegate void AccumulateFunction(ReadOnlySpan<float> a, ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> ga);
+
+    // The loops of each unary kernel, specialized for it once (a struct type argument: the JIT inlines its arithmetic).
+    private static readonly Dictionary<string, (MapFunction Map, AccumulateFunction Accumulate)> Loops = UnaryKernels.ToDictionary(
+        k => k.Key,
+        k => (typeof(FusedFloatKernels).GetMethod(nameof(Map), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(k.Value).CreateDelegate<MapFunction>(),
+              typeof(FusedFloatKernels).GetMethod(nameof(Accumulate), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(k.Value).CreateDelegate<AccumulateFunction>()));
+
     public static bool TryUnary(string name, ReadOnlySpan<float> a, Span<float> y)
     {
-        if (!Enabled) return false;
-        switch (name)
-        {
-            case "tanh": Map<Tanh>(a, y); return true;
-            case "sigmoid": Map<Sigmoid>(a, y); return true;
-            case "erf": Map<Erf>(a, y); return true;
-            case "gauss": Map<Gauss>(a, y); return true;
-            case "exp": Map<Exp>(a, y); return true;
-            case "softplus": Map<Softplus>(a, y); return true;
-            case "relu": Map<Relu>(a, y); return true;
-            default: return false;
-        }
+        if (!Enabled || !Loops.TryGetValue(name, out var loops)) return false;
+        loops.Map(a, y);
+        return true;
     }
 
     /// <summary>ga += g * f'(a), with y = f(a), in one pass.</summary>
     public static bool TryUnaryBackward(string name, ReadOnlySpan<float> a, ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> ga)
     {
-        if (!Enabled) return false;
-        switch (name)
-        {
-            case "tanh": Accumulate<Tanh>(a, y, g, ga); return true;
-            case "sigmoid": Accumulate<Sigmoid>(a, y, g, ga); return true;
-            case "erf": Accumulate<Erf>(a, y, g, ga); return true;
-            case "gauss": Accumulate<Gauss>(a, y, g, ga); return true;
-            case "exp": Accumulate<Exp>(a, y, g, ga); return true;
-            case "softplus": Accumulate<Softplus>(a, y, g, ga); return true;
-            case "relu": Accumulate<Relu>(a, y, g, ga); return true;
-            default: return false;
-        }
+        if (!Enabled || !Loops.TryGetValue(name, out var loops)) return false;
+        loops.Accumulate(a, y, g, ga);
+        return true;
     }
 
     /// <summary>A primitive: its value, and the factor of its derivative that multiplies the incoming gradient.</summary>
-    private interface IKernel
+    internal interface IKernel
     {
         static abstract V Value(V a);
 
         /// <summary>ga + g * f'(a) as autograd computes it for the op chain (with y = f(a) where the derivative uses it).</summary>
         static abstract V Accumulate(V a, V y, V g, V ga);
+    }
+
+    /// <summary>A binary primitive: its value, and what each operand's gradient accumulates (y = f(a, b)).</summary>
+    internal interface IBinaryKernel
+    {
+        static abstract V Value(V a, V b);
+
+        static abstract V AccumulateLeft(V a, V b, V y, V g, V ga);
+
+        static abstract V AccumulateRight(V a, V b, V y, V g, V gb);
     }
 
     private static void Map<TKernel>(ReadOnlySpan<float> a, Span<float> y) where TKernel : struct, IKernel
@@ -99,7 +122,7 @@ internal static class FusedFloatKernels
 
     private static V KeepNaN(V x, V result) => Vector512.ConditionalSelect(Vector512.Equals(x, x), result, x);
 
-    private readonly struct Tanh : IKernel
+    internal readonly struct Tanh : IKernel
     {
         public static V Value(V a)
         {
@@ -126,16 +149,19 @@ internal static class FusedFloatKernels
         public static V Accumulate(V a, V y, V g, V ga) => Vector512.FusedMultiplyAdd(g, V.One - y * y, ga);
     }
 
-    private readonly struct Sigmoid : IKernel
+    internal readonly struct Sigmoid : IKernel
     {
         public static V Value(V a) => V.One / (V.One + Exp.Value(-a));
 
         public static V Accumulate(V a, V y, V g, V ga) => Vector512.FusedMultiplyAdd(g, y * (V.One - y), ga);
     }
 
-    private readonly struct Erf : IKernel
+    internal readonly struct Erf : IKernel
     {
-        public static V Value(V a)
+        public static V Value(V a) => Value(a, Exp.Value(-(a * a)));
+
+        /// <summary>erf(a), given e^(-a^2) (which its derivative needs too: a one-pass kernel computes it once).</summary>
+        public static V Value(V a, V expMinusSquare)
         {
             var ax = Vector512.Abs(a);
             var t = V.One / Vector512.FusedMultiplyAdd(C(0.3275911f), ax, V.One);
@@ -145,7 +171,7 @@ internal static class FusedFloatKernels
             p = Vector512.FusedMultiplyAdd(p, t, C(-0.284496736f));
             p = Vector512.FusedMultiplyAdd(p, t, C(0.254829592f));
             var a2 = a * a;
-            var tail = Vector512.CopySign(V.One - p * t * Exp.Value(-a2), a);
+            var tail = Vector512.CopySign(V.One - p * t * expMinusSquare, a);
             var s = C(1f / 9360);
             s = Vector512.FusedMultiplyAdd(s, a2, C(-1f / 1320));
             s = Vector512.FusedMultiplyAdd(s, a2, C(1f / 216));
@@ -160,14 +186,14 @@ internal static class FusedFloatKernels
         public static V Accumulate(V a, V y, V g, V ga) => Vector512.FusedMultiplyAdd(g, C(1.1283791670955126f) * Exp.Value(-(a * a)), ga);
     }
 
-    private readonly struct Gauss : IKernel
+    internal readonly struct Gauss : IKernel
     {
         public static V Value(V a) => Exp.Value(-(a * a));
 
         public static V Accumulate(V a, V y, V g, V ga) => Vector512.FusedMultiplyAdd(g, C(-2f) * a * y, ga);
     }
 
-    private readonly struct Softplus : IKernel
+    internal readonly struct Softplus : IKernel
     {
         // max(a, 0) + log1p(e^-|a|): no overflow; log1p(t) = log(u) t / (u - 1) with u = 1 + t (exact where u rounds), t
         // where u is 1.
@@ -182,7 +208,7 @@ internal static class FusedFloatKernels
         public static V Accumulate(V a, V y, V g, V ga) => Vector512.FusedMultiplyAdd(g, Sigmoid.Value(a), ga);
     }
 
-    private readonly struct Relu : IKernel
+    internal readonly struct Relu : IKernel
     {
         // NaN passes, as libtorch's relu (clamp_min) gives it.
         public static V Value(V a) => Vector512.ConditionalSelect(Vector512.GreaterThan(a, V.Zero) | ~Vector512.Equals(a, a), a, V.Zero);
@@ -192,7 +218,134 @@ internal static class FusedFloatKernels
             ga + Vector512.ConditionalSelect(Vector512.GreaterThan(a, V.Zero) | ~Vector512.Equals(a, a), g, V.Zero);
     }
 
-    private readonly struct Exp : IKernel
+    // The arithmetic ones, as the generic kernels compute them (exact in IEEE arithmetic, so the same results).
+    internal readonly struct Neg : IKernel
+    {
+        public static V Value(V a) => -a;
+
+        public static V Accumulate(V a, V y, V g, V ga) => ga - g;
+    }
+
+    internal readonly struct Abs : IKernel
+    {
+        public static V Value(V a) => Vector512.Abs(a);
+
+        // Autograd: g * sgn(a), with sgn(0) = sgn(NaN) = 0.
+        public static V Accumulate(V a, V y, V g, V ga) =>
+            Vector512.FusedMultiplyAdd(g, Vector512.ConditionalSelect(Vector512.GreaterThan(a, V.Zero), V.One, Vector512.ConditionalSelect(Vector512.LessThan(a, V.Zero), -V.One, V.Zero)), ga);
+    }
+
+    internal readonly struct Square : IKernel
+    {
+        public static V Value(V a) => a * a;
+
+        public static V Accumulate(V a, V y, V g, V ga) => Vector512.FusedMultiplyAdd(g, a * C(2f), ga);
+    }
+
+    internal readonly struct Cube : IKernel
+    {
+        public static V Value(V a) => a * a * a;
+
+        public static V Accumulate(V a, V y, V g, V ga) => Vector512.FusedMultiplyAdd(g, a * a * C(3f), ga);
+    }
+
+    internal readonly struct Sqrt : IKernel
+    {
+        public static V Value(V a) => Vector512.Sqrt(a);
+
+        public static V Accumulate(V a, V y, V g, V ga) => ga + g / (C(2f) * y);
+    }
+
+    internal readonly struct Add : IBinaryKernel
+    {
+        public static V Value(V a, V b) => a + b;
+
+        public static V AccumulateLeft(V a, V b, V y, V g, V ga) => ga + g;
+
+        public static V AccumulateRight(V a, V b, V y, V g, V gb) => gb + g;
+    }
+
+    internal readonly struct Sub : IBinaryKernel
+    {
+        public static V Value(V a, V b) => a - b;
+
+        public static V AccumulateLeft(V a, V b, V y, V g, V ga) => ga + g;
+
+        public static V AccumulateRight(V a, V b, V y, V g, V gb) => gb - g;
+    }
+
+    internal readonly struct Mul : IBinaryKernel
+    {
+        public static V Value(V a, V b) => a * b;
+
+        // Not fused: g * b rounded, then added, as the interpreter's TensorPrimitives.MultiplyAdd does it.
+        public static V AccumulateLeft(V a, V b, V y, V g, V ga) => g * b + ga;
+
+        public static V AccumulateRight(V a, V b, V y, V g, V gb) => g * a + gb;
+    }
+
+    internal readonly struct Div : IBinaryKernel
+    {
+        public static V Value(V a, V b) => a / b;
+
+        public static V AccumulateLeft(V a, V b, V y, V g, V ga) => ga + g / b;
+
+        public static V AccumulateRight(V a, V b, V y, V g, V gb) => gb + -g * a / (b * b);
+    }
+
+    /// <summary>Protected division: 1 where b is 0, and there both gradients are 0 (selected, even for a NaN g or a).</summary>
+    internal readonly struct PDiv : IBinaryKernel
+    {
+        public static V Value(V a, V b) => Vector512.ConditionalSelect(Vector512.Equals(b, V.Zero), V.One, a / b);
+
+        public static V AccumulateLeft(V a, V b, V y, V g, V ga) => Vector512.ConditionalSelect(Vector512.Equals(b, V.Zero), ga, ga + g / b);
+
+        public static V AccumulateRight(V a, V b, V y, V g, V gb) => Vector512.ConditionalSelect(Vector512.Equals(b, V.Zero), gb, gb + -g * a / (b * b));
+    }
+
+    /// <summary>
+    /// max and min with NaN where either operand is NaN; their gradient goes to the larger (smaller) operand, in halves
+    /// on a tie, in full to both where either is NaN, and an operand that gets nothing gets 0 (selected, even for a NaN g).
+    /// </summary>
+    internal readonly struct Max : IBinaryKernel
+    {
+        public static V Value(V a, V b) => MaxMin(a, b, max: true);
+
+        public static V AccumulateLeft(V a, V b, V y, V g, V ga) => Share(a, b, g, ga, max: true);
+
+        public static V AccumulateRight(V a, V b, V y, V g, V gb) => Share(b, a, g, gb, max: true);
+    }
+
+    /// <inheritdoc cref="Max"/>
+    internal readonly struct Min : IBinaryKernel
+    {
+        public static V Value(V a, V b) => MaxMin(a, b, max: false);
+
+        public static V AccumulateLeft(V a, V b, V y, V g, V ga) => Share(a, b, g, ga, max: false);
+
+        public static V AccumulateRight(V a, V b, V y, V g, V gb) => Share(b, a, g, gb, max: false);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static V MaxMin(V a, V b, bool max)
+    {
+        var nan = ~(Vector512.Equals(a, a) & Vector512.Equals(b, b));
+        // Vector512.Max/Min order -0 below +0, as float.Max and float.Min do.
+        return Vector512.ConditionalSelect(nan, C(float.NaN), max ? Vector512.Max(a, b) : Vector512.Min(a, b));
+    }
+
+    /// <summary>The gradient of this operand (<paramref name="self"/>) of max or min against <paramref name="other"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static V Share(V self, V other, V g, V accumulated, bool max)
+    {
+        var nan = ~(Vector512.Equals(self, self) & Vector512.Equals(other, other));
+        var wins = max ? Vector512.GreaterThan(self, other) : Vector512.LessThan(self, other);
+        var tie = Vector512.Equals(self, other);
+        var share = Vector512.ConditionalSelect(nan | wins, V.One, Vector512.ConditionalSelect(tie, C(0.5f), V.Zero));
+        return Vector512.ConditionalSelect(Vector512.Equals(share, V.Zero), accumulated, accumulated + g * share);
+    }
+
+    internal readonly struct Exp : IKernel
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static V Value(V a)
