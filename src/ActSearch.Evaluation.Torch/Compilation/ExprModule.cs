@@ -43,9 +43,11 @@ public enum Fusion
 {
     /// <summary>
     /// Where it is measured faster: float32 CPU tensors, on hardware with AVX-512 (<see cref="FusedFloatKernels"/>), for
-    /// graphs of <see cref="ExprModule.AutoFusionMinOps"/> element-wise operations or more. Measured on fmnist-cnn and
-    /// deep-mlp (tests/ActSearch.Benchmarks, <c>fused</c>): one op (tanh) is 1.16-1.17x the chain's step time fused, two
-    /// (x * sigmoid(x)) a tie on fmnist-cnn and 1.19x on deep-mlp, five 0.85-0.95x, ten 0.68-0.81x.
+    /// inputs of <see cref="ExprModule.AutoFusionMinElements"/> elements or more, and for graphs of
+    /// <see cref="ExprModule.AutoFusionMinOps"/> element-wise operations or more at any size. Measured with the generated
+    /// loops (tests/ActSearch.Benchmarks, <c>fused</c>), fused against the chain's step time: on fmnist-cnn tanh 0.85x,
+    /// <c>x * sigmoid(x)</c> 0.93x, five operations 0.64x, ten 0.57x; on deep-mlp's small tensors tanh 1.15x, x * sigmoid(x)
+    /// 1.04x, five 0.75x, ten 0.59x.
     /// </summary>
     Auto,
 
@@ -80,8 +82,18 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
     private readonly Fusion _fusion;
 
 
-    /// <summary>Element-wise operations from which <see cref="Fusion.Auto"/> fuses (the measured break-even is between 2 and 5).</summary>
+    /// <summary>
+    /// Element-wise operations from which <see cref="Fusion.Auto"/> fuses inputs of any size (on small tensors, deep-mlp's
+    /// 4,096 elements, the measured break-even is between 2 and 5: the autograd function's fixed cost per call weighs there).
+    /// </summary>
     public const int AutoFusionMinOps = 4;
+
+    /// <summary>
+    /// Elements from which <see cref="Fusion.Auto"/> fuses every graph, one operation included: on fmnist-cnn's 401,408 and
+    /// 1,605,632-element slots the generated loops are faster than the chain at any size (tanh alone 1.19x ReLU's step
+    /// against 1.40x, <c>x * sigmoid(x)</c> 1.18x against 1.27x); the fixed cost per call is about 30 microseconds.
+    /// </summary>
+    public const int AutoFusionMinElements = 65_536;
 
     private ExprModule(Expr expr, ExprCompileOptions options) : base("ExprModule")
     {
@@ -91,7 +103,7 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
         _code = Lower(expr, options);
         _fusion = options.Fusion ?? ExprCompileOptions.DefaultFusion;
         _fused = _fusion == Fusion.Off ? null : FusedProgram.TryCompile(expr);
-        if (_fusion == Fusion.Auto && !(FusedFloatKernels.Enabled && _fused?.ElementOps >= AutoFusionMinOps)) _fused = null;
+        if (_fusion == Fusion.Auto && !FusedFloatKernels.Enabled) _fused = null;
 
         foreach (var p in expr.Parameters())
         {
@@ -121,8 +133,21 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
     /// <summary>Compiles <paramref name="expr"/>; throws <see cref="ArgumentException"/> when the graph cannot run on these inputs.</summary>
     public static ExprModule Compile(Expr expr, ExprCompileOptions? options = null) => new(expr, options ?? new ExprCompileOptions());
 
-    /// <summary>True when <see cref="forward"/> runs the fused op on CPU float tensors (float32 only under <see cref="Fusion.Auto"/>).</summary>
+    /// <summary>True when <see cref="forward"/> can run the fused op (on CPU float tensors; <see cref="Fuses"/> says for which).</summary>
     public bool IsFused => _fused is not null;
+
+    /// <summary>
+    /// Whether <see cref="forward"/> runs the fused op on an input of this many elements, type and device: on CPU, float32
+    /// and (with <see cref="Fusion.On"/>) float64; under <see cref="Fusion.Auto"/> float32 only, from
+    /// <see cref="AutoFusionMinElements"/> elements, or at any size for graphs of <see cref="AutoFusionMinOps"/> operations.
+    /// </summary>
+    public bool Fuses(long elements, ScalarType type, DeviceType device) =>
+        _fused is not null && device == DeviceType.CPU && type switch
+        {
+            ScalarType.Float32 => _fusion == Fusion.On || _fused.ElementOps >= AutoFusionMinOps || elements >= AutoFusionMinElements,
+            ScalarType.Float64 => _fusion == Fusion.On,
+            _ => false,
+        };
 
     /// <summary>The graph this module computes.</summary>
     public Expr Expr { get; }
@@ -145,8 +170,8 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
         // Our kernels read and write host memory, so the fused op runs on CPU tensors only; on CUDA the op chain's kernels
         // are the fast path (libtorch fuses nothing there either, but each op runs on the device). Layers with batch, instance
         // or group statistics are not element-wise and have no fused program.
-        if (_fused is not null && x.device_type == DeviceType.CPU && (x.dtype == ScalarType.Float32 || (x.dtype == ScalarType.Float64 && _fusion == Fusion.On)))
-            return FusedFunction.Apply(_fused, x, [.. _fused.Parameters.Select(p => (Tensor)ParameterOf(p.Name))]);
+        if (Fuses(x.numel(), x.dtype, x.device_type))
+            return FusedFunction.Apply(_fused!, x, [.. _fused!.Parameters.Select(p => (Tensor)ParameterOf(p.Name))]);
         var values = new Tensor?[_code.Length];
         for (int i = 0; i < _code.Length; i++)
         {
