@@ -80,6 +80,20 @@ internal static class FusedFloatKernels
         static abstract V Accumulate(V a, V y, V g, V ga);
     }
 
+    /// <summary>
+    /// A primitive whose value and derivative need the same costly intermediate (e^(-a^2) for erf): the generated loops
+    /// compute it once per vector and hand it to both; <see cref="IKernel.Value"/> and <see cref="IKernel.Accumulate"/>
+    /// compute it themselves, with the same arithmetic, so both paths give the same bits.
+    /// </summary>
+    internal interface ISharingKernel : IKernel
+    {
+        static abstract V Shared(V a);
+
+        static abstract V Value(V a, V shared);
+
+        static abstract V Accumulate(V a, V y, V shared, V g, V ga);
+    }
+
     /// <summary>A binary primitive: its value, and what each operand's gradient accumulates (y = f(a, b)).</summary>
     internal interface IBinaryKernel
     {
@@ -156,11 +170,14 @@ internal static class FusedFloatKernels
         public static V Accumulate(V a, V y, V g, V ga) => Vector512.FusedMultiplyAdd(g, y * (V.One - y), ga);
     }
 
-    internal readonly struct Erf : IKernel
+    internal readonly struct Erf : ISharingKernel
     {
-        public static V Value(V a) => Value(a, Exp.Value(-(a * a)));
+        /// <summary>e^(-a^2): the tail of erf(a) and its derivative both need it.</summary>
+        public static V Shared(V a) => Exp.Value(-(a * a));
 
-        /// <summary>erf(a), given e^(-a^2) (which its derivative needs too: a one-pass kernel computes it once).</summary>
+        public static V Value(V a) => Value(a, Shared(a));
+
+        /// <summary>erf(a), given e^(-a^2).</summary>
         public static V Value(V a, V expMinusSquare)
         {
             var ax = Vector512.Abs(a);
@@ -183,7 +200,9 @@ internal static class FusedFloatKernels
             return Vector512.ConditionalSelect(Vector512.LessThan(ax, C(0.5f)), series, tail); // NaN is not small: A&S keeps it
         }
 
-        public static V Accumulate(V a, V y, V g, V ga) => Vector512.FusedMultiplyAdd(g, C(1.1283791670955126f) * Exp.Value(-(a * a)), ga);
+        public static V Accumulate(V a, V y, V g, V ga) => Accumulate(a, y, Shared(a), g, ga);
+
+        public static V Accumulate(V a, V y, V expMinusSquare, V g, V ga) => Vector512.FusedMultiplyAdd(g, C(1.1283791670955126f) * expMinusSquare, ga);
     }
 
     internal readonly struct Gauss : IKernel

@@ -71,10 +71,13 @@ public sealed partial class FusedProgram
         var i = il.DeclareLocal(typeof(nint));
         var values = new LocalBuilder[code.Length];
         var adjoints = new LocalBuilder?[code.Length];
+        var shared = new LocalBuilder?[code.Length]; // the intermediate of a sharing kernel's node, for its value and its derivative
         for (int k = 0; k < code.Length; k++)
         {
             values[k] = il.DeclareLocal(typeof(V));
             if (derivatives && code[k].Varies) adjoints[k] = il.DeclareLocal(typeof(V));
+            if (code[k] is { Kind: Kind.Unary, Scalar: false } u && typeof(FusedFloatKernels.ISharingKernel).IsAssignableFrom(FusedFloatKernels.UnaryKernels[u.Op!.Name]))
+                shared[k] = il.DeclareLocal(typeof(V));
         }
 
         // Before the loop: the scalar nodes' and per-channel parameters' values, broadcast.
@@ -110,6 +113,18 @@ public sealed partial class FusedProgram
                 continue;
             }
             if (ins.Scalar || ins.Kind == Kind.Parameter) continue;
+            if (shared[k] is { } intermediate)
+            {
+                var kernel = FusedFloatKernels.UnaryKernels[ins.Op!.Name];
+                il.Emit(OpCodes.Ldloc, values[ins.A]);
+                il.Emit(OpCodes.Call, Kernel(kernel, nameof(FusedFloatKernels.ISharingKernel.Shared), 1));
+                il.Emit(OpCodes.Stloc, intermediate);
+                il.Emit(OpCodes.Ldloc, values[ins.A]);
+                il.Emit(OpCodes.Ldloc, intermediate);
+                il.Emit(OpCodes.Call, Kernel(kernel, nameof(FusedFloatKernels.ISharingKernel.Value), 2));
+                il.Emit(OpCodes.Stloc, values[k]);
+                continue;
+            }
             il.Emit(OpCodes.Ldloc, values[ins.A]);
             if (ins.Kind == Kind.Binary) il.Emit(OpCodes.Ldloc, values[ins.B]);
             il.Emit(OpCodes.Call, ins.Kind == Kind.Unary
@@ -135,14 +150,15 @@ public sealed partial class FusedProgram
                 if (ins.Scalar) continue; // summed over the tensor in Backward, then through the scalar subgraph
                 if (ins.Kind == Kind.Unary)
                 {
-                    // ga = Accumulate(a, y, g, ga)
                     var target = adjoints[ins.A];
                     if (target is null) continue;
+                    // ga = Accumulate(a, y, [shared,] g, ga)
                     il.Emit(OpCodes.Ldloc, values[ins.A]);
                     il.Emit(OpCodes.Ldloc, values[k]);
+                    if (shared[k] is { } intermediate) il.Emit(OpCodes.Ldloc, intermediate);
                     il.Emit(OpCodes.Ldloc, adjoints[k]!);
                     il.Emit(OpCodes.Ldloc, target);
-                    il.Emit(OpCodes.Call, Kernel(FusedFloatKernels.UnaryKernels[ins.Op!.Name], nameof(FusedFloatKernels.IKernel.Accumulate), 4));
+                    il.Emit(OpCodes.Call, Kernel(FusedFloatKernels.UnaryKernels[ins.Op!.Name], nameof(FusedFloatKernels.IKernel.Accumulate), shared[k] is null ? 4 : 5));
                     il.Emit(OpCodes.Stloc, target);
                 }
                 else if (ins.Kind == Kind.Binary)
