@@ -15,8 +15,10 @@ namespace ActSearch.Evaluation.Torch.Compilation;
 /// the machine has). The math is our own, since Vector512.Exp and TensorPrimitives.Exp (float) are 2-5x slower than a
 /// plain polynomial here: exp by Cody-Waite reduction and Cephes' degree-6 polynomial (within 1.2e-7 relative, denormals
 /// included), log by Cephes' logf polynomial, tanh by a clamped rational function (Eigen's, within 3e-7 relative, +-1
-/// from |x| = 7.9 on), erf by Abramowitz-Stegun 7.1.26 from 0.5 and the Maclaurin series below (within 7e-7 relative).
-/// NaN stays NaN and +-Inf go where libtorch sends them (tanh +-1, sigmoid 1 and 0, exp Inf and 0).
+/// from |x| = 7.9 on), erf by Abramowitz-Stegun 7.1.26 from 0.5 and the Maclaurin series below (within 7e-7 relative),
+/// sin and cos by Cephes' sinf/cosf (MathF per lane beyond |x| = 8192). The arithmetic primitives (neg, abs, square,
+/// cube, sqrt; add, sub, mul, div, pdiv, max, min) are here for the loops <see cref="FusedProgram"/> generates per formula.
+/// NaN stays NaN and +-Inf go where libtorch sends them (tanh +-1, sigmoid 1 and 0, exp Inf and 0, sin and cos NaN).
 /// </para>
 /// </summary>
 internal static class FusedFloatKernels
@@ -36,7 +38,7 @@ internal static class FusedFloatKernels
     {
         ["neg"] = typeof(Neg), ["abs"] = typeof(Abs), ["square"] = typeof(Square), ["cube"] = typeof(Cube), ["sqrt"] = typeof(Sqrt),
         ["tanh"] = typeof(Tanh), ["sigmoid"] = typeof(Sigmoid), ["erf"] = typeof(Erf), ["gauss"] = typeof(Gauss), ["exp"] = typeof(Exp),
-        ["softplus"] = typeof(Softplus), ["relu"] = typeof(Relu),
+        ["softplus"] = typeof(Softplus), ["relu"] = typeof(Relu), ["sin"] = typeof(Sin), ["cos"] = typeof(Cos),
     };
 
     /// <inheritdoc cref="UnaryKernels"/>
@@ -362,6 +364,64 @@ internal static class FusedFloatKernels
         var tie = Vector512.Equals(self, other);
         var share = Vector512.ConditionalSelect(nan | wins, V.One, Vector512.ConditionalSelect(tie, C(0.5f), V.Zero));
         return Vector512.ConditionalSelect(Vector512.Equals(share, V.Zero), accumulated, accumulated + g * share);
+    }
+
+    internal readonly struct Sin : IKernel
+    {
+        public static V Value(V a) => SinCos(a, cosine: false);
+
+        public static V Accumulate(V a, V y, V g, V ga) => Vector512.FusedMultiplyAdd(g, SinCos(a, cosine: true), ga);
+    }
+
+    internal readonly struct Cos : IKernel
+    {
+        public static V Value(V a) => SinCos(a, cosine: true);
+
+        public static V Accumulate(V a, V y, V g, V ga) => Vector512.FusedMultiplyAdd(g, -SinCos(a, cosine: false), ga);
+    }
+
+    /// <summary>Beyond this |a| the three-part reduction by pi/4 loses bits: those lanes take MathF's sin and cos.</summary>
+    private const float SinCosReducible = 8192f;
+
+    /// <summary>
+    /// sin or cos by Cephes' sinf/cosf: |a| = j pi/4 + r with j even and |r| &lt;= pi/4 (pi/4 in three parts, so r is
+    /// exact to float rounding up to |a| = 8192), then the sine or cosine polynomial of r by the octant, and the sign.
+    /// NaN stays NaN; +-Inf and larger |a| go through MathF per lane (sin(Inf) is NaN).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static V SinCos(V a, bool cosine)
+    {
+        var ax = Vector512.Abs(a);
+        var j = Vector512.ConvertToInt32(ax * C(1.27323954473516f)); // 4 / pi, truncated
+        j = (j + Vector512<int>.One) & Vector512.Create(~1);          // to the even octant boundary nearest below or above
+        var n = Vector512.ConvertToSingle(j);
+        var r = Vector512.FusedMultiplyAdd(n, C(-0.78515625f), ax);
+        r = Vector512.FusedMultiplyAdd(n, C(-2.4187564849853515625e-4f), r);
+        r = Vector512.FusedMultiplyAdd(n, C(-3.77489497744594108e-8f), r);
+        var z = r * r;
+        var sineR = Vector512.FusedMultiplyAdd(C(-1.9515295891E-4f), z, C(8.3321608736E-3f));
+        sineR = Vector512.FusedMultiplyAdd(sineR, z, C(-1.6666654611E-1f));
+        sineR = Vector512.FusedMultiplyAdd(sineR * z, r, r);
+        var cosineR = Vector512.FusedMultiplyAdd(C(2.443315711809948E-5f), z, C(-1.388731625493765E-3f));
+        cosineR = Vector512.FusedMultiplyAdd(cosineR, z, C(4.166664568298827E-2f));
+        cosineR = Vector512.FusedMultiplyAdd(cosineR * z, z, Vector512.FusedMultiplyAdd(C(-0.5f), z, V.One));
+        // Octants j = 0, 2, 4, 6: sin(|a|) is sin r, cos r, -sin r, -cos r; cos(|a|) is cos r, -sin r, -cos r, sin r.
+        var evenQuadrant = Vector512.Equals(j & Vector512.Create(2), Vector512<int>.Zero).AsSingle();
+        var result = cosine ? Vector512.ConditionalSelect(evenQuadrant, cosineR, sineR) : Vector512.ConditionalSelect(evenQuadrant, sineR, cosineR);
+        var flip = cosine
+            ? Vector512.ShiftLeft((j + Vector512.Create(2)) & Vector512.Create(4), 29)
+            : Vector512.ShiftLeft(j & Vector512.Create(4), 29) ^ (a.AsInt32() & Vector512.Create(int.MinValue)); // sin is odd
+        result = (result.AsInt32() ^ flip).AsSingle();
+        if (Vector512.GreaterThanOrEqualAny(ax, C(SinCosReducible))) result = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(ax, C(SinCosReducible)), SinCosPerLane(a, cosine), result);
+        return KeepNaN(a, result);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static V SinCosPerLane(V a, bool cosine)
+    {
+        Span<float> lanes = stackalloc float[Width];
+        for (int i = 0; i < Width; i++) lanes[i] = cosine ? MathF.Cos(a.GetElement(i)) : MathF.Sin(a.GetElement(i));
+        return Vector512.Create(lanes);
     }
 
     internal readonly struct Exp : IKernel
