@@ -94,10 +94,12 @@ public static class FusedActivations
             var expr = ExprParser.Parse(formula, new ParseOptions { DefaultParameterShape = perChannel ? ParameterShape.PerChannel : ParameterShape.Scalar });
             int channels = perChannel ? 32 : 0;
             var timings = new[] { false, true }.ToDictionary(f => f, _ => (Forward: new List<double>(), Backward: new List<double>()));
+            // One module each, as a training run has: the fused one's loop is generated at its first call (a warm-up round).
+            var modules = new[] { false, true }.ToDictionary(f => f, f => ExprModule.Compile(expr, new ExprCompileOptions { Fusion = f ? Fusion.On : Fusion.Off, Channels = channels }));
             for (int r = 0; r < 15; r++)
                 foreach (bool fuse in new[] { false, true })
                 {
-                    using var module = ExprModule.Compile(expr, new ExprCompileOptions { Fusion = fuse ? Fusion.On : Fusion.Off, Channels = channels });
+                    var module = modules[fuse];
                     using var scope = NewDisposeScope();
                     // Not a leaf, as in training (a leaf's gradient is copied into .grad when the op's result is still referenced).
                     var x = x0.clone().requires_grad_(true).mul(1f);
@@ -110,10 +112,16 @@ public static class FusedActivations
                     timings[fuse].Forward.Add(forward);
                     timings[fuse].Backward.Add(backward);
                 }
+            foreach (var module in modules.Values) module.Dispose();
             // The kernels alone, on plain arrays (no tensors, no autograd): what the op costs beyond them is glue. Forward
-            // without and with the derivative rows (evaluation and training), and backward from the rows.
+            // without and with the derivative rows (evaluation and training), and backward from the rows. The first calls
+            // of a new program, on one vector, time what a module pays once: generating its loops and their JIT.
             var program = FusedProgram.TryCompile(expr)!;
             float[][] parameters = [.. program.Parameters.Select(_ => Enumerable.Repeat(1f, perChannel ? 32 : 1).ToArray())];
+            var once = System.Diagnostics.Stopwatch.StartNew();
+            program.ForwardWithDerivatives<float>(new float[16], new float[16], new float[16 * program.DerivativeRows], parameters, 1);
+            program.Forward<float>(new float[16], new float[16], parameters, 1);
+            double firstCalls = once.Elapsed.TotalMilliseconds;
             double[][] dParameters = [.. parameters.Select(p => new double[p.Length])];
             var xs = x0.data<float>().ToArray();
             var ys = new float[xs.Length];
@@ -148,6 +156,8 @@ public static class FusedActivations
                 kernels_only_forward_ms = Math.Round(Median(kernelForward), 2),
                 kernels_only_training_forward_ms = Math.Round(Median(kernelTrainingForward), 2),
                 kernels_only_backward_ms = Math.Round(Median(kernelBackward), 2),
+                generated_loop = program.RunsGeneratedLoop,
+                first_calls_ms = Math.Round(firstCalls, 2),
                 formula = label,
                 elements = x0.numel(),
                 chain_forward_ms = Math.Round(Median(timings[false].Forward), 2),

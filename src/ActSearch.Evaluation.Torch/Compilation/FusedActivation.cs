@@ -45,11 +45,13 @@ public sealed partial class FusedProgram
     private readonly int[] _row; // per instruction: its derivative row (1, 2, ...; row 0 is f'(x)), or 0 when it has none
 
     private readonly Lazy<Loops?>? _loops; // float32 machine code of its own (FusedLoops.cs); null: interpreted
+    private readonly int[] _perChannel; // the instructions of per-channel parameters
 
     private FusedProgram(Instruction[] code, Expressions.Parameter[] parameters, bool generateLoops)
     {
         _code = code;
         if (generateLoops) _loops = new Lazy<Loops?>(GenerateLoops); // compiled at the first float32 call, once
+        _perChannel = [.. Enumerable.Range(0, code.Length).Where(k => code[k].Kind == Kind.Parameter && !code[k].Scalar)];
         _input = Array.FindIndex(code, i => i.Kind == Kind.Input);
         Parameters = parameters;
         // A row for each per-channel parameter, and for each varying scalar node that an element-wise node reads (or that

@@ -218,9 +218,8 @@ public sealed partial class FusedProgram
     /// </summary>
     private void RunLoop(GeneratedLoop loop, ReadOnlySpan<float> x, Span<float> y, Span<float> rows, IReadOnlyList<float[]> parameters, float[] scalars, long inner)
     {
-        var slots = (float[])scalars.Clone();
-        var perChannel = _code.Select((ins, k) => (ins, k)).Where(p => p.ins.Kind == Kind.Parameter && !p.ins.Scalar).ToArray();
-        if (perChannel.Length == 0)
+        var slots = scalars; // a fresh array per call (Scalars): per-channel parameters' slots are set per run
+        if (_perChannel.Length == 0)
         {
             Call(loop, x, y, rows, x.Length, 0, x.Length, slots, DerivativeRows);
             return;
@@ -228,9 +227,9 @@ public sealed partial class FusedProgram
         for (int j = 0; j < x.Length;)
         {
             int run = ChannelRun(j, inner, x.Length - j, out long channel);
-            foreach (var (ins, k) in perChannel)
+            foreach (int k in _perChannel)
             {
-                var p = parameters[ins.Parameter];
+                var p = parameters[_code[k].Parameter];
                 slots[k] = p[(int)(channel % p.Length)];
             }
             Call(loop, x, y, rows, x.Length, j, run, slots, DerivativeRows);
