@@ -45,9 +45,9 @@ public enum Fusion
     /// Where it is measured faster: float32 CPU tensors, on hardware with AVX-512 (<see cref="FusedFloatKernels"/>), for
     /// inputs of <see cref="ExprModule.AutoFusionMinElements"/> elements or more, and for graphs of
     /// <see cref="ExprModule.AutoFusionMinOps"/> element-wise operations or more at any size. Measured with the generated
-    /// loops (tests/ActSearch.Benchmarks, <c>fused</c>), fused against the chain's step time: on fmnist-cnn tanh 0.85x,
-    /// <c>x * sigmoid(x)</c> 0.93x, five operations 0.64x, ten 0.57x; on deep-mlp's small tensors tanh 1.15x, x * sigmoid(x)
-    /// 1.04x, five 0.75x, ten 0.59x.
+    /// loops (tests/ActSearch.Benchmarks, <c>fused</c>, two runs), fused against the chain's step time: on fmnist-cnn tanh
+    /// 0.84x, <c>x * sigmoid(x)</c> 0.92x, five operations 0.61x, ten 0.57-0.58x; on deep-mlp's small tensors tanh 1.14x,
+    /// x * sigmoid(x) 1.07-1.13x, five 0.79-0.80x, ten 0.65-0.67x.
     /// </summary>
     Auto,
 
@@ -91,7 +91,7 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
     /// <summary>
     /// Elements from which <see cref="Fusion.Auto"/> fuses every graph, one operation included: on fmnist-cnn's 401,408 and
     /// 1,605,632-element slots the generated loops are faster than the chain at any size (tanh alone 1.19x ReLU's step
-    /// against 1.40x, <c>x * sigmoid(x)</c> 1.18x against 1.27x); the fixed cost per call is about 30 microseconds.
+    /// against 1.40-1.42x, <c>x * sigmoid(x)</c> 1.18x against 1.28x); the fixed cost per call is about 10-30 microseconds.
     /// </summary>
     public const int AutoFusionMinElements = 65_536;
 
