@@ -184,7 +184,7 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
                 Kind.Unary => TorchPrimitives.Unary(ins.Op!.Name, Operand(values, ins.A, x)),
                 Kind.Learned => Learned(ins, Operand(values, ins.A, x), x),
                 Kind.Binary => Binary(ins, values, x),
-                Kind.Aggregate => Aggregate(i, ins, Operand(values, ins.A, x)),
+                Kind.Aggregate => Aggregate(i, ins, Field(Operand(values, ins.A, x), x)),
                 Kind.Silu => nn.functional.silu(Operand(values, ins.A, x)),
                 _ => throw new InvalidOperationException($"Unknown instruction {ins.Kind}."),
             };
@@ -217,6 +217,12 @@ public sealed class ExprModule : nn.Module<Tensor, Tensor>
             return FusedLearnedUnit.Apply(unit, operand, ParameterOf(ins.Name!));
         return LearnedUnitOps.Apply(unit, operand, ParameterOf(ins.Name!));
     }
+
+    /// <summary>
+    /// The operand of a statistic as a tensor of x's shape: a constant or a parameter is a field of equal values, as the
+    /// CPU evaluator sees it (a 0-dimensional tensor has no axes to reduce).
+    /// </summary>
+    private static Tensor Field(Tensor operand, Tensor x) => operand.shape.SequenceEqual(x.shape) ? operand : operand.expand_as(x);
 
     private Tensor Operand(Tensor?[] values, int id, Tensor x) =>
         values[id] ?? tensor(_code[id].Value, x.dtype, x.device);
