@@ -14,9 +14,10 @@ namespace ActSearch.Evaluation.Torch.Compilation;
 /// with 1, and keeps f'(x) and the derivatives with respect to the learnable parameters (<see cref="DerivativeRows"/>), so
 /// backward only multiplies them by the incoming gradient and sums the parameters' products (per scalar, or per
 /// channel): no node is computed twice, and what is saved is one row per derivative instead of x and f(x). Arithmetic is
-/// in the tensor's own type (float32 runs 8 lanes wide), through
-/// <see cref="FusedKernels{T}"/>, which follow the op chain of <see cref="TorchPrimitives"/>: in float64 the two agree to
-/// 1e-5 relative or better, NaN and Inf included.
+/// in the tensor's own type, through <see cref="FusedKernels{T}"/>, which follow the op chain of
+/// <see cref="TorchPrimitives"/>: in float64 the two agree to 1e-5 relative or better, NaN and Inf included. That is the
+/// interpreter; on AVX-512 a float32 formula whose primitives all have 16-lane kernels runs a loop generated for it
+/// instead (FusedLoops.cs: the same algorithm vector by vector in registers, the same bits).
 /// <para>
 /// Subgraphs of scalar parameters and constants only (<c>log(beta)</c>) are computed once per call, and their gradient
 /// is summed over the whole tensor before it goes through them, as autograd does with a broadcast scalar: the order
