@@ -120,6 +120,50 @@ public sealed class SteadyStateTests
     }
 
     /// <summary>
+    /// A job stopped before its initial population ended (in its first minutes: no checkpoint yet, or only the warm start's,
+    /// taken before anything was bred) resumes as itself. The replay breeds the initial population as the first Ask did,
+    /// so the members in flight at the stop go out again as themselves, those never handed out are still to come, and a
+    /// cancel then ends as many as it would have ended without the stop. Before, the replay took the members as bred after
+    /// the checkpoint: the unasked ones were gone, the ones in flight were bred again as children, and (from a checkpoint)
+    /// the resumed generator was one draw ahead, so the population it bred was another.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_search_stopped_during_its_initial_population_resumes_as_itself(bool checkpointBeforeBreeding)
+    {
+        var options = Steady(budget: 200) with { Selection = new SelectionOptions { Mode = EvolutionMode.SteadyState, PopulationSize = 200, TournamentSize = 3, OffspringPerGeneration = 4 } };
+        var engine = new EvolutionEngine(options, 7) { KeepSettled = true };
+        var beforeBreeding = engine.ExportState().ToJson();
+        var sim = new Simulation(engine, slots: 6, seed: 7);
+        sim.Run(50);
+        var crashed = engine.ExportState();
+        Assert.Equal(0, crashed.Generation); // still the initial population
+        Assert.True(crashed.Statistics.CacheHits > 0, "the sample has duplicates in its initial population (the replay must settle them alike)");
+
+        var resumed = checkpointBeforeBreeding ? EvolutionEngine.Resume(options, EngineState.FromJson(beforeBreeding)) : new EvolutionEngine(options, 7);
+        foreach (var (c, o, cached) in sim.Rows) resumed.Replay(c, o, cached);
+        resumed.KeepSettled = true;
+        resumed.EndReplay();
+        var rebuilt = resumed.ExportState();
+        Assert.Equal(crashed.Statistics, rebuilt.Statistics);
+        Assert.Equal(crashed.Generation, rebuilt.Generation);
+        Assert.Equal(crashed.NextCandidateId, rebuilt.NextCandidateId);
+
+        // The members in flight at the stop go out again, the same genomes under the same ids.
+        var again = resumed.Ask(sim.Running.Count);
+        Assert.Equal(sim.Running.Select(c => (c.Id, c.Fingerprint)).Order(), again.Select(c => (c.Id, c.Fingerprint)).Order());
+        Assert.Empty(resumed.TakeSettled());
+
+        // A cancel ends the same candidates, with the same outcomes, as it would have without the stop.
+        engine.Stop();
+        resumed.Stop();
+        Assert.Equal(engine.TakeSettled().Select(s => s.Candidate.Id), resumed.TakeSettled().Select(s => s.Candidate.Id));
+        Assert.Equal(engine.Statistics, resumed.Statistics);
+        Assert.Equal(engine.Generation, resumed.Generation);
+    }
+
+    /// <summary>
     /// A steady-state job checkpoints at a bounded share of its time, so it may resume from a checkpoint many boundaries
     /// old, with candidates in flight at the stop: replayed and bred again, the search spends the rest of its budget, and
     /// its candidate ids run 0..n-1 once each. Small populations and few slots, as the cluster's kill test runs it.

@@ -64,9 +64,11 @@ public sealed class EvolutionEngine
     private bool _surrogateFeaturesSet;
     private readonly List<CandidatePrediction> _predictions = [];
 
-    public EvolutionEngine(EvolutionOptions options, ulong seed) : this(options, new Rng(seed)) { }
+    public EvolutionEngine(EvolutionOptions options, ulong seed) : this(options, new Rng(seed), resumed: false) { }
 
-    private EvolutionEngine(EvolutionOptions options, Rng rng)
+    /// <param name="resumed">The generator is a checkpoint's: it is used as it was saved (the children's seed comes from
+    /// the checkpoint too), so an initial population bred after the checkpoint is the one the search bred.</param>
+    private EvolutionEngine(EvolutionOptions options, Rng rng, bool resumed)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Objectives.IsDefaultOrEmpty) throw new ArgumentException("At least one objective is needed.", nameof(options));
@@ -77,7 +79,7 @@ public sealed class EvolutionEngine
         _directions = [.. options.Objectives.Select(o => o.Direction)];
         _cache = new FingerprintCache(options.FingerprintCacheSize);
         _steady = options.Selection.Mode == EvolutionMode.SteadyState;
-        if (_steady) _childSeed = _rng.Fork().NextUInt64();
+        if (_steady && !resumed) _childSeed = _rng.Fork().NextUInt64();
         if (options.Fidelity.Enabled && !_steady)
             throw new ArgumentException("Fidelity rungs need the steady-state mode: promotions are asynchronous.", nameof(options));
         if (options.Fidelity.Eta <= 1 || !double.IsFinite(options.Fidelity.Eta))
@@ -156,7 +158,6 @@ public sealed class EvolutionEngine
     /// <summary>The highest rung any candidate was evaluated at: the rung of the front.</summary>
     public int TopRung => _topRung;
 
-    /// <summary>True once the evaluation budget is spent or <see cref="Stop"/> was called.</summary>
     /// <summary>
     /// When set, candidates that end without being asked — answered from the fingerprint cache or by an identical
     /// candidate of their generation, or cancelled before they were handed out — are kept for
@@ -186,6 +187,7 @@ public sealed class EvolutionEngine
         return taken;
     }
 
+    /// <summary>True once the evaluation budget is spent or <see cref="Stop"/> was called.</summary>
     /// <remarks>With fidelity rungs, a spent budget ends the search once nothing is in flight and no candidate is left to promote.</remarks>
     public bool IsFinished => _stopped || (BudgetSpent && (_books.Length == 1 || (_inFlight == 0 && NextPromotion() is null)));
 
@@ -392,11 +394,7 @@ public sealed class EvolutionEngine
     private IReadOnlyList<Candidate> AskSteady(int count)
     {
         var result = new List<Candidate>();
-        if (_current is null && !NewCandidatesDone)
-        {
-            Breed(); // the initial population, as a generation of its own
-            AbsorbEnded(); // its known functions
-        }
+        BreedInitialIfDue();
         while (result.Count < count && !IsFinished)
         {
             // A hand-out waiting from before a checkpoint first (a promotion among them), then a promotion, then a new one.
@@ -423,6 +421,17 @@ public sealed class EvolutionEngine
             result.Add(next.Candidate);
         }
         return result;
+    }
+
+    /// <summary>
+    /// Steady state: the initial population as a generation of its own, bred by the first <see cref="Ask"/> and, alike,
+    /// by the first <see cref="Replay"/> after a checkpoint taken before it (nothing bred: <c>_current</c> is null).
+    /// </summary>
+    private void BreedInitialIfDue()
+    {
+        if (_current is not null || NewCandidatesDone) return;
+        Breed();
+        AbsorbEnded(); // its known functions
     }
 
     /// <summary>
@@ -601,6 +610,10 @@ public sealed class EvolutionEngine
         ArgumentNullException.ThrowIfNull(candidate);
         ArgumentNullException.ThrowIfNull(outcome);
         if (!_steady) throw new InvalidOperationException("Only a steady-state search replays outcomes; a generational one breeds its generation again.");
+        // A checkpoint taken before the initial population was bred (or none): the first Ask after it bred that population
+        // from the search's generator, so breed it the same way and replay its members as themselves. Taken as "bred after
+        // the checkpoint", the members never handed out would be missing and those in flight bred again as children.
+        BreedInitialIfDue();
         long id = candidate.Id;
         int rung = candidate.Rung;
         if (rung < 0 || rung >= _books.Length)
@@ -841,7 +854,7 @@ public sealed class EvolutionEngine
     public static EvolutionEngine Resume(EvolutionOptions options, EngineState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        var engine = new EvolutionEngine(options, Rng.FromState(state.Rng.AsSpan()));
+        var engine = new EvolutionEngine(options, Rng.FromState(state.Rng.AsSpan()), resumed: true);
         engine.Load(state);
         return engine;
     }
