@@ -210,6 +210,47 @@ public sealed class NoWakingTests : IAsyncLifetime
     }
 }
 
+/// <summary>
+/// A cancel that was answered holds across a coordinator restart. The request is stored before the job's outcomes (a
+/// generation of thousands cancelled takes turns to write), so a coordinator that stops before they are written (here
+/// their writes fail, then the cluster goes away) leaves a job that ends cancelled when it is activated again, instead of
+/// resuming the search the user cancelled.
+/// </summary>
+public sealed class CancelAcrossRestartTests
+{
+    [Fact]
+    public async Task A_cancel_is_stored_before_its_outcomes_and_the_next_coordinator_ends_the_job_cancelled_without_training_more()
+    {
+        var store = new FlakyJobStore();
+        var id = Guid.NewGuid();
+        ScriptedScorer.Scripts[id] = new Script { Delay = TimeSpan.FromMilliseconds(200) };
+        await using (var first = await OneSilo.StartAsync(store, o => o.StorageOutageWindow = TimeSpan.FromMinutes(5)))
+        {
+            var job = first.Client.GetGrain<ISearchJobGrain>(id);
+            await job.Submit(TestSpaces.Spec(budget: 400));
+            await job.Until(s => s.Scored >= 6 && s.InFlight > 0);
+            store.OutcomesDown = true;
+            var refused = await Assert.ThrowsAsync<JobStoreUnavailableException>(() => job.Cancel());
+            Assert.Contains("stored as cancelled once the database is back", refused.Message, StringComparison.Ordinal);
+            var stored = await store.Inner.LoadJobAsync(id);
+            Assert.Equal(JobState.Running, stored!.State);
+            Assert.NotNull(stored.CancelRequestedAt);
+        }
+        store.OutcomesDown = false;
+        int trained = ScriptedScorer.Calls[id].Count;
+
+        await using var second = await OneSilo.StartAsync(store, _ => { });
+        var done = await second.Client.GetGrain<ISearchJobGrain>(id).UntilFinal(TimeSpan.FromSeconds(60));
+        Assert.Equal(JobState.Cancelled, done.State);
+        Assert.Equal(JobState.Cancelled, (await store.Inner.LoadJobAsync(id))!.State);
+        Assert.Equal(trained, ScriptedScorer.Calls[id].Count); // nothing was handed out after the restart
+        var outcomes = await store.Inner.LoadOutcomesAsync(id);
+        Assert.Equal(Enumerable.Range(0, outcomes.Count).Select(i => (long)i), outcomes.Select(o => o.Candidate.Id));
+        Assert.Equal(0, store.Inner.DuplicateOutcomes);
+        Assert.True(done.Scored < 400, $"scored {done.Scored}: the job ran on to its budget");
+    }
+}
+
 /// <summary>A cluster of one silo in both roles, on the given store, scoring with <see cref="ScriptedScorer"/> (2 slots, 100 ms ticks).</summary>
 internal static class OneSilo
 {
@@ -235,14 +276,17 @@ internal static class OneSilo
 }
 
 /// <summary>
-/// The in-memory store with switches: while <see cref="Down"/>, every call fails as an unreachable database does; every
-/// checkpoint write takes <see cref="CheckpointDelay"/> (a large state written to a slow database) and is counted.
+/// The in-memory store with switches: while <see cref="Down"/>, every call fails as an unreachable database does; while
+/// <see cref="OutcomesDown"/>, only the writes of outcomes do; every checkpoint write takes <see cref="CheckpointDelay"/>
+/// (a large state written to a slow database) and is counted.
 /// </summary>
 internal sealed class FlakyJobStore : IJobStore
 {
     public InMemoryJobStore Inner { get; } = new();
 
     public volatile bool Down;
+
+    public volatile bool OutcomesDown;
 
     public TimeSpan CheckpointDelay { get; init; }
 
@@ -297,15 +341,19 @@ internal sealed class FlakyJobStore : IJobStore
         Interlocked.Increment(ref _fronts);
     }
 
+    private Task CheckOutcomes() => OutcomesDown
+        ? Task.FromException(new StorageException("Cannot reach PostgreSQL (test: outcome writes fail).", new TimeoutException()))
+        : Check();
+
     public async Task<bool> RecordOutcomeAsync(Guid jobId, Candidate candidate, CandidateOutcome outcome, TimeSpan spent = default, bool cached = false, CancellationToken cancellation = default)
     {
-        await Check();
+        await CheckOutcomes();
         return await Inner.RecordOutcomeAsync(jobId, candidate, outcome, spent, cached, cancellation);
     }
 
     public async Task RecordCancelledAsync(Guid jobId, IReadOnlyList<Candidate> candidates, CancellationToken cancellation = default)
     {
-        await Check();
+        await CheckOutcomes();
         await Inner.RecordCancelledAsync(jobId, candidates, cancellation);
     }
 

@@ -36,6 +36,22 @@ public abstract class JobStoreContract
     }
 
     [Fact]
+    public async Task A_cancel_request_round_trips_to_the_tick_and_stays_with_the_final_state()
+    {
+        var store = CreateStore();
+        var id = Guid.NewGuid();
+        var asked = new DateTimeOffset(2026, 12, 7, 13, 5, 1, TimeSpan.Zero).AddTicks(1234567);
+        var requested = Job(id, JobState.Running) with { CancelRequestedAt = asked };
+        await store.SaveJobAsync(requested);
+        Assert.Equal(requested, await store.LoadJobAsync(id));
+        Assert.Contains(id, await store.ListUnfinishedJobsAsync()); // still to be ended by whoever activates it
+
+        var ended = requested with { State = JobState.Cancelled, FinishedAt = asked.AddSeconds(3) };
+        await store.SaveJobAsync(ended);
+        Assert.Equal(ended, await store.LoadJobAsync(id));
+    }
+
+    [Fact]
     public async Task A_final_state_is_never_changed_back()
     {
         var store = CreateStore();

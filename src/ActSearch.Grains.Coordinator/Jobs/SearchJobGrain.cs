@@ -107,6 +107,8 @@ internal sealed partial class SearchJobGrain(
         LogResuming(JobId, _engine!.Generation, _engine.Mode == EvolutionMode.SteadyState ? replayed : _recovered.Count);
         _ranBefore = _job.RunningTime;
         if (IsRunning) _runningSince = time.GetTimestamp();
+        // A cancel answered before the coordinator stopped holds: the job ends cancelled instead of searching on.
+        if (_job.CancelRequestedAt is not null) BeginEnd(JobState.Cancelled, null);
         StartTimer();
         await PumpAsync();
     }
@@ -204,7 +206,7 @@ internal sealed partial class SearchJobGrain(
 
     public async Task<JobStatus> Pause()
     {
-        if (!IsRunning) return Status();
+        if (!IsRunning || _ending is not null) return Status(); // an ending job (a cancel being written) is not paused
         await ChangeStateAsync(JobState.Paused);
         return Status();
     }
@@ -220,6 +222,7 @@ internal sealed partial class SearchJobGrain(
     public async Task<JobStatus> Cancel()
     {
         if (_job is null || _job.State.IsFinal()) return Status();
+        await StoreCancelRequestAsync();
         foreach (var d in _inFlight.TakeAll())
         {
             if (d.Silo is not null) _ = Worker(d).Cancel(); // one-way: best effort; a late report is ignored
@@ -230,6 +233,26 @@ internal sealed partial class SearchJobGrain(
         if (_ending is not null && _storeDownSince != 0) throw new JobStoreUnavailableException(
             "The job's database does not answer: the job stopped handing out candidates and will be stored as cancelled once the database is back.");
         return Status();
+    }
+
+    /// <summary>
+    /// Stores that a cancel was asked for before anything else: a job with thousands of outcomes still to write (a
+    /// generation of 100,000 cancelled) stores its end only turns later, and a coordinator stopped in between would
+    /// otherwise resume the search the user cancelled. A database that does not answer leaves the request in memory,
+    /// stored with the job's end once it is back (the caller hears a 503 saying so); one that refuses it refuses the cancel.
+    /// </summary>
+    private async Task StoreCancelRequestAsync()
+    {
+        if (_job!.CancelRequestedAt is not null) return;
+        var job = _job with { CancelRequestedAt = time.GetUtcNow() };
+        try
+        {
+            await StoreOrRefuseAsync(() => store.SaveJobAsync(job, _resolved));
+            _job = job;
+        }
+        catch (JobStoreUnavailableException) when (_storeDownSince != 0 && _job is not null)
+        {
+        }
     }
 
     public Task<JobStatus> GetStatus() => Task.FromResult(Status());

@@ -6,6 +6,8 @@ namespace ActSearch.Grains;
 /// <summary>
 /// A job as the store keeps it: what was submitted and where it stands. Saved on every change of state and with
 /// every checkpoint. Counters are not kept here: they come from the engine's checkpoint and the recorded outcomes.
+/// <see cref="CancelRequestedAt"/> is when a cancel was answered while the job still had outcomes to write: a job
+/// activated with it set ends cancelled instead of resuming its search.
 /// </summary>
 public sealed record JobRecord(
     Guid JobId,
@@ -15,7 +17,8 @@ public sealed record JobRecord(
     DateTimeOffset? StartedAt = null,
     DateTimeOffset? FinishedAt = null,
     string? Error = null,
-    TimeSpan RunningTime = default);
+    TimeSpan RunningTime = default,
+    DateTimeOffset? CancelRequestedAt = null);
 
 /// <summary>
 /// What a job runs with, resolved once from its spec and space by the job grain (which parses the space anyway): the

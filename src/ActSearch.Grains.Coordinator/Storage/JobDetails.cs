@@ -7,9 +7,10 @@ namespace ActSearch.Grains;
 /// What <see cref="PostgresJobStore"/> keeps of a <see cref="JobRecord"/> in the <c>jobs.details</c> JSON: the fields
 /// the columns cannot say exactly. The columns hold the seed and budget the job runs with (spec override, else the
 /// space's) and times to the microsecond; a loaded record must equal the saved one, so the spec's overrides as
-/// submitted (null: the space's), the space's file name, the running time and the tick-exact times live here.
+/// submitted (null: the space's), the space's file name, the running time, the tick-exact times and when a cancel was
+/// requested live here.
 /// <code>{"v":1,"spaceFileName":"a.yaml","seed":7,"budgetEvaluations":48,"budgetWallTimeTicks":null,
-///  "runningTimeTicks":0,"createdAtTicks":...,"startedAtTicks":...,"finishedAtTicks":null}</code>
+///  "runningTimeTicks":0,"createdAtTicks":...,"startedAtTicks":...,"finishedAtTicks":null,"cancelRequestedAtTicks":null}</code>
 /// Times are UTC ticks. Unknown keys are ignored, missing ones read as null (zero for the running time).
 /// </summary>
 internal sealed record JobDetails(
@@ -20,7 +21,8 @@ internal sealed record JobDetails(
     TimeSpan RunningTime,
     DateTimeOffset? CreatedAt,
     DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt)
+    DateTimeOffset? FinishedAt,
+    DateTimeOffset? CancelRequestedAt)
 {
     private const int Version = 1;
 
@@ -42,6 +44,7 @@ internal sealed record JobDetails(
             Ticks(w, "createdAtTicks", job.CreatedAt.UtcTicks);
             Ticks(w, "startedAtTicks", job.StartedAt?.UtcTicks);
             Ticks(w, "finishedAtTicks", job.FinishedAt?.UtcTicks);
+            Ticks(w, "cancelRequestedAtTicks", job.CancelRequestedAt?.UtcTicks);
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
@@ -66,7 +69,8 @@ internal sealed record JobDetails(
                 Get(root, "runningTimeTicks") is { } running ? TimeSpan.FromTicks(running.GetInt64()) : TimeSpan.Zero,
                 Time(root, "createdAtTicks"),
                 Time(root, "startedAtTicks"),
-                Time(root, "finishedAtTicks"));
+                Time(root, "finishedAtTicks"),
+                Time(root, "cancelRequestedAtTicks"));
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentOutOfRangeException)
         {

@@ -217,7 +217,7 @@ public sealed class PostgresJobStore : IJobStore
         var d = JobDetails.Read(json);
         var spec = new JobSpec(row.SpaceYaml, d.SpaceFileName, row.Name, row.Owner, d.Seed, d.BudgetEvaluations, d.BudgetWallTime);
         return new JobRecord(row.Id, spec, ToState(row.Status), Exact(row.CreatedAt, d.CreatedAt)!.Value,
-            Exact(row.StartedAt, d.StartedAt), Exact(row.FinishedAt, d.FinishedAt), row.Error, d.RunningTime);
+            Exact(row.StartedAt, d.StartedAt), Exact(row.FinishedAt, d.FinishedAt), row.Error, d.RunningTime, d.CancelRequestedAt);
     }
 
     /// <summary>The column's time, or the tick-exact one in the details when that is the same time to PostgreSQL's microsecond.</summary>
