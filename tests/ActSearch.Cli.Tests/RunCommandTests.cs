@@ -139,6 +139,22 @@ public class RunCommandTests
         }
     }
 
+    [Theory]
+    [InlineData(6, true)]
+    [InlineData(32, true)]
+    [InlineData(33, false)]
+    [InlineData(null, false)] // the space's own budget (200)
+    public void Run_says_when_the_budget_cannot_reach_past_the_initial_population(int? budget, bool noted)
+    {
+        var space = ActSearch.SearchSpaces.SearchSpaceLoader.LoadEmbedded("swish-core-unit"); // population 32
+        string? note = RunCommand.SmallBudgetNote(space, budget ?? space.Evolution.Budget.Evaluations);
+        Assert.Equal(noted, note is not null);
+        if (noted) Assert.Equal($"note: the budget ({budget}) is not above the population (32): every candidate comes from the random initial population, so this run samples the space and evolves nothing", note);
+
+        var random = space with { Evolution = space.Evolution with { Selection = space.Evolution.Selection with { Strategy = ActSearch.Evolution.SelectionStrategy.Random } } };
+        Assert.Null(RunCommand.SmallBudgetNote(random, 6)); // random search evolves nothing at any budget
+    }
+
     [Fact]
     public void Run_with_an_invalid_space_exits_2_naming_file_line_and_column()
     {

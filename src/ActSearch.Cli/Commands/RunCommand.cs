@@ -78,6 +78,19 @@ public sealed class RunCommand : ICommand
         }
     }
 
+    /// <summary>
+    /// A note when the budget cannot reach past the initial population: every candidate is then a random member of it,
+    /// so the run samples the space and evolves nothing (the README's quick runs do this on purpose; the job is not
+    /// refused, since the engine breeds only what the budget can score). Null otherwise, and for random search.
+    /// </summary>
+    public static string? SmallBudgetNote(SearchSpace space, int? budget)
+    {
+        var selection = space.Evolution.Selection;
+        if (budget is not { } b || b > selection.PopulationSize || selection.Strategy == SelectionStrategy.Random) return null;
+        return $"note: the budget ({b}) is not above the population ({selection.PopulationSize}): every candidate comes from " +
+               "the random initial population, so this run samples the space and evolves nothing";
+    }
+
     private static async Task<int> RunJobAsync(IGrainFactory grains, ActSearchStorage storage, SearchSpace space, string yaml, string fileName,
         int? budget, int? seed, string? name, TextWriter stdout, CancellationToken cancellation)
     {
@@ -86,6 +99,7 @@ public sealed class RunCommand : ICommand
         var spec = new JobSpec(yaml, fileName, name ?? space.Name, Environment.UserName, seed is { } s ? (ulong)s : null, budget);
         var status = await job.Submit(spec);
         stdout.WriteLine($"job {jobId}: {space.Name}, seed {status.Seed}, budget {SpaceArgument.Describe(status.BudgetEvaluations, status.BudgetWallTime)}, tasks {string.Join(", ", space.Tasks)}");
+        if (SmallBudgetNote(space, status.BudgetEvaluations) is { } note) stdout.WriteLine(note);
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         bool cancelled = false;
