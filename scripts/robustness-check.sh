@@ -3,7 +3,7 @@
 # folder outside the repository with a copy of the Release build: database outages mid-job (the embedded server stopped
 # with `pg_ctl stop -m immediate`, started again after each of OUTAGES seconds, default "20"), a population of 100,000 under a budget of 4, the job
 # list while a huge job runs, 100 event streams and the database's connections, cancel and stop with a 100,000-candidate
-# generation, the UI's headers, the embedded application role, and first use (`run`, then `activations` and `jobs`
+# generation, malformed input's status codes, the UI's headers, the embedded application role, and first use (`run`, then `activations` and `jobs`
 # without a server). Build first (dotnet build ActSearch.sln -c Release); takes about two minutes plus the outages; prints
 # what it saw.
 set -uo pipefail
@@ -14,7 +14,9 @@ export ACTSEARCH_HOME=$work/home ACTSEARCH_API_TOKENS=secret ACTSEARCH_URLS=http
 B=http://127.0.0.1:5599; T="Authorization: Bearer secret"
 ./app/actsearch serve > serve.log 2>&1 &
 srv=$!
-for i in $(seq 120); do grep -q "listening on" serve.log && break; sleep 1; done
+trap 'kill -TERM $srv 2>/dev/null; wait $srv 2>/dev/null' EXIT # an interrupted check leaves no server behind
+for i in $(seq 120); do grep -q "listening on" serve.log && break; kill -0 $srv 2>/dev/null || break; sleep 1; done
+if ! grep -q "listening on" serve.log; then echo "serve did not start:"; head -c 600 serve.log; echo; exit 1; fi
 echo "== serve up"
 sock=$ACTSEARCH_HOME/postgres
 q() { psql -h "$sock" -U actsearch -d actsearch -Atc "$1" 2>&1; }
@@ -45,7 +47,7 @@ Y
 for outage in ${OUTAGES:-20}; do
   echo "== row 1: a database outage of $outage s mid-job (budget 400)"
   oid=$(curl -s -H "$T" -H 'Content-Type: application/yaml' --data-binary "$small" "$B/api/jobs?name=outage-$outage" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-  for i in $(seq 120); do [[ $(q "select count(*) from outcomes where job_id = '$oid'") -ge 60 ]] && break; sleep 0.5; done
+  for i in $(seq 120); do n=$(q "select count(*) from outcomes where job_id = '$oid'"); [[ $n =~ ^[0-9]+$ && $n -ge 60 ]] && break; sleep 0.5; done
   echo "before: api $(api "$oid"); stored $(q "select status from jobs where id = '$oid'"), $(q "select count(*) from outcomes where job_id = '$oid'") outcomes"
   pgc stop -D "$sock" -m immediate > /dev/null && echo "database stopped (immediate)"
   sleep 3
@@ -53,7 +55,7 @@ for outage in ${OUTAGES:-20}; do
   echo "during: api $(api "$oid")"
   sleep $((outage - 3))
   pgc start -D "$sock" -w -l "$sock/server.log" > /dev/null && echo "database started again after $outage s"
-  for i in $(seq 600); do [[ $(q "select status from jobs where id = '$oid'") =~ finished|failed|cancelled ]] && break; sleep 1; done
+  for i in $(seq 600); do [[ $(q "select status from jobs where id = '$oid'") =~ ^(finished|failed|cancelled)$ ]] && break; sleep 1; done
   echo "after: $i s to the end; api $(api "$oid"); stored $(q "select status from jobs where id = '$oid'")"
   echo "candidates $(q "select count(*) from candidates where job_id = '$oid'"), outcomes $(q "select count(*) from outcomes where job_id = '$oid'"), candidates with other than one outcome: $(q "select count(*) from candidates c where job_id = '$oid' and (select count(*) from outcomes o where o.job_id = c.job_id and o.candidate_id = c.id) <> 1")"
 done
@@ -83,23 +85,37 @@ curl -s -o /dev/null -w "GET /api/jobs with 100 streams and the long job: %{http
 kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null
 sleep 2
 echo "psql right after the streams closed: $(q 'select 1')"
-curl -s -o /dev/null -w "cancel long job: %{http_code} in %{time_total}s\n" -X POST -H "$T" "$B/api/jobs/$long/cancel"
-sleep 1; curl -s "$B/api/jobs/$long" | python3 -c 'import json,sys; j=json.load(sys.stdin); print("long job after cancel:", j["state"], "in flight", j["inFlight"])'
+# A deploy's SIGTERM 2 s into the cancel (the cancel of ~90,000 queued candidates writes for several seconds), then serve
+# started again: a cancel that answered 200 must end the job cancelled, not resume its search.
+curl -s -o /dev/null -w "cancel long job (serve stopped 2 s into it): %{http_code} in %{time_total}s\n" -X POST -H "$T" "$B/api/jobs/$long/cancel" &
+cpid=$!
+sleep 2
+echo "long job 2 s into the cancel: stored $(q "select status || ', cancel requested: ' || (details::json->>'cancelRequestedAtTicks' is not null) from jobs where id = '$long'")"
+kill -TERM $srv; wait $cpid; t0=$(date +%s); for i in $(seq 60); do kill -0 $srv 2>/dev/null || break; sleep 1; done; echo "serve stopped after $(( $(date +%s) - t0 )) s (of 60 allowed)"; kill -9 $srv 2>/dev/null
+./app/actsearch serve > serve2.log 2>&1 &
+srv=$!
+for i in $(seq 120); do grep -q "listening on" serve2.log && break; sleep 1; done
+for i in $(seq 120); do [[ $(q "select status from jobs where id = '$long'") =~ ^(finished|failed|cancelled)$ ]] && break; sleep 1; done
+echo "long job after serve started again: api $(api "$long"), stored $(q "select status from jobs where id = '$long'"), outcomes $(q "select count(*) from outcomes where job_id = '$long'") of $(q "select count(*) from candidates where job_id = '$long'") candidates"
+echo "== row 4: status codes for malformed input"
+code() { curl -s -o "$work/body" -w "%{http_code}" "$@"; echo " $(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j.get("detail") or j.get("title"))' "$work/body" 2>/dev/null | cut -c1-110)"; }
+echo "lone surrogate in JSON: $(code -H "$T" -H 'Content-Type: application/json' --data-binary '{"space": "\ud800"}' "$B/api/jobs")"
+echo "NUL in ?name=: $(code -H "$T" -H 'Content-Type: application/yaml' --data-binary "$small" "$B/api/jobs?name=a%00b")"
+echo "NUL in the catalog's q: $(code "$B/api/activations?q=x%00")"
+echo "budget=2147483647: $(code -H "$T" -H 'Content-Type: application/yaml' --data-binary "$small" "$B/api/jobs?budget=2147483647")"
+echo "unknown envelope field: $(code -H "$T" -H 'Content-Type: application/json' --data-binary '{"space": "name: x", "colour": 1}' "$B/api/jobs")"
+echo "state=running,paused: $(code "$B/api/jobs?state=running,paused")"
+rm -f "$work/body"
 echo "== row 5: headers, role"
 curl -s -D - -o /dev/null "$B/" | grep -iE "content-security|x-frame|referrer" | tr -d '\r'
 echo "app role superuser? $(psql -h "$sock" -U actsearch_app -d actsearch -Atc "select rolsuper from pg_roles where rolname = current_user")"
 echo "pg_read_file as the app role: $(psql -h "$sock" -U actsearch_app -d actsearch -Atc "select pg_read_file('PG_VERSION')" 2>&1 | head -1)"
-echo "long job as stored before serve stops: $(q "select status || ', cancel requested: ' || (details::json->>'cancelRequestedAtTicks' is not null) from jobs where id = '$long'")"
 kill -TERM $srv; t0=$(date +%s); for i in $(seq 60); do kill -0 $srv 2>/dev/null || break; sleep 1; done; echo "serve stopped after $(( $(date +%s) - t0 )) s (of 60 allowed)"; kill -9 $srv 2>/dev/null
-./app/actsearch serve > serve2.log 2>&1 &
-srv=$!
-for i in $(seq 120); do grep -q "listening on" serve2.log && break; sleep 1; done
-for i in $(seq 120); do [[ $(q "select status from jobs where id = '$long'") =~ finished|failed|cancelled ]] && break; sleep 1; done
-echo "long job after serve started again: api $(api "$long"), stored $(q "select status from jobs where id = '$long'")"
-kill -TERM $srv; wait $srv 2>/dev/null
 echo "== row 6: first use from another folder"
 ./app/actsearch run swish-core-unit --budget 6 > run.out 2> run.err; echo "run exit $?"
-tail -4 run.out; tail -c 1 run.out | od -c | head -1
+sed -n 3p run.out; tail -4 run.out; echo "last byte of the output: $(tail -c 1 run.out | od -An -c)"
+mkdir nodata; ACTSEARCH_DATA=$work/nodata ./app/actsearch run swish-core-unit --budget 40 > nodata.out 2>&1; echo "run with an empty ACTSEARCH_DATA: exit $?"
+grep -E "^(failed|error)|x " nodata.out | head -3 | cut -c1-200
 ./app/actsearch activations 2>&1 | head -3
 ./app/actsearch jobs 2>&1 | head -3
 rm -rf "$work"
