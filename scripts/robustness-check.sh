@@ -59,17 +59,8 @@ for outage in ${OUTAGES:-20}; do
   echo "after: $i s to the end; api $(api "$oid"); stored $(q "select status from jobs where id = '$oid'")"
   echo "candidates $(q "select count(*) from candidates where job_id = '$oid'"), outcomes $(q "select count(*) from outcomes where job_id = '$oid'"), candidates with other than one outcome: $(q "select count(*) from candidates c where job_id = '$oid' and (select count(*) from outcomes o where o.job_id = c.job_id and o.candidate_id = c.id) <> 1")"
 done
-space=$(cat <<'Y'
-name: big-pop
-kind: activation
-seed: 7
-tasks: [regression]
-genome: {representation: tree, unary: [neg, exp, tanh, sigmoid], binary: [add, sub, mul, div], constants: [0.5, 1, 2], max_nodes: 9, max_depth: 4}
-evolution: {strategy: regularized, population: 100000, tournament: 3, offspring_per_generation: 4}
-objectives: [loss@regression, complexity]
-budget: {evaluations: 400}
-Y
-)
+# The issue's reproduction: row 1's space with a population of 100,000.
+space=$(sed -e 's/^name: outage/name: big-pop/; s/^seed: 3/seed: 7/; s/population: 32/population: 100000/; s/offspring_per_generation: 8/offspring_per_generation: 4/' <<< "$small")
 echo "== row 2: population 100000, budget 4"
 id=$(curl -s -H "$T" -H 'Content-Type: application/yaml' --data-binary "$space" "$B/api/jobs?budget=4&name=huge" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 for k in 1 2 3; do curl -s -o /dev/null -w "GET /api/jobs: %{http_code} in %{time_total}s\n" "$B/api/jobs"; done
