@@ -6,8 +6,8 @@ namespace ActSearch.Grains;
 /// <summary>
 /// A job as the store keeps it: what was submitted and where it stands. Saved on every change of state and with
 /// every checkpoint. Counters are not kept here: they come from the engine's checkpoint and the recorded outcomes.
-/// <see cref="CancelRequestedAt"/> is when a cancel was answered while the job still had outcomes to write: a job
-/// activated with it set ends cancelled instead of resuming its search.
+/// <see cref="CancelRequestedAt"/> is when a cancel was asked for, stored before the job's end (which can take many
+/// turns to write): a job activated with it set and no final state ends cancelled instead of resuming its search.
 /// </summary>
 public sealed record JobRecord(
     Guid JobId,
