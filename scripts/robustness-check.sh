@@ -12,11 +12,20 @@ work=$(mktemp -d /tmp/i18.XXXX); cd "$work"
 cp -r "$BIN" app
 export ACTSEARCH_HOME=$work/home ACTSEARCH_API_TOKENS=secret ACTSEARCH_URLS=http://127.0.0.1:5599 ACTSEARCH_SLOTS=2
 B=http://127.0.0.1:5599; T="Authorization: Bearer secret"
-./app/actsearch serve > serve.log 2>&1 &
-srv=$!
+# Starts serve (its log in $1) and waits until it listens; a server that cannot start stops the check with its message.
+start_serve() {
+  ./app/actsearch serve > "$1" 2>&1 &
+  srv=$!
+  for i in $(seq 120); do grep -q "listening on" "$1" && break; kill -0 $srv 2>/dev/null || break; sleep 1; done
+  if ! grep -q "listening on" "$1"; then echo "serve did not start:"; head -c 600 "$1"; echo; exit 1; fi
+}
+# Waits for a serve that was sent SIGTERM to exit (60 s allowed), and says how long it took.
+serve_stopped() {
+  t0=$(date +%s); for i in $(seq 60); do kill -0 $srv 2>/dev/null || break; sleep 1; done
+  echo "serve stopped after $(( $(date +%s) - t0 )) s (of 60 allowed)"; kill -9 $srv 2>/dev/null
+}
 trap 'kill -TERM $srv 2>/dev/null; wait $srv 2>/dev/null' EXIT # an interrupted check leaves no server behind
-for i in $(seq 120); do grep -q "listening on" serve.log && break; kill -0 $srv 2>/dev/null || break; sleep 1; done
-if ! grep -q "listening on" serve.log; then echo "serve did not start:"; head -c 600 serve.log; echo; exit 1; fi
+start_serve serve.log
 echo "== serve up"
 sock=$ACTSEARCH_HOME/postgres
 q() { psql -h "$sock" -U actsearch -d actsearch -Atc "$1" 2>&1; }
@@ -82,10 +91,8 @@ curl -s -o /dev/null -w "cancel long job (serve stopped 2 s into it): %{http_cod
 cpid=$!
 sleep 2
 echo "long job 2 s into the cancel: stored $(q "select status || ', cancel requested: ' || (details::json->>'cancelRequestedAtTicks' is not null) from jobs where id = '$long'")"
-kill -TERM $srv; wait $cpid; t0=$(date +%s); for i in $(seq 60); do kill -0 $srv 2>/dev/null || break; sleep 1; done; echo "serve stopped after $(( $(date +%s) - t0 )) s (of 60 allowed)"; kill -9 $srv 2>/dev/null
-./app/actsearch serve > serve2.log 2>&1 &
-srv=$!
-for i in $(seq 120); do grep -q "listening on" serve2.log && break; sleep 1; done
+kill -TERM $srv; wait $cpid; serve_stopped
+start_serve serve2.log
 for i in $(seq 120); do [[ $(q "select status from jobs where id = '$long'") =~ ^(finished|failed|cancelled)$ ]] && break; sleep 1; done
 echo "long job after serve started again: api $(api "$long"), stored $(q "select status from jobs where id = '$long'"), outcomes $(q "select count(*) from outcomes where job_id = '$long'") of $(q "select count(*) from candidates where job_id = '$long'") candidates"
 echo "== row 4: status codes for malformed input"
@@ -101,7 +108,7 @@ echo "== row 5: headers, role"
 curl -s -D - -o /dev/null "$B/" | grep -iE "content-security|x-frame|referrer" | tr -d '\r'
 echo "app role superuser? $(psql -h "$sock" -U actsearch_app -d actsearch -Atc "select rolsuper from pg_roles where rolname = current_user")"
 echo "pg_read_file as the app role: $(psql -h "$sock" -U actsearch_app -d actsearch -Atc "select pg_read_file('PG_VERSION')" 2>&1 | head -1)"
-kill -TERM $srv; t0=$(date +%s); for i in $(seq 60); do kill -0 $srv 2>/dev/null || break; sleep 1; done; echo "serve stopped after $(( $(date +%s) - t0 )) s (of 60 allowed)"; kill -9 $srv 2>/dev/null
+kill -TERM $srv; serve_stopped
 echo "== row 6: first use from another folder"
 ./app/actsearch run swish-core-unit --budget 6 > run.out 2> run.err; echo "run exit $?"
 sed -n 3p run.out; tail -4 run.out; echo "last byte of the output: $(tail -c 1 run.out | od -An -c)"
